@@ -1,0 +1,17 @@
+//! Onesheet's vocabulary: media items, display settings and the playlist rules.
+//!
+//! Nothing here performs I/O. Sources, the store and the server all speak these types, so a rule
+//! written here (a cursor format, a settings bound) holds the same everywhere.
+
+pub mod media;
+pub mod playlist;
+pub mod settings;
+pub mod validation;
+
+pub use media::{
+    Badges, ExternalLinks, ImageKind, ImageRef, ItemId, ItemImages, MediaItem, MediaKind, Ratings,
+    SourceId,
+};
+pub use playlist::{Cursor, DisplayMode, PlaylistQuery};
+pub use settings::{DisplaySettings, Layout, ScreensaverSettings, Transition};
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,5 @@
+//! Catalog (being written).
+pub struct Catalog;
+pub struct Snapshot;
+pub struct SourceHealth;
+pub struct SourceState;

@@ -1,0 +1,1 @@
+//! Demo library (being written).

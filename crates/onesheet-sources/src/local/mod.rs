@@ -1,0 +1,1 @@
+//! Local folder source (being written).
