@@ -1,0 +1,331 @@
+//! The catalog: every source's items merged into one immutable snapshot.
+//!
+//! Readers take the current [`Snapshot`] with one atomic load and keep it as long as they like,
+//! so a refresh never blocks a playlist request and a request never sees half an update. A
+//! refresh builds a whole new snapshot and swaps it in.
+//!
+//! The snapshot is also written to disk. At start-up the last one is served at once, before any
+//! source has answered, and a source that fails keeps its last good items
+//! (stale-while-revalidate) until it recovers.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use arc_swap::ArcSwap;
+use onesheet_domain::playlist::display_order;
+use onesheet_domain::{ItemId, MediaItem, SourceId};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+use tracing::{info, instrument, warn};
+
+use crate::source::MediaSource;
+
+/// One generation of the catalog. Never changes once built.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Grows by one with every content change, across restarts too; it seeds the display order
+    /// and is part of playlist ETags and cursors.
+    pub generation: u64,
+    pub items: Vec<MediaItem>,
+    /// Positions in `items`, shuffled once per generation.
+    pub order: Vec<u32>,
+    /// True when `items` is the built-in demo set because no real source has items.
+    pub demo: bool,
+    index: HashMap<ItemId, usize>,
+}
+
+impl Snapshot {
+    pub fn new(generation: u64, items: Vec<MediaItem>) -> Self {
+        let index = items
+            .iter()
+            .enumerate()
+            .filter_map(|(position, item)| item.id.clone().map(|id| (id, position)))
+            .collect();
+        let demo = !items.is_empty() && items.iter().all(|item| item.demo);
+        Self {
+            generation,
+            order: display_order(items.len(), generation),
+            items,
+            demo,
+            index,
+        }
+    }
+
+    pub fn get(&self, id: &ItemId) -> Option<&MediaItem> {
+        self.index.get(id).map(|&position| &self.items[position])
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceState {
+    /// Not refreshed yet in this process.
+    Pending,
+    Ok,
+    /// The last refresh failed; the source's previous items are still served.
+    Failing,
+}
+
+/// Status of one source, for the readiness probe and later the admin dashboard.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceHealth {
+    pub id: SourceId,
+    pub kind: &'static str,
+    pub state: SourceState,
+    pub items: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_success_unix: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// On-disk form of a snapshot.
+#[derive(Serialize, Deserialize)]
+struct SnapshotFile {
+    generation: u64,
+    items: Vec<MediaItem>,
+}
+
+struct SourceEntry {
+    source: Arc<dyn MediaSource>,
+    /// Last items the source returned successfully.
+    items: Vec<MediaItem>,
+    health: SourceHealth,
+}
+
+pub struct Catalog {
+    current: ArcSwap<Snapshot>,
+    /// Fixed at construction, so image requests find their source without taking a lock.
+    sources: HashMap<SourceId, Arc<dyn MediaSource>>,
+    entries: Mutex<Vec<SourceEntry>>,
+    health: ArcSwap<Vec<SourceHealth>>,
+    snapshot_path: PathBuf,
+    loaded: AtomicBool,
+}
+
+impl Catalog {
+    /// Creates the catalog over `sources`. The source with kind `demo` supplies items only while
+    /// every other source is empty.
+    pub fn new(sources: Vec<Arc<dyn MediaSource>>, snapshot_path: PathBuf) -> Self {
+        let by_id = sources
+            .iter()
+            .map(|source| (source.id().clone(), source.clone()))
+            .collect();
+        let entries: Vec<SourceEntry> = sources
+            .into_iter()
+            .map(|source| SourceEntry {
+                health: SourceHealth {
+                    id: source.id().clone(),
+                    kind: source.kind(),
+                    state: SourceState::Pending,
+                    items: 0,
+                    last_success_unix: None,
+                    last_error: None,
+                },
+                source,
+                items: Vec::new(),
+            })
+            .collect();
+        let health = entries.iter().map(|e| e.health.clone()).collect();
+        Self {
+            current: ArcSwap::from_pointee(Snapshot::default()),
+            sources: by_id,
+            entries: Mutex::new(entries),
+            health: ArcSwap::from_pointee(health),
+            snapshot_path,
+            loaded: AtomicBool::new(false),
+        }
+    }
+
+    /// Returns the current snapshot; cheap enough to call on every request.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    pub fn health(&self) -> Arc<Vec<SourceHealth>> {
+        self.health.load_full()
+    }
+
+    /// True once items are being served: a snapshot was restored from disk or every source was
+    /// asked once.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    pub fn source(&self, id: &SourceId) -> Option<Arc<dyn MediaSource>> {
+        self.sources.get(id).cloned()
+    }
+
+    /// Restores the snapshot saved by a previous run. A missing file is normal on a first
+    /// start; a damaged one is logged and ignored, because the sources rebuild it anyway.
+    #[instrument(skip_all, fields(path = %self.snapshot_path.display()))]
+    pub async fn restore(&self) {
+        let path = self.snapshot_path.clone();
+        let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
+        let bytes = match read {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(error)) if error.kind() == std::io::ErrorKind::NotFound => return,
+            Ok(Err(error)) => {
+                warn!(%error, "cannot read the saved catalog; rebuilding it from the sources");
+                return;
+            }
+            Err(error) => {
+                warn!(%error, "reading the saved catalog stopped unexpectedly");
+                return;
+            }
+        };
+        let file: SnapshotFile = match serde_json::from_slice(&bytes) {
+            Ok(file) => file,
+            Err(error) => {
+                warn!(%error, "saved catalog is damaged; rebuilding it from the sources");
+                return;
+            }
+        };
+
+        let mut entries = self.entries.lock().await;
+        for entry in entries.iter_mut() {
+            entry.items = file
+                .items
+                .iter()
+                .filter(|item| item.source.as_ref() == Some(entry.source.id()))
+                .cloned()
+                .collect();
+            entry.health.items = entry.items.len();
+        }
+        let count = file.items.len();
+        self.current
+            .store(Arc::new(Snapshot::new(file.generation, file.items)));
+        self.publish_health(&entries);
+        self.loaded.store(true, Ordering::Release);
+        info!(
+            generation = file.generation,
+            items = count,
+            "restored saved catalog"
+        );
+    }
+
+    /// Refreshes every source once, one after the other.
+    pub async fn refresh_all(&self) {
+        let ids: Vec<SourceId> = {
+            let entries = self.entries.lock().await;
+            entries.iter().map(|e| e.source.id().clone()).collect()
+        };
+        for id in &ids {
+            self.refresh(id, now_unix()).await;
+        }
+        self.loaded.store(true, Ordering::Release);
+    }
+
+    /// Asks one source for its items and swaps in a new snapshot when anything changed. A
+    /// failing source keeps its previous items and is marked failing.
+    #[instrument(skip_all, fields(source.id = %id))]
+    pub async fn refresh(&self, id: &SourceId, now_unix: i64) {
+        let source = match self.source(id) {
+            Some(source) => source,
+            None => {
+                warn!("refresh requested for an unknown source");
+                return;
+            }
+        };
+        let result = source.fetch_items().await;
+
+        // The lock serialises snapshot builds, so two refreshes cannot publish out of order.
+        let mut entries = self.entries.lock().await;
+        let Some(entry) = entries.iter_mut().find(|e| e.source.id() == id) else {
+            return;
+        };
+        let changed = match result {
+            Ok(items) => {
+                entry.health.state = SourceState::Ok;
+                entry.health.last_success_unix = Some(now_unix);
+                entry.health.last_error = None;
+                entry.health.items = items.len();
+                let changed = entry.items != items;
+                entry.items = items;
+                changed
+            }
+            Err(error) => {
+                warn!(%error, kept_items = entry.items.len(), "source refresh failed; serving its last items");
+                entry.health.state = SourceState::Failing;
+                entry.health.last_error = Some(error.to_string());
+                false
+            }
+        };
+        self.publish_health(&entries);
+
+        let previous = self.current.load_full();
+        let items = merge(&entries);
+        if !changed && items.len() == previous.items.len() {
+            return;
+        }
+        let snapshot = Arc::new(Snapshot::new(previous.generation + 1, items));
+        self.current.store(snapshot.clone());
+        info!(
+            generation = snapshot.generation,
+            items = snapshot.items.len(),
+            demo = snapshot.demo,
+            "catalog updated"
+        );
+        drop(entries);
+        self.persist(&snapshot).await;
+    }
+
+    fn publish_health(&self, entries: &[SourceEntry]) {
+        self.health
+            .store(Arc::new(entries.iter().map(|e| e.health.clone()).collect()));
+    }
+
+    async fn persist(&self, snapshot: &Snapshot) {
+        let file = SnapshotFile {
+            generation: snapshot.generation,
+            items: snapshot.items.clone(),
+        };
+        let path = self.snapshot_path.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            let bytes = serde_json::to_vec(&file).map_err(|e| e.to_string())?;
+            onesheet_store::atomic::write_file(&path, &bytes).map_err(|e| e.to_string())
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                warn!(%error, "cannot save the catalog; the next start will rebuild it");
+            }
+            Err(error) => warn!(%error, "saving the catalog stopped unexpectedly"),
+        }
+    }
+}
+
+/// Concatenates the sources' items in source order, dropping items with nothing to show. Demo
+/// items appear only when no other source contributes.
+fn merge(entries: &[SourceEntry]) -> Vec<MediaItem> {
+    let real: Vec<MediaItem> = entries
+        .iter()
+        .filter(|e| e.source.kind() != crate::demo::KIND)
+        .flat_map(|e| e.items.iter())
+        .filter(|item| item.images.is_displayable())
+        .cloned()
+        .collect();
+    if !real.is_empty() {
+        return real;
+    }
+    entries
+        .iter()
+        .filter(|e| e.source.kind() == crate::demo::KIND)
+        .flat_map(|e| e.items.iter())
+        .filter(|item| item.images.is_displayable())
+        .cloned()
+        .collect()
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,212 @@
+use std::sync::Mutex as StdMutex;
+
+use async_trait::async_trait;
+use onesheet_domain::{ImageRef, ItemImages};
+
+use super::*;
+use crate::source::{ImageBody, SourceError};
+
+/// A source whose answer the test sets before each refresh.
+struct ScriptedSource {
+    id: SourceId,
+    kind: &'static str,
+    next: StdMutex<Result<Vec<MediaItem>, String>>,
+}
+
+impl ScriptedSource {
+    fn new(id: &str, kind: &'static str) -> Arc<Self> {
+        Arc::new(Self {
+            id: SourceId::new(id).unwrap(),
+            kind,
+            next: StdMutex::new(Ok(Vec::new())),
+        })
+    }
+
+    fn answer(&self, result: Result<Vec<MediaItem>, String>) {
+        *self.next.lock().unwrap() = result;
+    }
+}
+
+#[async_trait]
+impl MediaSource for ScriptedSource {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    async fn fetch_items(&self) -> Result<Vec<MediaItem>, SourceError> {
+        self.next
+            .lock()
+            .unwrap()
+            .clone()
+            .map_err(|reason| SourceError::Unavailable {
+                source_id: self.id.clone(),
+                reason,
+            })
+    }
+
+    async fn open_image(&self, _image: &ImageRef) -> Result<ImageBody, SourceError> {
+        Err(SourceError::ImageNotFound {
+            source_id: self.id.clone(),
+        })
+    }
+}
+
+fn items(source: &str, titles: &[&str]) -> Vec<MediaItem> {
+    let source = SourceId::new(source).unwrap();
+    titles
+        .iter()
+        .map(|title| {
+            let mut item = MediaItem {
+                upstream_key: (*title).to_owned(),
+                title: (*title).to_owned(),
+                images: ItemImages {
+                    poster: Some(ImageRef {
+                        key: format!("{title}.jpg"),
+                        version: "v1".into(),
+                    }),
+                    ..ItemImages::default()
+                },
+                demo: source.as_str() == "demo",
+                ..MediaItem::default()
+            };
+            item.assign_identity(&source);
+            item
+        })
+        .collect()
+}
+
+fn catalog_with(sources: &[Arc<ScriptedSource>], dir: &tempfile::TempDir) -> Catalog {
+    let sources = sources
+        .iter()
+        .map(|s| s.clone() as Arc<dyn MediaSource>)
+        .collect();
+    Catalog::new(sources, dir.path().join("catalog.json"))
+}
+
+#[tokio::test]
+async fn refresh_swaps_in_a_new_generation() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = ScriptedSource::new("local", "local");
+    let catalog = catalog_with(&[local.clone()], &dir);
+    let before = catalog.snapshot();
+
+    local.answer(Ok(items("local", &["Alien", "Heat"])));
+    catalog.refresh_all().await;
+
+    let after = catalog.snapshot();
+    assert_eq!(after.generation, before.generation + 1);
+    assert_eq!(after.items.len(), 2);
+    assert!(
+        before.items.is_empty(),
+        "an old reader's snapshot must not change"
+    );
+    let id = after.items[0].id.clone().unwrap();
+    assert_eq!(after.get(&id).unwrap().title, after.items[0].title);
+}
+
+#[tokio::test]
+async fn unchanged_refresh_keeps_generation() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = ScriptedSource::new("local", "local");
+    local.answer(Ok(items("local", &["Alien"])));
+    let catalog = catalog_with(&[local.clone()], &dir);
+    catalog.refresh_all().await;
+    let first = catalog.snapshot().generation;
+
+    catalog.refresh_all().await;
+    assert_eq!(catalog.snapshot().generation, first);
+}
+
+#[tokio::test]
+async fn failing_source_keeps_last_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = ScriptedSource::new("local", "local");
+    local.answer(Ok(items("local", &["Alien", "Heat"])));
+    let catalog = catalog_with(&[local.clone()], &dir);
+    catalog.refresh_all().await;
+
+    local.answer(Err("disk unplugged".into()));
+    catalog.refresh_all().await;
+
+    assert_eq!(catalog.snapshot().items.len(), 2);
+    let health = catalog.health();
+    assert_eq!(health[0].state, SourceState::Failing);
+    assert_eq!(
+        health[0].last_error.as_deref(),
+        Some("source local is unavailable: disk unplugged")
+    );
+}
+
+#[tokio::test]
+async fn demo_shows_only_without_real_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = ScriptedSource::new("demo", crate::demo::KIND);
+    let local = ScriptedSource::new("local", "local");
+    demo.answer(Ok(items("demo", &["Demo One", "Demo Two", "Demo Three"])));
+    let catalog = catalog_with(&[local.clone(), demo.clone()], &dir);
+
+    catalog.refresh_all().await;
+    let snapshot = catalog.snapshot();
+    assert!(snapshot.demo);
+    assert_eq!(snapshot.items.len(), 3);
+
+    local.answer(Ok(items("local", &["Alien"])));
+    catalog.refresh_all().await;
+    let snapshot = catalog.snapshot();
+    assert!(!snapshot.demo);
+    assert_eq!(snapshot.items.len(), 1);
+    assert!(snapshot.items.iter().all(|item| !item.demo));
+}
+
+#[tokio::test]
+async fn items_without_artwork_are_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = ScriptedSource::new("local", "local");
+    let mut answer = items("local", &["Alien", "Heat"]);
+    answer[1].images = ItemImages::default();
+    local.answer(Ok(answer));
+    let catalog = catalog_with(&[local.clone()], &dir);
+    catalog.refresh_all().await;
+    assert_eq!(catalog.snapshot().items.len(), 1);
+}
+
+#[tokio::test]
+async fn restart_serves_saved_snapshot_before_any_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = ScriptedSource::new("local", "local");
+    local.answer(Ok(items("local", &["Alien", "Heat", "Ran"])));
+    let first = catalog_with(&[local.clone()], &dir);
+    first.refresh_all().await;
+    let saved_generation = first.snapshot().generation;
+
+    let local_after_restart = ScriptedSource::new("local", "local");
+    local_after_restart.answer(Err("server still starting".into()));
+    let second = catalog_with(&[local_after_restart.clone()], &dir);
+    assert!(!second.is_loaded());
+    second.restore().await;
+    assert!(second.is_loaded());
+    assert_eq!(second.snapshot().generation, saved_generation);
+    assert_eq!(second.snapshot().items.len(), 3);
+
+    // The source is down after the restart: its restored items stay.
+    second.refresh_all().await;
+    assert_eq!(second.snapshot().items.len(), 3);
+}
+
+#[tokio::test]
+async fn damaged_snapshot_file_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("catalog.json"),
+        b"{\"generation\": 4, \"items\": [",
+    )
+    .unwrap();
+    let catalog = catalog_with(&[ScriptedSource::new("local", "local")], &dir);
+    catalog.restore().await;
+    assert!(!catalog.is_loaded());
+    assert!(catalog.snapshot().items.is_empty());
+}

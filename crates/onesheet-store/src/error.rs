@@ -1,0 +1,28 @@
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database at {path}: {error}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        error: sqlx::Error,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database query failed: {0}")]
+    Query(#[from] sqlx::Error),
+    /// A stored document no longer parses, for example after a manual edit of the database.
+    #[error("stored {what} is damaged: {error}")]
+    Corrupt {
+        what: &'static str,
+        #[source]
+        error: serde_json::Error,
+    },
+    #[error("cannot write {path}: {error}")]
+    File {
+        path: PathBuf,
+        #[source]
+        error: std::io::Error,
+    },
+}

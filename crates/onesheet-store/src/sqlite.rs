@@ -1,0 +1,192 @@
+//! The default store: one SQLite file in the data directory.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use onesheet_domain::DisplaySettings;
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use tracing::{info, instrument};
+
+use crate::{SettingsVersion, Store, StoreError, migrations};
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file, switches it to WAL and runs pending
+    /// migrations.
+    #[instrument(skip_all, fields(db.path = %path.display()))]
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            // WAL lets readers run while a write commits; NORMAL sync is durable across a
+            // process crash and loses at most the last commit on power loss, the usual WAL trade.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        Self::connect(options, path.to_path_buf()).await
+    }
+
+    /// Opens a database from a `sqlite:` URL such as `sqlite:///var/lib/onesheet/onesheet.db`.
+    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|error| StoreError::Open {
+                path: PathBuf::from("(database_url)"),
+                error,
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let path = options.get_filename().to_path_buf();
+        Self::connect(options, path).await
+    }
+
+    async fn connect(options: SqliteConnectOptions, path: PathBuf) -> Result<Self, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|error| StoreError::Open {
+                path: path.clone(),
+                error,
+            })?;
+
+        migrations::sqlite().run(&pool).await?;
+        info!(db.path = %path.display(), "database ready");
+
+        Ok(Self { pool, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn current_settings(&self) -> Result<Option<SettingsVersion>, StoreError> {
+        let row = sqlx::query(
+            "SELECT version, document, created_at, created_by FROM settings_versions
+             ORDER BY version DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+
+        let document: String = row.try_get("document")?;
+        let settings: DisplaySettings =
+            serde_json::from_str(&document).map_err(|error| StoreError::Corrupt {
+                what: "display settings",
+                error,
+            })?;
+        Ok(Some(SettingsVersion {
+            version: row.try_get("version")?,
+            settings,
+            created_at: row.try_get("created_at")?,
+            created_by: row.try_get("created_by")?,
+        }))
+    }
+
+    #[instrument(skip_all, fields(actor = created_by))]
+    async fn save_settings(
+        &self,
+        settings: &DisplaySettings,
+        created_by: &str,
+        now_unix: i64,
+    ) -> Result<i64, StoreError> {
+        let document = serde_json::to_string(settings).map_err(|error| StoreError::Corrupt {
+            what: "display settings",
+            error,
+        })?;
+        let result = sqlx::query(
+            "INSERT INTO settings_versions (document, created_at, created_by) VALUES (?, ?, ?)",
+        )
+        .bind(document)
+        .bind(now_unix)
+        .bind(created_by)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.last_insert_rowid())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+        info!(db.path = %self.path.display(), "database closed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn settings_round_trip_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("onesheet.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert!(store.current_settings().await.unwrap().is_none());
+
+        let mut settings = DisplaySettings::default();
+        settings.screensaver.interval_seconds = 25;
+        let version = store
+            .save_settings(&settings, "test", 1_700_000_000)
+            .await
+            .unwrap();
+        store.close().await;
+
+        let reopened = SqliteStore::open(&path).await.unwrap();
+        let current = reopened.current_settings().await.unwrap().unwrap();
+        assert_eq!(current.version, version);
+        assert_eq!(current.settings, settings);
+        reopened.ping().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn database_uses_wal_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("onesheet.db"))
+            .await
+            .unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn damaged_settings_row_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("onesheet.db"))
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO settings_versions (document, created_at, created_by) VALUES ('{', 0, 'x')",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let error = store.current_settings().await.unwrap_err();
+        assert!(matches!(error, StoreError::Corrupt { .. }), "{error}");
+    }
+}
