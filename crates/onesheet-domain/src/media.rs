@@ -26,7 +26,9 @@ impl SourceId {
         } else {
             Err(FieldError::new(
                 "source.id",
-                format!("invalid source id {id:?}: use 1 to 32 lowercase letters, digits or dashes"),
+                format!(
+                    "invalid source id {id:?}: use 1 to 32 lowercase letters, digits or dashes"
+                ),
             ))
         }
     }
@@ -83,7 +85,9 @@ impl FromStr for ItemId {
         let (source, hash) = value.rsplit_once('-').ok_or_else(invalid)?;
         SourceId::new(source).map_err(|_| invalid())?;
         let hash_ok = hash.len() == ITEM_HASH_HEX_DIGITS
-            && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            && hash
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if hash_ok {
             Ok(Self(value.to_owned()))
         } else {

@@ -159,7 +159,18 @@ mod tests {
 
     #[test]
     fn cursor_rejects_garbage() {
-        for bad in ["", "g", "g1", "g1.", "g.1", "x1.2", "g1.2.3", "g-1.2", "g1.+2", "g99999999999999999999.1"] {
+        for bad in [
+            "",
+            "g",
+            "g1",
+            "g1.",
+            "g.1",
+            "x1.2",
+            "g1.2.3",
+            "g-1.2",
+            "g1.+2",
+            "g99999999999999999999.1",
+        ] {
             let error = bad.parse::<Cursor>().unwrap_err();
             assert_eq!(error.field, "cursor", "{bad:?}");
         }

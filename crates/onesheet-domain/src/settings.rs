@@ -10,18 +10,10 @@ use crate::validation::ValidationErrors;
 /// Shortest and longest time a screensaver item stays on screen, in seconds.
 pub const INTERVAL_SECONDS_RANGE: std::ops::RangeInclusive<u32> = 2..=3600;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DisplaySettings {
     pub screensaver: ScreensaverSettings,
-}
-
-impl Default for DisplaySettings {
-    fn default() -> Self {
-        Self {
-            screensaver: ScreensaverSettings::default(),
-        }
-    }
 }
 
 impl DisplaySettings {

@@ -1,9 +1,8 @@
 //! Field-level validation errors shared by settings, queries and configuration.
 
-use std::fmt;
-
 /// One invalid value: which field, and what would be accepted instead.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[error("{field}: {message}")]
 pub struct FieldError {
     /// Dotted path of the field, such as `screensaver.interval_seconds` or the query parameter name.
     pub field: String,
@@ -17,12 +16,6 @@ impl FieldError {
             field: field.into(),
             message: message.into(),
         }
-    }
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
     }
 }
 
@@ -44,7 +37,11 @@ impl ValidationErrors {
 
     /// Returns `Ok(())` when nothing was pushed, so validators can end with `errors.into_result()`.
     pub fn into_result(self) -> Result<(), Self> {
-        if self.errors.is_empty() { Ok(()) } else { Err(self) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self)
+        }
     }
 }
 

@@ -1,1 +1,16 @@
-//! placeholder
+//! Image handling: format sniffing from magic bytes and a cheap validity probe.
+//!
+//! The probe reads headers only and never decodes pixels, so a media scan can check tens of
+//! thousands of files at start-up. Decoding, resizing and the derived-image cache will live here
+//! too.
+
+mod avif;
+mod format;
+mod jpeg;
+mod probe;
+
+pub use format::{ImageFormat, sniff};
+pub use probe::{ProbeError, ProbeInfo, probe_bytes, probe_file};
+
+#[cfg(test)]
+mod tests;
