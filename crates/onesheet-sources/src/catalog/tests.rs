@@ -79,10 +79,10 @@ fn items(source: &str, titles: &[&str]) -> Vec<MediaItem> {
         .collect()
 }
 
-fn catalog_with(sources: &[Arc<ScriptedSource>], dir: &tempfile::TempDir) -> Catalog {
+fn catalog_with(sources: Vec<Arc<ScriptedSource>>, dir: &tempfile::TempDir) -> Catalog {
     let sources = sources
-        .iter()
-        .map(|s| s.clone() as Arc<dyn MediaSource>)
+        .into_iter()
+        .map(|s| s as Arc<dyn MediaSource>)
         .collect();
     Catalog::new(sources, dir.path().join("catalog.json"))
 }
@@ -91,7 +91,7 @@ fn catalog_with(sources: &[Arc<ScriptedSource>], dir: &tempfile::TempDir) -> Cat
 async fn refresh_swaps_in_a_new_generation() {
     let dir = tempfile::tempdir().unwrap();
     let local = ScriptedSource::new("local", "local");
-    let catalog = catalog_with(&[local.clone()], &dir);
+    let catalog = catalog_with(vec![local.clone()], &dir);
     let before = catalog.snapshot();
 
     local.answer(Ok(items("local", &["Alien", "Heat"])));
@@ -113,7 +113,7 @@ async fn unchanged_refresh_keeps_generation() {
     let dir = tempfile::tempdir().unwrap();
     let local = ScriptedSource::new("local", "local");
     local.answer(Ok(items("local", &["Alien"])));
-    let catalog = catalog_with(&[local.clone()], &dir);
+    let catalog = catalog_with(vec![local.clone()], &dir);
     catalog.refresh_all().await;
     let first = catalog.snapshot().generation;
 
@@ -126,7 +126,7 @@ async fn failing_source_keeps_last_items() {
     let dir = tempfile::tempdir().unwrap();
     let local = ScriptedSource::new("local", "local");
     local.answer(Ok(items("local", &["Alien", "Heat"])));
-    let catalog = catalog_with(&[local.clone()], &dir);
+    let catalog = catalog_with(vec![local.clone()], &dir);
     catalog.refresh_all().await;
 
     local.answer(Err("disk unplugged".into()));
@@ -147,7 +147,7 @@ async fn demo_shows_only_without_real_items() {
     let demo = ScriptedSource::new("demo", crate::demo::KIND);
     let local = ScriptedSource::new("local", "local");
     demo.answer(Ok(items("demo", &["Demo One", "Demo Two", "Demo Three"])));
-    let catalog = catalog_with(&[local.clone(), demo.clone()], &dir);
+    let catalog = catalog_with(vec![local.clone(), demo.clone()], &dir);
 
     catalog.refresh_all().await;
     let snapshot = catalog.snapshot();
@@ -169,7 +169,7 @@ async fn items_without_artwork_are_left_out() {
     let mut answer = items("local", &["Alien", "Heat"]);
     answer[1].images = ItemImages::default();
     local.answer(Ok(answer));
-    let catalog = catalog_with(&[local.clone()], &dir);
+    let catalog = catalog_with(vec![local.clone()], &dir);
     catalog.refresh_all().await;
     assert_eq!(catalog.snapshot().items.len(), 1);
 }
@@ -179,13 +179,13 @@ async fn restart_serves_saved_snapshot_before_any_refresh() {
     let dir = tempfile::tempdir().unwrap();
     let local = ScriptedSource::new("local", "local");
     local.answer(Ok(items("local", &["Alien", "Heat", "Ran"])));
-    let first = catalog_with(&[local.clone()], &dir);
+    let first = catalog_with(vec![local.clone()], &dir);
     first.refresh_all().await;
     let saved_generation = first.snapshot().generation;
 
     let local_after_restart = ScriptedSource::new("local", "local");
     local_after_restart.answer(Err("server still starting".into()));
-    let second = catalog_with(&[local_after_restart.clone()], &dir);
+    let second = catalog_with(vec![local_after_restart.clone()], &dir);
     assert!(!second.is_loaded());
     second.restore().await;
     assert!(second.is_loaded());
@@ -205,7 +205,7 @@ async fn damaged_snapshot_file_is_ignored() {
         b"{\"generation\": 4, \"items\": [",
     )
     .unwrap();
-    let catalog = catalog_with(&[ScriptedSource::new("local", "local")], &dir);
+    let catalog = catalog_with(vec![ScriptedSource::new("local", "local")], &dir);
     catalog.restore().await;
     assert!(!catalog.is_loaded());
     assert!(catalog.snapshot().items.is_empty());
