@@ -1,0 +1,103 @@
+//! The command line of the `onesheet` binary.
+//!
+//! Options here only choose where the configuration comes from and override the log format.
+//! Everything else is set in the configuration file or `ONESHEET_*` variables, so that one
+//! place lists the whole setup.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{CONFIG_PATH_VAR, LogFormat};
+
+#[derive(Debug, Parser)]
+#[command(name = "onesheet", version, about)]
+pub struct Cli {
+    /// Sets the TOML configuration file to read. Without it, ./onesheet.toml is read if it exists.
+    #[arg(long, value_name = "PATH", env = CONFIG_PATH_VAR, global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Sets the log line format, overriding log.format from the file and ONESHEET_LOG__FORMAT.
+    #[arg(long, value_name = "FORMAT", value_enum, global = true)]
+    pub log_format: Option<LogFormat>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum Command {
+    /// Starts the HTTP server.
+    Serve,
+    /// Inspects the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum ConfigCommand {
+    /// Validates the configuration and prints each key's effective value and origin.
+    ///
+    /// Exits with status 0 if the configuration is valid and 2 if it is not.
+    Check,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_serve_with_options() {
+        let cli = Cli::try_parse_from([
+            "onesheet",
+            "--config",
+            "/etc/onesheet.toml",
+            "--log-format",
+            "json",
+            "serve",
+        ])
+        .unwrap();
+        assert_eq!(cli.command, Command::Serve);
+        assert_eq!(cli.config, Some(PathBuf::from("/etc/onesheet.toml")));
+        assert_eq!(cli.log_format, Some(LogFormat::Json));
+    }
+
+    #[test]
+    fn parses_config_check_with_trailing_option() {
+        let cli =
+            Cli::try_parse_from(["onesheet", "config", "check", "--log-format", "text"]).unwrap();
+        assert_eq!(cli.command, Command::Config(ConfigCommand::Check));
+        assert_eq!(cli.log_format, Some(LogFormat::Text));
+    }
+
+    #[test]
+    fn rejects_unknown_log_format() {
+        let result = Cli::try_parse_from(["onesheet", "--log-format", "xml", "serve"]);
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn requires_a_command() {
+        assert!(Cli::try_parse_from(["onesheet"]).is_err());
+    }
+
+    #[test]
+    fn config_path_read_from_env() {
+        let command = Cli::command();
+        let config = command
+            .get_arguments()
+            .find(|arg| arg.get_id() == "config")
+            .unwrap();
+        assert_eq!(
+            config.get_env(),
+            Some(std::ffi::OsStr::new(CONFIG_PATH_VAR))
+        );
+    }
+}

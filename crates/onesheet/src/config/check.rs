@@ -1,0 +1,188 @@
+//! The report of `onesheet config check`: every key's effective value and where it came from.
+
+use std::path::Path;
+
+use super::secret::MASK;
+use super::{LoadedConfig, Secret};
+
+/// Shown for an optional key that has no value.
+const UNSET: &str = "(unset)";
+
+/// Renders the effective configuration, one line per leaf key in the form
+/// `key = value    (origin)`, with secrets shown as `***`.
+///
+/// Strings and paths are quoted so that an empty value stays visible. Keys whose default is
+/// derived from `data_dir` name the rule and the resulting path.
+pub fn render_check(loaded: &LoadedConfig) -> String {
+    let config = &loaded.config;
+    let origin = |key: &str| loaded.origin(key).to_string();
+
+    let media_dir_origin = match config.media_dir {
+        Some(_) => origin("media_dir"),
+        None => "default: <data_dir>/media".to_owned(),
+    };
+    let database_url_origin = match config.database_url {
+        Some(_) => origin("database_url"),
+        None => format!(
+            "default: SQLite file {}",
+            quote_path(&config.default_database_file())
+        ),
+    };
+
+    let rows = [
+        (
+            "listen",
+            quote(&config.listen.to_string()),
+            origin("listen"),
+        ),
+        ("data_dir", quote_path(&config.data_dir), origin("data_dir")),
+        (
+            "media_dir",
+            quote_path(&config.media_dir()),
+            media_dir_origin,
+        ),
+        ("base_path", quote(&config.base_path), origin("base_path")),
+        (
+            "public_url",
+            config.public_url.as_deref().map_or(UNSET.to_owned(), quote),
+            origin("public_url"),
+        ),
+        (
+            "database_url",
+            mask(config.database_url.as_ref()),
+            database_url_origin,
+        ),
+        (
+            "secret_key",
+            mask(config.secret_key.as_ref()),
+            origin("secret_key"),
+        ),
+        (
+            "log.format",
+            quote(&config.log.format.to_string()),
+            origin("log.format"),
+        ),
+        ("log.level", quote(&config.log.level), origin("log.level")),
+    ];
+
+    let assignments: Vec<String> = rows
+        .iter()
+        .map(|(key, value, _)| format!("{key} = {value}"))
+        .collect();
+    // `{:<width$}` pads by characters, so the width is counted in characters too.
+    let width = assignments
+        .iter()
+        .map(|assignment| assignment.chars().count())
+        .max()
+        .unwrap_or(0);
+
+    let mut out = String::new();
+    for (assignment, (_, _, origin)) in assignments.iter().zip(&rows) {
+        out.push_str(&format!("{assignment:<width$}    ({origin})\n"));
+    }
+    out
+}
+
+fn quote(value: &str) -> String {
+    format!("{value:?}")
+}
+
+fn quote_path(path: &Path) -> String {
+    quote(&path.to_string_lossy())
+}
+
+fn mask(secret: Option<&Secret>) -> String {
+    match secret {
+        Some(_) => MASK.to_owned(),
+        None => UNSET.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::config::{Config, Origin, keys};
+
+    fn loaded(config: Config, origins: &[(&str, Origin)]) -> LoadedConfig {
+        LoadedConfig {
+            config,
+            origins: origins
+                .iter()
+                .map(|(key, origin)| (key.to_string(), origin.clone()))
+                .collect::<BTreeMap<_, _>>(),
+            file: None,
+        }
+    }
+
+    #[test]
+    fn defaults_render() {
+        let out = render_check(&loaded(Config::default(), &[]));
+        let expected = [
+            r#"listen = "0.0.0.0:8080"       (default)"#,
+            r#"data_dir = "./data"           (default)"#,
+            r#"media_dir = "./data/media"    (default: <data_dir>/media)"#,
+            r#"base_path = ""                (default)"#,
+            r#"public_url = (unset)          (default)"#,
+            r#"database_url = (unset)        (default: SQLite file "./data/onesheet.db")"#,
+            r#"secret_key = (unset)          (default)"#,
+            r#"log.format = "text"           (default)"#,
+            r#"log.level = "info"            (default)"#,
+        ];
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines, expected);
+    }
+
+    #[test]
+    fn origins_render() {
+        let file = Origin::File(PathBuf::from("/etc/onesheet.toml"));
+        let config = Config {
+            media_dir: Some(PathBuf::from("/srv/media")),
+            ..Config::default()
+        };
+        let out = render_check(&loaded(
+            config,
+            &[
+                ("media_dir", file.clone()),
+                ("listen", Origin::Env("ONESHEET_LISTEN".to_owned())),
+                ("log.format", Origin::Flag("--log-format")),
+            ],
+        ));
+        assert!(out.contains("(env ONESHEET_LISTEN)\n"), "{out}");
+        assert!(out.contains("media_dir = \"/srv/media\""), "{out}");
+        assert!(out.contains("(file /etc/onesheet.toml)\n"), "{out}");
+        assert!(out.contains("(flag --log-format)\n"), "{out}");
+    }
+
+    #[test]
+    fn secrets_masked() {
+        let config = Config {
+            database_url: Some(Secret::new("sqlite:///srv/hunter2.db")),
+            secret_key: Some(Secret::new("correct-horse")),
+            ..Config::default()
+        };
+        let loaded = loaded(config, &[]);
+        let out = render_check(&loaded);
+        assert!(!out.contains("hunter2"), "{out}");
+        assert!(!out.contains("correct-horse"), "{out}");
+        assert!(out.contains("database_url = ***"), "{out}");
+        assert!(out.contains("secret_key = ***"), "{out}");
+
+        let debug = format!("{loaded:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(!debug.contains("correct-horse"), "{debug}");
+    }
+
+    #[test]
+    fn lists_every_key_in_order() {
+        let out = render_check(&loaded(Config::default(), &[]));
+        let rendered: Vec<&str> = out
+            .lines()
+            .filter_map(|line| line.split(" = ").next())
+            .collect();
+        let known: Vec<&str> = keys::KEYS.iter().map(|key| key.name).collect();
+        assert_eq!(rendered, known);
+    }
+}

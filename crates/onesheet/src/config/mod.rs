@@ -1,0 +1,192 @@
+//! Bootstrap configuration of the `onesheet` binary: what the process needs before it opens the
+//! database, such as the listen address, the data directory and the log format.
+//!
+//! Values come from the serde defaults below, then an optional TOML file, then `ONESHEET_*`
+//! environment variables, then the `--log-format` flag, each layer overriding the one before.
+//! [`load`] merges and validates them and records where each key's value came from, so that
+//! errors and `onesheet config check` can name the file or variable to fix.
+
+mod check;
+mod env;
+mod error;
+mod keys;
+mod load;
+mod secret;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use check::render_check;
+pub use env::process_env;
+pub use error::ConfigError;
+pub use load::load;
+pub use secret::Secret;
+
+/// Name of the configuration file read from the working directory when no path is given.
+pub const DEFAULT_FILE: &str = "onesheet.toml";
+
+/// Name of the variable that contains the configuration file path. The command line reads it, and
+/// the loader skips it so that it is not taken for a configuration key.
+pub const CONFIG_PATH_VAR: &str = "ONESHEET_CONFIG";
+
+/// The bootstrap configuration, after defaults, file, environment and validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port the HTTP server binds to.
+    pub listen: SocketAddr,
+    /// Directory for the database, the image cache and other state. A relative path is resolved
+    /// against the working directory.
+    pub data_dir: PathBuf,
+    /// Directory of local media files, or `None` for `<data_dir>/media` (see [`Config::media_dir`]).
+    pub media_dir: Option<PathBuf>,
+    /// URL path prefix the whole site lives under, such as `/posters` behind a reverse proxy.
+    /// After loading it has a leading slash and no trailing slash, and `""` means the root.
+    pub base_path: String,
+    /// External URL of the site as browsers reach it, without a trailing slash. With `None`,
+    /// links are built from each request.
+    pub public_url: Option<String>,
+    /// Database connection URL, or `None` for the SQLite file `<data_dir>/onesheet.db`.
+    pub database_url: Option<Secret>,
+    /// Key for encrypting secrets that the database stores, such as upstream credentials.
+    pub secret_key: Option<Secret>,
+    /// Log output settings.
+    pub log: LogConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 8080)),
+            data_dir: PathBuf::from("./data"),
+            media_dir: None,
+            base_path: String::new(),
+            public_url: None,
+            database_url: None,
+            secret_key: None,
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Returns the media directory: the configured one, or `<data_dir>/media`.
+    pub fn media_dir(&self) -> PathBuf {
+        match &self.media_dir {
+            Some(dir) => dir.clone(),
+            None => self.data_dir.join("media"),
+        }
+    }
+
+    /// Returns the SQLite file used when `database_url` is unset.
+    pub fn default_database_file(&self) -> PathBuf {
+        self.data_dir.join("onesheet.db")
+    }
+}
+
+/// Log output settings, the `[log]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// Line format: `text` for people, `json` for log collectors.
+    pub format: LogFormat,
+    /// Filter directive in `tracing_subscriber::EnvFilter` syntax, such as `info` or
+    /// `onesheet=debug,info`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// Format of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Text => "text",
+            Self::Json => "json",
+        })
+    }
+}
+
+/// Source of one key's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    File(PathBuf),
+    /// An environment variable, by name. For a `*_FILE` variable the value is the file's content.
+    Env(String),
+    /// A command-line flag, such as `--log-format`.
+    Flag(&'static str),
+}
+
+impl Origin {
+    /// Formats the origin with its preposition for an error message: "in /etc/onesheet.toml",
+    /// "from ONESHEET_LISTEN".
+    pub fn location(&self) -> String {
+        match self {
+            Self::Default => "in the defaults".to_owned(),
+            Self::File(path) => format!("in {}", path.display()),
+            Self::Env(var) => format!("from {var}"),
+            Self::Flag(flag) => format!("from the {flag} flag"),
+        }
+    }
+}
+
+/// The `config check` form: "default", "file /etc/onesheet.toml", "env ONESHEET_LISTEN".
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Default => f.write_str("default"),
+            Self::File(path) => write!(f, "file {}", path.display()),
+            Self::Env(var) => write!(f, "env {var}"),
+            Self::Flag(flag) => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// A validated configuration and where each of its values came from.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    /// Origin of each leaf key set by a file, variable or flag, by dotted name such as
+    /// `log.format`. A key missing here has its default value.
+    pub origins: BTreeMap<String, Origin>,
+    /// The configuration file that was read, if any.
+    pub file: Option<PathBuf>,
+}
+
+static DEFAULT_ORIGIN: Origin = Origin::Default;
+
+impl LoadedConfig {
+    /// Returns where the value of a dotted key came from.
+    pub fn origin(&self, key: &str) -> &Origin {
+        self.origins.get(key).unwrap_or(&DEFAULT_ORIGIN)
+    }
+
+    /// Applies the `--log-format` flag, which overrides the file and the environment.
+    pub fn override_log_format(&mut self, format: LogFormat) {
+        self.config.log.format = format;
+        self.origins
+            .insert("log.format".to_owned(), Origin::Flag("--log-format"));
+    }
+}

@@ -1,0 +1,245 @@
+//! Checks and normalization of values that serde accepts as strings or paths but that must
+//! follow a narrower form, such as `base_path` and `public_url`.
+
+use std::collections::BTreeMap;
+
+use tracing_subscriber::EnvFilter;
+
+use super::keys;
+use super::{Config, ConfigError, Origin};
+
+/// Longest accepted `base_path`, after normalization. A prefix is a short name such as
+/// `/posters`, and the cap keeps URLs that embed it short.
+pub const BASE_PATH_MAX_CHARS: usize = 64;
+
+/// Checks every value in `config` and normalizes `base_path` and `public_url` in place.
+pub fn validate(
+    config: &mut Config,
+    origins: &BTreeMap<String, Origin>,
+) -> Result<(), ConfigError> {
+    let invalid = |key: &'static str, value: &str| ConfigError::InvalidValue {
+        key: key.to_owned(),
+        origin: origins.get(key).cloned().unwrap_or(Origin::Default),
+        value: (!keys::is_secret(key)).then(|| format!("{value:?}")),
+        expected: keys::find(key).map_or("", |found| found.expected),
+    };
+
+    if config.data_dir.as_os_str().is_empty() {
+        return Err(invalid("data_dir", ""));
+    }
+    if let Some(dir) = &config.media_dir
+        && dir.as_os_str().is_empty()
+    {
+        return Err(invalid("media_dir", ""));
+    }
+
+    config.base_path = normalize_base_path(&config.base_path)
+        .ok_or_else(|| invalid("base_path", &config.base_path))?;
+
+    if let Some(url) = &config.public_url {
+        let normalized = normalize_public_url(url).ok_or_else(|| invalid("public_url", url))?;
+        config.public_url = Some(normalized);
+    }
+
+    // PostgreSQL URLs become valid when the store supports PostgreSQL. Until then another
+    // scheme would fail later with a less helpful message from the database driver.
+    if let Some(url) = &config.database_url
+        && !url.expose().starts_with("sqlite:")
+    {
+        return Err(invalid("database_url", ""));
+    }
+
+    // NOTE: only emptiness is checked because the encryption that uses the key does not exist
+    // yet. Its length and encoding rules belong here once it does.
+    if let Some(key) = &config.secret_key
+        && key.expose().is_empty()
+    {
+        return Err(invalid("secret_key", ""));
+    }
+
+    // An empty directive parses, but it turns logging off, which is never what was meant.
+    let level = config.log.level.as_str();
+    if level.trim().is_empty() || EnvFilter::builder().parse(level).is_err() {
+        return Err(invalid("log.level", level));
+    }
+
+    Ok(())
+}
+
+/// Normalizes a site prefix to a leading slash and no trailing slash, with `""` for the root,
+/// or returns `None` if it is not a plain URL path.
+///
+/// Only the unreserved characters of RFC 3986 and `/` are accepted. Percent-encoding is
+/// rejected, so `/%2e%2e` cannot smuggle in a `..` that a proxy would decode, and `..` and `//`
+/// are rejected outright because proxies and browsers collapse them in different ways.
+pub fn normalize_base_path(raw: &str) -> Option<String> {
+    if raw.is_empty() || raw == "/" {
+        return Some(String::new());
+    }
+    if raw.contains("//") || raw.contains("..") {
+        return None;
+    }
+
+    let trimmed = raw.strip_suffix('/').unwrap_or(raw);
+    let path = if trimmed.starts_with('/') {
+        trimmed.to_owned()
+    } else {
+        format!("/{trimmed}")
+    };
+
+    let unreserved =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '/');
+    // A "." segment is harmless to us but browsers resolve it away, so links would not match.
+    let dot_segment = path.split('/').any(|segment| segment == ".");
+    if !path.chars().all(unreserved) || dot_segment || path.chars().count() > BASE_PATH_MAX_CHARS {
+        return None;
+    }
+    Some(path)
+}
+
+/// Checks that a public URL is an absolute http(s) URL with a host and returns it in the `url`
+/// crate's normalized form without a trailing slash, or `None` if it is not.
+///
+/// User info is rejected because the URL ends up in pages that screens load, and a query or
+/// fragment because paths are appended to it.
+fn normalize_public_url(raw: &str) -> Option<String> {
+    let url = url::Url::parse(raw).ok()?;
+    let acceptable = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|host| !host.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if !acceptable {
+        return None;
+    }
+    Some(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    #[test]
+    fn base_path_accepted_forms() {
+        let cases = [
+            ("", ""),
+            ("/", ""),
+            ("posters", "/posters"),
+            ("/posters/", "/posters"),
+            ("/posters", "/posters"),
+            ("/a/b", "/a/b"),
+            ("/a-b_c.d~e/F9", "/a-b_c.d~e/F9"),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(
+                normalize_base_path(raw).as_deref(),
+                Some(expected),
+                "input {raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn base_path_rejected_forms() {
+        let too_long = format!("/{}", "a".repeat(BASE_PATH_MAX_CHARS));
+        let cases = [
+            "/../x",
+            "..",
+            "a//b",
+            "//",
+            "/pos ters",
+            "/%2e%2e",
+            "/a/./b",
+            "/a?b",
+            "/a#b",
+            "/ä",
+            "\\a",
+            &too_long,
+        ];
+        for raw in cases {
+            assert_eq!(normalize_base_path(raw), None, "input {raw:?}");
+        }
+    }
+
+    #[test]
+    fn base_path_max_length_accepted() {
+        let longest = format!("/{}", "a".repeat(BASE_PATH_MAX_CHARS - 1));
+        assert_eq!(normalize_base_path(&longest), Some(longest.clone()));
+    }
+
+    #[test]
+    fn public_url_forms() {
+        assert_eq!(
+            normalize_public_url("https://posters.example.com/").as_deref(),
+            Some("https://posters.example.com")
+        );
+        assert_eq!(
+            normalize_public_url("http://10.0.0.5:8080/posters/").as_deref(),
+            Some("http://10.0.0.5:8080/posters")
+        );
+        assert_eq!(
+            normalize_public_url("HTTPS://Posters.Example.COM").as_deref(),
+            Some("https://posters.example.com")
+        );
+        for raw in [
+            "posters.example.com",
+            "ftp://example.com",
+            "https://user:pw@example.com",
+            "https://example.com/?a=1",
+            "https://example.com/#top",
+            "file:///etc/passwd",
+            "",
+        ] {
+            assert_eq!(normalize_public_url(raw), None, "input {raw:?}");
+        }
+    }
+
+    #[test]
+    fn validate_names_key_and_origin() {
+        let mut config = Config {
+            base_path: "/a//b".to_owned(),
+            ..Config::default()
+        };
+        let origins = BTreeMap::from([(
+            "base_path".to_owned(),
+            Origin::Env("ONESHEET_BASE_PATH".to_owned()),
+        )]);
+        let message = validate(&mut config, &origins).unwrap_err().to_string();
+        assert!(
+            message.starts_with("invalid value for base_path from ONESHEET_BASE_PATH: \"/a//b\": expected a URL path"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn validate_hides_secret_values() {
+        let mut config = Config {
+            database_url: Some(Secret::new("postgres://user:hunter2@db/onesheet")),
+            ..Config::default()
+        };
+        let message = validate(&mut config, &BTreeMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(message.contains("expected a SQLite URL"), "{message}");
+    }
+
+    #[test]
+    fn validate_rejects_bad_log_level() {
+        for level in ["", "  ", "info,=x=y"] {
+            let mut config = Config::default();
+            config.log.level = level.to_owned();
+            let result = validate(&mut config, &BTreeMap::new());
+            assert!(result.is_err(), "level {level:?}");
+        }
+    }
+
+    #[test]
+    fn validate_accepts_defaults() {
+        let mut config = Config::default();
+        validate(&mut config, &BTreeMap::new()).unwrap();
+        assert_eq!(config, Config::default());
+    }
+}
