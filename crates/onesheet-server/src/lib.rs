@@ -1,1 +1,13 @@
-//! placeholder
+//! Onesheet's HTTP side: one axum router for display pages, the display API, images and health.
+//!
+//! Handlers are thin: they parse the request, call the catalog or the store, and map the result.
+//! Every error goes through [`error::ApiError`], which is the one place that picks the status
+//! code, the stable machine code and the message a client may see.
+
+pub mod error;
+mod middleware;
+mod routes;
+mod state;
+
+pub use routes::router;
+pub use state::{AppState, BasePath, TaggedSettings};

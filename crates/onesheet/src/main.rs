@@ -1,1 +1,72 @@
-fn main() {}
+//! The `onesheet` binary: parses the command line, loads the configuration, and runs a command.
+
+mod cli;
+mod config;
+mod logging;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing::{error, info};
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let loaded = config::process_env().and_then(|env| config::load(cli.config.as_deref(), env));
+    let mut loaded = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            eprintln!("onesheet: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(format) = cli.log_format {
+        loaded.override_log_format(format);
+    }
+
+    match cli.command {
+        cli::Command::Config(cli::ConfigCommand::Check) => {
+            print!("{}", config::render_check(&loaded));
+            ExitCode::SUCCESS
+        }
+        cli::Command::Serve => run_server(loaded),
+    }
+}
+
+fn run_server(loaded: config::LoadedConfig) -> ExitCode {
+    if let Err(error) = logging::init(&loaded.config.log) {
+        eprintln!("onesheet: {error}");
+        return ExitCode::from(2);
+    }
+    match &loaded.file {
+        Some(path) => {
+            info!(config.file = %path.display(), version = env!("CARGO_PKG_VERSION"), "starting Onesheet")
+        }
+        None => info!(
+            version = env!("CARGO_PKG_VERSION"),
+            "starting Onesheet without a configuration file"
+        ),
+    }
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("onesheet: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve::run(loaded.config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            error!(
+                error = format!("{failure:#}"),
+                "Onesheet stopped on an error"
+            );
+            eprintln!("onesheet: {failure:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

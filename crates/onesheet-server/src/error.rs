@@ -1,0 +1,161 @@
+//! The one mapping from failures to HTTP responses.
+//!
+//! A handler returns an [`ApiError`]; `into_response` attaches the status, a stable machine code
+//! and the client-safe message to the response as an extension. The `render_errors` middleware
+//! then writes the JSON body with the request id and logs the detail, so no handler formats an
+//! error body or decides a status on its own.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use onesheet_domain::FieldError;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A query or path value is invalid; the field names it.
+    #[error("{0}")]
+    InvalidInput(FieldError),
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    /// The item exists but its image cannot be produced from the bytes on disk.
+    #[error("image cannot be served: {reason}")]
+    UnprocessableImage { reason: String },
+    /// Not ready yet; the client should retry.
+    #[error("service unavailable: {reason}")]
+    Unavailable { reason: String },
+    /// Anything unexpected. The detail goes to the log only.
+    #[error("internal error: {detail}")]
+    Internal { detail: String },
+}
+
+impl ApiError {
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Self::Internal {
+            detail: detail.to_string(),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::UnprocessableImage { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidInput(_) => "invalid-input",
+            Self::NotFound { .. } => "not-found",
+            Self::UnprocessableImage { .. } => "image-unprocessable",
+            Self::Unavailable { .. } => "unavailable",
+            Self::Internal { .. } => "internal",
+        }
+    }
+
+    /// The message a client may see. Internal details never leave the server.
+    fn public_message(&self) -> String {
+        match self {
+            Self::Internal { .. } => {
+                "internal error: the server log has the details under this request id".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// What `render_errors` needs to write the body and the log line.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorReport {
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    /// The full error for the log; may contain details not fit for a client.
+    pub detail: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ErrorBody<'a> {
+    pub error: ErrorFields<'a>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ErrorFields<'a> {
+    pub code: &'a str,
+    pub message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'a str>,
+    pub request_id: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let report = ErrorReport {
+            code: self.code(),
+            message: self.public_message(),
+            field: match &self {
+                Self::InvalidInput(error) => Some(error.field.clone()),
+                _ => None,
+            },
+            detail: self.to_string(),
+        };
+        let mut response = self.status().into_response();
+        if matches!(self, Self::Unavailable { .. }) {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+        }
+        response.extensions_mut().insert(report);
+        response
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        Self::InvalidInput(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_maps_to_its_status_and_code() {
+        let cases = [
+            (
+                ApiError::InvalidInput(FieldError::new("limit", "bad")),
+                400,
+                "invalid-input",
+            ),
+            (ApiError::NotFound { what: "item" }, 404, "not-found"),
+            (
+                ApiError::UnprocessableImage { reason: "x".into() },
+                422,
+                "image-unprocessable",
+            ),
+            (
+                ApiError::Unavailable { reason: "x".into() },
+                503,
+                "unavailable",
+            ),
+            (ApiError::internal("disk on fire"), 500, "internal"),
+        ];
+        for (error, status, code) in cases {
+            assert_eq!(error.status().as_u16(), status);
+            assert_eq!(error.code(), code);
+        }
+    }
+
+    #[test]
+    fn internal_detail_stays_out_of_public_message() {
+        let error = ApiError::internal("/secret/path/token=abc");
+        assert!(!error.public_message().contains("secret"));
+        let response = error.into_response();
+        let report = response.extensions().get::<ErrorReport>().unwrap();
+        assert!(report.detail.contains("/secret/path"));
+    }
+}

@@ -1,0 +1,123 @@
+//! The outermost middleware: gives each request an id, opens its root span, and turns an
+//! [`ErrorReport`] left by a handler into the JSON error body and one log line.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use tower_http::request_id::{MakeRequestId, MakeRequestUuid};
+use tracing::{Instrument, Level, debug, error, info, warn};
+
+use crate::error::{ErrorBody, ErrorFields, ErrorReport};
+
+pub(crate) static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Longest client-supplied request id we keep; longer or odd ones are replaced.
+const MAX_CLIENT_REQUEST_ID: usize = 64;
+
+pub(crate) async fn track_request(mut request: Request, next: Next) -> Response {
+    let id = client_request_id(&request).unwrap_or_else(|| {
+        MakeRequestUuid
+            .make_request_id(&request)
+            .and_then(|id| id.into_header_value().to_str().ok().map(str::to_owned))
+            .unwrap_or_else(|| "unknown".to_owned())
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        request.headers_mut().insert(&REQUEST_ID_HEADER, value);
+    }
+
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| request.uri().path().chars().take(200).collect());
+    let client_ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_default();
+
+    // Health probes run every few seconds on every installation; they stay out of INFO logs.
+    let quiet = route.ends_with("/health") || route.ends_with("/health/ready");
+    let span = if quiet {
+        tracing::span!(Level::DEBUG, "request", http.method = %method, http.route = %route, client.ip = %client_ip, request.id = %id, http.status = tracing::field::Empty)
+    } else {
+        tracing::span!(Level::INFO, "request", http.method = %method, http.route = %route, client.ip = %client_ip, request.id = %id, http.status = tracing::field::Empty)
+    };
+
+    let started = Instant::now();
+    let response = next.run(request).instrument(span.clone()).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.record("http.status", response.status().as_u16());
+
+    let mut response = span.in_scope(|| render_error(response, &id));
+    span.in_scope(|| {
+        debug!(
+            http.status = response.status().as_u16(),
+            latency_ms, "request finished"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(&REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// Keeps a client's request id only when it is short and made of safe characters, so a log line
+/// cannot be forged or bloated through it.
+fn client_request_id(request: &Request) -> Option<String> {
+    let value = request.headers().get(&REQUEST_ID_HEADER)?.to_str().ok()?;
+    let safe = !value.is_empty()
+        && value.len() <= MAX_CLIENT_REQUEST_ID
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    safe.then(|| value.to_owned())
+}
+
+fn render_error(response: Response, request_id: &str) -> Response {
+    let Some(report) = response.extensions().get::<ErrorReport>().cloned() else {
+        return response;
+    };
+    let status = response.status();
+    if status.is_server_error() {
+        error!(error.code = report.code, error.detail = %report.detail, "request failed");
+    } else if status.as_u16() == 404 {
+        debug!(error.code = report.code, error.detail = %report.detail, "request rejected");
+    } else {
+        info!(error.code = report.code, error.detail = %report.detail, "request rejected");
+    }
+
+    let body = ErrorBody {
+        error: ErrorFields {
+            code: report.code,
+            message: &report.message,
+            field: report.field.as_deref(),
+            request_id,
+        },
+    };
+    let json = match serde_json::to_vec(&body) {
+        Ok(json) => json,
+        Err(serialize_error) => {
+            warn!(%serialize_error, "cannot serialise an error body");
+            b"{\"error\":{\"code\":\"internal\"}}".to_vec()
+        }
+    };
+
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    // An error must never be cached as if it were the resource.
+    parts
+        .headers
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Response::from_parts(parts, Body::from(json))
+}

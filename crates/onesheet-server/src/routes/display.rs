@@ -1,0 +1,222 @@
+//! The display API: what screens fetch to know what to show and how.
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use onesheet_domain::{
+    Cursor, DisplaySettings, FieldError, ImageKind, MediaItem, MediaKind, PlaylistQuery,
+};
+use serde::{Deserialize, Serialize};
+
+use super::conditional::if_none_match;
+use crate::error::ApiError;
+use crate::state::{AppState, BasePath};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/playlist", get(playlist))
+        .route("/api/v1/display-settings", get(display_settings))
+}
+
+#[derive(Deserialize)]
+struct PlaylistParams {
+    mode: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// One page of the playlist: a slim projection of each item, with Onesheet image URLs only.
+#[derive(Serialize)]
+struct PlaylistPage<'a> {
+    generation: u64,
+    total: usize,
+    next_cursor: Option<String>,
+    items: Vec<PlaylistItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct PlaylistItem<'a> {
+    id: &'a str,
+    kind: MediaKind,
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    year: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tagline: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    overview: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    genres: &'a [String],
+    /// Audience rating on a 0 to 10 scale, else the critic rating.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rating: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_rating: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtime_minutes: Option<u32>,
+    demo: bool,
+    images: ImageUrls,
+}
+
+#[derive(Serialize, Default)]
+struct ImageUrls {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    poster: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    background: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logo: Option<String>,
+}
+
+async fn playlist(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<PlaylistParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|rejection| {
+        FieldError::new(
+            "query",
+            format!("invalid query string: {}", rejection.body_text()),
+        )
+    })?;
+    let query = PlaylistQuery::parse(
+        params.mode.as_deref(),
+        params.limit.as_deref(),
+        params.cursor.as_deref(),
+    )?;
+
+    let snapshot = state.catalog.snapshot();
+    let start = query
+        .start_offset(snapshot.generation)
+        .min(snapshot.order.len());
+    let end = (start + query.limit).min(snapshot.order.len());
+
+    // The page depends only on the generation and the query, so this tag changes exactly when
+    // the body would. Weak, because compression changes the bytes of one representation.
+    let etag = format!(
+        "W/\"g{}-{:?}-{}-{}\"",
+        snapshot.generation, query.mode, query.limit, start
+    );
+    if if_none_match(&headers, &etag) {
+        return Ok(not_modified(&etag));
+    }
+
+    let page = PlaylistPage {
+        generation: snapshot.generation,
+        total: snapshot.items.len(),
+        next_cursor: (end < snapshot.order.len()).then(|| {
+            Cursor {
+                generation: snapshot.generation,
+                offset: end,
+            }
+            .encode()
+        }),
+        items: snapshot.order[start..end]
+            .iter()
+            .filter_map(|&position| project(&snapshot.items[position as usize], &state.base_path))
+            .collect(),
+    };
+    let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
+    Ok(json_response(body, &etag))
+}
+
+fn project<'a>(item: &'a MediaItem, base: &BasePath) -> Option<PlaylistItem<'a>> {
+    let id = item.id.as_ref()?;
+    let url = |kind: ImageKind| {
+        item.images.get(kind).map(|image| {
+            format!(
+                "{}/img/{id}/{}?v={}",
+                base.as_str(),
+                kind.as_str(),
+                url_safe(&image.version)
+            )
+        })
+    };
+    Some(PlaylistItem {
+        id: id.as_str(),
+        kind: item.kind,
+        title: &item.title,
+        year: item.year,
+        tagline: item.tagline.as_deref(),
+        overview: item.overview.as_deref(),
+        genres: &item.genres,
+        rating: item.ratings.audience.or(item.ratings.critic),
+        content_rating: item.content_rating.as_deref(),
+        runtime_minutes: item.runtime_minutes,
+        demo: item.demo,
+        images: ImageUrls {
+            poster: url(ImageKind::Poster),
+            background: url(ImageKind::Background),
+            logo: url(ImageKind::Logo),
+        },
+    })
+}
+
+/// Keeps a version token safe inside a query string whatever a source put in it.
+fn url_safe(version: &str) -> String {
+    version
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(64)
+        .collect()
+}
+
+#[derive(Serialize)]
+struct DisplaySettingsBody<'a> {
+    #[serde(flatten)]
+    settings: &'a DisplaySettings,
+    /// Lets a screen with a wrong clock show the right time and schedule.
+    server_time_ms: u128,
+}
+
+/// Only what a screen needs: the display settings and the server's clock.
+async fn display_settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let tagged = state.settings.load();
+    let etag = format!("W/\"s{}\"", tagged.tag);
+    if if_none_match(&headers, &etag) {
+        return Ok(not_modified(&etag));
+    }
+    let body = DisplaySettingsBody {
+        settings: &tagged.settings,
+        server_time_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0),
+    };
+    let body = serde_json::to_vec(&body).map_err(ApiError::internal)?;
+    Ok(json_response(body, &etag))
+}
+
+fn json_response(body: Vec<u8>, etag: &str) -> Response {
+    let mut response = (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            // Screens revalidate every time; the ETag makes that a cheap 304.
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+fn not_modified(etag: &str) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}

@@ -1,0 +1,103 @@
+//! Liveness and readiness probes for orchestrators, load balancers and the admin.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use crate::state::AppState;
+
+/// Longest the readiness probe waits for the database before reporting it as failing.
+const STORE_PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(live))
+        .route("/health/ready", get(ready))
+}
+
+/// Liveness: answers as long as the process serves HTTP; touches no store or file.
+async fn live() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        r#"{"status":"ok"}"#,
+    )
+        .into_response()
+}
+
+#[derive(Serialize)]
+struct Readiness {
+    status: &'static str,
+    version: &'static str,
+    uptime_seconds: u64,
+    store: CheckResult,
+    catalog: CatalogStatus,
+    sources: std::sync::Arc<Vec<onesheet_sources::SourceHealth>>,
+}
+
+#[derive(Serialize)]
+struct CheckResult {
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CatalogStatus {
+    loaded: bool,
+    generation: u64,
+    items: usize,
+    demo: bool,
+}
+
+/// Readiness: 200 once the store answers and the catalog is loaded, else 503 with the reasons.
+async fn ready(State(state): State<AppState>) -> Response {
+    let store = match tokio::time::timeout(STORE_PING_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => CheckResult {
+            ok: true,
+            error: None,
+        },
+        Ok(Err(error)) => CheckResult {
+            ok: false,
+            error: Some(error.to_string()),
+        },
+        Err(_) => CheckResult {
+            ok: false,
+            error: Some(format!(
+                "database did not answer within {} s",
+                STORE_PING_TIMEOUT.as_secs()
+            )),
+        },
+    };
+    let snapshot = state.catalog.snapshot();
+    let catalog = CatalogStatus {
+        loaded: state.catalog.is_loaded(),
+        generation: snapshot.generation,
+        items: snapshot.items.len(),
+        demo: snapshot.demo,
+    };
+
+    let is_ready = store.ok && catalog.loaded;
+    let body = Readiness {
+        status: if is_ready { "ready" } else { "starting" },
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_seconds: state.started_at.elapsed().as_secs(),
+        store,
+        catalog,
+        sources: state.catalog.health(),
+    };
+    let status = if is_ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}

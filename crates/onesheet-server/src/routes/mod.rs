@@ -1,0 +1,51 @@
+//! Route groups by audience, merged into one router under the base path.
+
+mod conditional;
+mod display;
+mod health;
+mod images;
+mod pages;
+
+use axum::Router;
+use axum::middleware::from_fn;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::error::ApiError;
+use crate::middleware::{track_request, with_security_headers};
+use crate::state::AppState;
+
+/// Largest request body accepted anywhere. The routes of this version take no bodies at all; the
+/// limit stops a client from streaming data nobody reads.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Builds the whole application. With a base path such as `/posters`, every route lives under
+/// it and requests outside it get 404.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(display::routes())
+        // JSON compresses about tenfold; images are already compressed and skip this layer.
+        .layer(CompressionLayer::new().gzip(true).br(true));
+
+    let app = Router::new()
+        .merge(health::routes())
+        .merge(api)
+        .merge(images::routes())
+        .merge(pages::routes())
+        .fallback(not_found)
+        .with_state(state.clone());
+
+    let app = match state.base_path.as_str() {
+        "" => app,
+        base => Router::new().nest(base, app).fallback(not_found),
+    };
+
+    // Layers wrap what was added before them, so the request tracker, added last, sees every
+    // response with its final headers.
+    let app = app.layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    with_security_headers(app).layer(from_fn(track_request))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound { what: "page" }
+}

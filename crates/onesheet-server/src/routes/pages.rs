@@ -1,0 +1,72 @@
+//! Display pages and their assets, embedded from `web/` at build time.
+//!
+//! Pages use relative URLs only, so the same files work at the root and under a base path.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use rust_embed::Embed;
+
+use super::conditional::if_none_match;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Embed)]
+#[folder = "../../web/"]
+struct WebAssets;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/screensaver", get(screensaver))
+        .route("/assets/{*path}", get(asset))
+}
+
+/// Sends visitors to the screensaver until an admin UI exists.
+async fn home(State(state): State<AppState>) -> Redirect {
+    Redirect::temporary(&format!("{}/screensaver", state.base_path.as_str()))
+}
+
+async fn screensaver(headers: HeaderMap) -> Result<Response, ApiError> {
+    embedded("screensaver.html", &headers)
+}
+
+async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    // Embedded names are fixed at build time, so a lookup cannot escape the folder; the check
+    // keeps odd requests out of the logs as 404s instead of misses.
+    if path
+        .split('/')
+        .any(|segment| segment.is_empty() || segment.starts_with('.'))
+    {
+        return Err(ApiError::NotFound { what: "asset" });
+    }
+    embedded(&format!("assets/{path}"), &headers)
+}
+
+fn embedded(name: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let file = WebAssets::get(name).ok_or(ApiError::NotFound { what: "asset" })?;
+    let etag = format!("\"{}\"", hex_prefix(&file.metadata.sha256_hash()));
+    let mut response = if if_none_match(headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mime = file.metadata.mimetype().to_owned();
+        let mut response = file.data.into_owned().into_response();
+        if let Ok(value) = HeaderValue::from_str(&mime) {
+            response.headers_mut().insert(header::CONTENT_TYPE, value);
+        }
+        response
+    };
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    // Asset names carry no content hash, so browsers must revalidate; the ETag keeps that cheap.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+fn hex_prefix(hash: &[u8; 32]) -> String {
+    hash.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}

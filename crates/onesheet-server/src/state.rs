@@ -1,0 +1,100 @@
+//! Shared state handed to every handler.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use onesheet_domain::{DisplaySettings, FieldError};
+use onesheet_sources::Catalog;
+use onesheet_store::Store;
+
+/// The path prefix the whole site lives under: empty for the root, else `/` followed by
+/// segments with no trailing slash, such as `/posters`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BasePath(Arc<str>);
+
+impl BasePath {
+    /// Accepts the normalised form only (the configuration loader normalises user input).
+    pub fn new(path: &str) -> Result<Self, FieldError> {
+        let valid = path.is_empty()
+            || (path.starts_with('/')
+                && !path.ends_with('/')
+                && !path.contains("//")
+                && path
+                    .split('/')
+                    .all(|segment| segment != ".." && segment != "."));
+        if valid {
+            Ok(Self(Arc::from(path)))
+        } else {
+            Err(FieldError::new(
+                "base_path",
+                format!("invalid base path {path:?}: expected empty or a path such as /posters"),
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub catalog: Arc<Catalog>,
+    pub store: Arc<dyn Store>,
+    /// Current display settings with a content tag used as their ETag.
+    pub settings: Arc<ArcSwap<TaggedSettings>>,
+    pub base_path: BasePath,
+    pub started_at: Instant,
+}
+
+/// Display settings and the tag that changes whenever they do.
+#[derive(Debug, Clone)]
+pub struct TaggedSettings {
+    pub settings: DisplaySettings,
+    pub tag: String,
+}
+
+impl TaggedSettings {
+    pub fn new(settings: DisplaySettings) -> Self {
+        let tag = match serde_json::to_vec(&settings) {
+            Ok(bytes) => format!("{:016x}", fnv1a(&bytes)),
+            Err(_) => "0".to_owned(),
+        };
+        Self { settings, tag }
+    }
+}
+
+/// FNV-1a, 64 bit: a fast, stable content tag; not a security boundary.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_path_accepts_normalised_forms_only() {
+        for good in ["", "/posters", "/a/b"] {
+            assert!(BasePath::new(good).is_ok(), "{good}");
+        }
+        for bad in ["/", "posters", "/posters/", "//x", "/a/../b", "/."] {
+            assert!(BasePath::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn settings_tag_follows_content() {
+        let first = TaggedSettings::new(DisplaySettings::default());
+        let mut changed = DisplaySettings::default();
+        changed.screensaver.interval_seconds = 30;
+        assert_eq!(
+            first.tag,
+            TaggedSettings::new(DisplaySettings::default()).tag
+        );
+        assert_ne!(first.tag, TaggedSettings::new(changed).tag);
+    }
+}

@@ -1,0 +1,138 @@
+use std::collections::HashSet;
+
+use axum::body::Body;
+use axum::http::Request;
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn playlist_pages_through_every_item_once() {
+    let app = TestApp::with_posters(25).await;
+    let mut seen = HashSet::new();
+    let mut uri = "/api/v1/playlist?mode=screensaver&limit=10".to_owned();
+    loop {
+        let response = app.get(&uri).await;
+        assert_eq!(response.status, 200);
+        let page = response.json();
+        assert_eq!(page["total"], 25);
+        for item in page["items"].as_array().unwrap() {
+            assert!(seen.insert(item["id"].as_str().unwrap().to_owned()));
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => uri = format!("/api/v1/playlist?limit=10&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 25);
+}
+
+#[tokio::test]
+async fn playlist_item_has_only_public_fields() {
+    let app = TestApp::with_posters(3).await;
+    let page = app.get("/api/v1/playlist?limit=3").await.json();
+    let item = &page["items"][0];
+    let poster = item["images"]["poster"].as_str().unwrap();
+    assert!(poster.starts_with("/img/local-"), "{poster}");
+    assert!(poster.contains("/poster?v="), "{poster}");
+
+    let text = serde_json::to_string(&page).unwrap();
+    for leak in ["poster-0", ".jpg", "/tmp", "upstream_key", "media"] {
+        assert!(!text.contains(leak), "response contains {leak:?}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn playlist_revalidates_with_etag() {
+    let app = TestApp::with_posters(3).await;
+    let first = app.get("/api/v1/playlist?limit=2").await;
+    let etag = first.header("etag").to_owned();
+    assert!(etag.contains("g1"), "{etag}");
+
+    let again = app
+        .send(
+            Request::get("/api/v1/playlist?limit=2")
+                .header("if-none-match", &etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+
+    let other_page = app.get("/api/v1/playlist?limit=3").await;
+    assert_ne!(other_page.header("etag"), etag);
+}
+
+#[tokio::test]
+async fn playlist_is_compressed_when_asked() {
+    let app = TestApp::with_posters(40).await;
+    let response = app
+        .send(
+            Request::get("/api/v1/playlist?limit=40")
+                .header("accept-encoding", "gzip")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("content-encoding"), "gzip");
+}
+
+#[tokio::test]
+async fn invalid_query_values_name_the_parameter() {
+    let app = TestApp::with_posters(2).await;
+    let cases = [
+        ("limit=0", "limit", "1 to 500"),
+        ("limit=100000", "limit", "1 to 500"),
+        ("limit=abc", "limit", "1 to 500"),
+        ("mode=kiosk", "mode", "screensaver, wallart or cinema"),
+        ("cursor=../../etc", "cursor", "next_cursor"),
+        ("cursor=g1.%00", "cursor", "next_cursor"),
+        ("limit=1&limit=2", "query", "duplicate"),
+    ];
+    for (query, field, hint) in cases {
+        let response = app.get(&format!("/api/v1/playlist?{query}")).await;
+        assert_eq!(response.status, 400, "{query}");
+        let body = response.json();
+        assert_eq!(body["error"]["field"], field, "{query}");
+        assert_eq!(body["error"]["code"], "invalid-input");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(hint), "{query}: {message}");
+        assert_eq!(
+            body["error"]["request_id"].as_str().unwrap(),
+            response.header("x-request-id")
+        );
+    }
+}
+
+#[tokio::test]
+async fn stale_cursor_restarts_from_the_first_page() {
+    let app = TestApp::with_posters(5).await;
+    let fresh = app.get("/api/v1/playlist?limit=2").await.json();
+    let stale = app
+        .get("/api/v1/playlist?limit=2&cursor=g999.4")
+        .await
+        .json();
+    assert_eq!(fresh["items"], stale["items"]);
+}
+
+#[tokio::test]
+async fn display_settings_carry_defaults_and_etag() {
+    let app = TestApp::with_posters(1).await;
+    let response = app.get("/api/v1/display-settings").await;
+    assert_eq!(response.status, 200);
+    let body = response.json();
+    assert_eq!(body["screensaver"]["interval_seconds"], 10);
+    assert!(body["server_time_ms"].as_u64().unwrap() > 1_600_000_000_000);
+
+    let etag = response.header("etag").to_owned();
+    let again = app
+        .send(
+            Request::get("/api/v1/display-settings")
+                .header("if-none-match", etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(again.status, 304);
+}

@@ -1,0 +1,11 @@
+//! Router-level tests: real store, real catalog, a test source over real files, requests sent
+//! with `oneshot`.
+
+// Test helpers outside `#[test]` functions may fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod display;
+mod health;
+mod images;
+mod pages;
+mod support;

@@ -1,0 +1,205 @@
+//! A test application: SQLite in a temp dir, a catalog over a folder source made in the test.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response};
+use http_body_util::BodyExt;
+use onesheet_domain::{DisplaySettings, ImageRef, ItemImages, MediaItem, SourceId};
+use onesheet_server::{AppState, BasePath, TaggedSettings};
+use onesheet_sources::{Catalog, ImageBody, MediaSource, SourceError};
+use onesheet_store::SqliteStore;
+use tower::ServiceExt;
+
+/// Serves each file of a folder as one item's poster; the key is the file name.
+pub struct FolderSource {
+    id: SourceId,
+    root: PathBuf,
+}
+
+#[async_trait]
+impl MediaSource for FolderSource {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+
+    fn kind(&self) -> &'static str {
+        "test"
+    }
+
+    async fn fetch_items(&self) -> Result<Vec<MediaItem>, SourceError> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.root)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Ok(names
+            .into_iter()
+            .enumerate()
+            .map(|(index, name)| {
+                let mut item = MediaItem {
+                    upstream_key: name.clone(),
+                    title: format!("Title {index}"),
+                    year: Some(1980 + index as u16),
+                    images: ItemImages {
+                        poster: Some(ImageRef {
+                            key: name,
+                            version: format!("v{index}"),
+                        }),
+                        ..ItemImages::default()
+                    },
+                    ..MediaItem::default()
+                };
+                item.assign_identity(&self.id);
+                item
+            })
+            .collect())
+    }
+
+    async fn open_image(&self, image: &ImageRef) -> Result<ImageBody, SourceError> {
+        Ok(ImageBody::File(self.root.join(&image.key)))
+    }
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub catalog: Arc<Catalog>,
+    pub media: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Builds the app over `files` (name, bytes) placed in a fresh media folder.
+    pub async fn with_files(files: &[(&str, Vec<u8>)], base_path: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let media = dir.path().join("media");
+        std::fs::create_dir_all(&media).unwrap();
+        for (name, bytes) in files {
+            std::fs::write(media.join(name), bytes).unwrap();
+        }
+        let store = Arc::new(
+            SqliteStore::open(&dir.path().join("onesheet.db"))
+                .await
+                .unwrap(),
+        );
+        let source = Arc::new(FolderSource {
+            id: SourceId::new("local").unwrap(),
+            root: media.clone(),
+        });
+        let catalog = Arc::new(Catalog::new(vec![source], dir.path().join("catalog.json")));
+        catalog.refresh_all().await;
+        let state = AppState {
+            catalog: catalog.clone(),
+            store,
+            settings: Arc::new(ArcSwap::from_pointee(TaggedSettings::new(
+                DisplaySettings::default(),
+            ))),
+            base_path: BasePath::new(base_path).unwrap(),
+            started_at: Instant::now(),
+        };
+        Self {
+            router: onesheet_server::router(state),
+            catalog,
+            media,
+            _dir: dir,
+        }
+    }
+
+    /// Builds the app over `count` generated JPEG posters.
+    pub async fn with_posters(count: usize) -> Self {
+        let files: Vec<(String, Vec<u8>)> = (0..count)
+            .map(|i| (format!("poster-{i:03}.jpg"), jpeg(20 + i as u32, 30)))
+            .collect();
+        let borrowed: Vec<(&str, Vec<u8>)> =
+            files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+        Self::with_files(&borrowed, "").await
+    }
+
+    pub async fn get(&self, uri: &str) -> TestResponse {
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        TestResponse::read(response).await
+    }
+
+    pub fn first_item_id(&self) -> String {
+        let snapshot = self.catalog.snapshot();
+        snapshot.items[0].id.clone().unwrap().to_string()
+    }
+}
+
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    async fn read(response: Response<Body>) -> Self {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("missing header {name}"))
+            .to_str()
+            .unwrap()
+    }
+}
+
+/// Encodes a solid JPEG of the given size.
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_pixel(width, height, image::Rgb([200, 40, 40]));
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    bytes
+}
+
+/// Encodes a PNG with alpha.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbaImage::from_pixel(width, height, image::Rgba([0, 80, 200, 128]));
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgba8(image)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    bytes
+}

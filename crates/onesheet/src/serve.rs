@@ -1,0 +1,195 @@
+//! `onesheet serve`: opens the store, builds the catalog, and runs the HTTP server until a
+//! shutdown signal.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use onesheet_domain::SourceId;
+use onesheet_server::{AppState, BasePath, TaggedSettings};
+use onesheet_sources::demo::DemoSource;
+use onesheet_sources::local::LocalFolderSource;
+use onesheet_sources::{Catalog, MediaSource};
+use onesheet_store::{SqliteStore, Store};
+use tokio::net::TcpListener;
+use tracing::{info, warn};
+
+use crate::config::Config;
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The local media folder's subfolders, created at start so a new user sees where files go.
+const MEDIA_FOLDERS: [&str; 3] = ["posters", "backgrounds", "logos"];
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let started_at = Instant::now();
+    let media_dir = config.media_dir();
+    prepare_folders(&config.data_dir, &media_dir)?;
+
+    let store = open_store(&config).await?;
+    let settings = store
+        .current_settings()
+        .await
+        .context("cannot read the display settings")?
+        .map(|version| version.settings)
+        .unwrap_or_default();
+
+    let local_id = SourceId::new("local")?;
+    let local = Arc::new(LocalFolderSource::new(local_id.clone(), media_dir.clone()));
+    let demo = Arc::new(DemoSource::new(config.data_dir.join("demo"))?);
+    let sources: Vec<Arc<dyn MediaSource>> = vec![local.clone(), demo];
+    let catalog = Arc::new(Catalog::new(sources, config.data_dir.join("catalog.json")));
+    catalog.restore().await;
+
+    // The first scan runs beside the server: a restored catalog is served meanwhile, and the
+    // readiness probe reports 503 until one of the two is there.
+    let scanning = catalog.clone();
+    tokio::spawn(async move { scanning.refresh_all().await });
+    watch_media_folder(&local, &catalog, local_id);
+
+    let state = AppState {
+        catalog,
+        store: store.clone(),
+        settings: Arc::new(ArcSwap::from_pointee(TaggedSettings::new(settings))),
+        base_path: BasePath::new(&config.base_path)?,
+        started_at,
+    };
+    let listener = TcpListener::bind(config.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {}: is another program using that port? Set listen (ONESHEET_LISTEN) to a free address",
+            config.listen
+        )
+    })?;
+    info!(
+        address = %listener.local_addr().unwrap_or(config.listen),
+        base_path = %config.base_path,
+        media_dir = %media_dir.display(),
+        "Onesheet is listening"
+    );
+
+    serve_until_signal(listener, onesheet_server::router(state)).await?;
+    store.close().await;
+    info!("stopped");
+    Ok(())
+}
+
+fn prepare_folders(data_dir: &Path, media_dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}: check its permissions or set data_dir (ONESHEET_DATA_DIR)",
+            data_dir.display()
+        )
+    })?;
+    for folder in MEDIA_FOLDERS {
+        let path = media_dir.join(folder);
+        if let Err(error) = std::fs::create_dir_all(&path) {
+            // A read-only media share is fine; the source reports what it cannot read.
+            warn!(path = %path.display(), %error, "cannot create a media folder");
+        }
+    }
+    Ok(())
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = match &config.database_url {
+        None => SqliteStore::open(&config.default_database_file()).await?,
+        Some(url) if url.expose().starts_with("sqlite:") => {
+            SqliteStore::open_url(url.expose()).await?
+        }
+        Some(_) => anyhow::bail!(
+            "unsupported database_url: this version supports sqlite: URLs only; unset database_url to use {}",
+            config.default_database_file().display()
+        ),
+    };
+    Ok(Arc::new(store))
+}
+
+/// Rescans the media folder after each burst of file changes. Without a watcher (for example on
+/// a network share that sends no events) the catalog still updates at each restart.
+fn watch_media_folder(local: &LocalFolderSource, catalog: &Arc<Catalog>, local_id: SourceId) {
+    let mut watch = match local.watch() {
+        Ok(watch) => watch,
+        Err(error) => {
+            warn!(%error, "cannot watch the media folder; changes show after a restart");
+            return;
+        }
+    };
+    let catalog = catalog.clone();
+    tokio::spawn(async move {
+        while watch.changed().await.is_some() {
+            catalog.refresh(&local_id, unix_now()).await;
+        }
+    });
+}
+
+async fn serve_until_signal(listener: TcpListener, app: axum::Router) -> anyhow::Result<()> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let mut stopped = stopped;
+        let _ = stopped.changed().await;
+    });
+    let mut server = tokio::spawn(server.into_future());
+
+    tokio::select! {
+        finished = &mut server => {
+            finished.context("the server task failed")?.context("the server stopped")?;
+            return Ok(());
+        }
+        signal = shutdown_signal() => {
+            info!(signal, drain_seconds = DRAIN_TIMEOUT.as_secs(), "shutting down: no new connections, finishing requests in flight");
+        }
+    }
+    let _ = stop.send(true);
+    match tokio::time::timeout(DRAIN_TIMEOUT, &mut server).await {
+        Ok(finished) => {
+            finished
+                .context("the server task failed")?
+                .context("the server stopped")?;
+        }
+        Err(_) => {
+            server.abort();
+            warn!("requests still running after the drain timeout were cut off");
+        }
+    }
+    Ok(())
+}
+
+/// Resolves with the name of the first SIGINT or SIGTERM.
+async fn shutdown_signal() -> &'static str {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+
+    tokio::select! {
+        () = interrupt => "SIGINT",
+        () = terminate => "SIGTERM",
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
