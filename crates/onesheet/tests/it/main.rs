@@ -1,0 +1,16 @@
+//! Black-box tests of the `onesheet` binary.
+//!
+//! Every test starts the real server with [`harness::TestServer`] on a free loopback port and
+//! a temporary data directory. The display pages are tested in headless Chromium
+//! ([`browser::Browser`]). Those tests skip when Chromium is missing, unless
+//! `ONESHEET_REQUIRE_BROWSER=1`, which `scripts/test` sets after installing it.
+
+// Test helpers report failures by panicking with a message, like assertions do.
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
+
+mod browser;
+mod config_errors;
+mod fixtures;
+mod harness;
+mod screensaver;
+mod serve;

@@ -1,0 +1,284 @@
+//! The real binary on real files: catalog, images, watcher, restart, shutdown and logs.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use crate::fixtures::{gradient_jpeg, write_mixed_posters};
+use crate::harness::{ServerOptions, TestServer};
+
+/// Generous bound for the watcher; the target is 2 s, and the measured latency is printed.
+const WATCH_DEADLINE: Duration = Duration::from_secs(15);
+
+async fn playlist(server: &TestServer) -> serde_json::Value {
+    let response = server.get("/api/v1/playlist?limit=500").await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn titles(page: &serde_json::Value) -> HashSet<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn mixed_media_folder_serves_good_files_and_skips_bad_ones() {
+    let mut server = TestServer::prepare(ServerOptions::default());
+    let fixtures = write_mixed_posters(&server.data_dir().join("media"));
+    server.launch().await;
+
+    let page = playlist(&server).await;
+    let shown = titles(&page);
+    let expected: HashSet<String> = fixtures
+        .iter()
+        .filter_map(|f| f.title.map(str::to_owned))
+        .collect();
+    assert_eq!(shown, expected, "{}", server.log_tail());
+    assert_eq!(page["items"][0]["demo"], false);
+
+    for item in page["items"].as_array().unwrap() {
+        let title = item["title"].as_str().unwrap();
+        let fixture = fixtures.iter().find(|f| f.title == Some(title)).unwrap();
+        let url = item["images"]["poster"].as_str().unwrap();
+        let response = server.get_absolute(url).await;
+        assert_eq!(response.status(), 200, "{title}");
+        assert_eq!(response.headers()["content-type"], fixture.mime, "{title}");
+        assert_eq!(
+            response.bytes().await.unwrap().as_ref(),
+            fixture.bytes.as_slice(),
+            "{title}"
+        );
+    }
+
+    // One warning per rejected file, each naming it.
+    let log = server.log_tail();
+    for fixture in fixtures.iter().filter(|f| f.title.is_none()) {
+        let mentions = log
+            .lines()
+            .filter(|line| line.contains(fixture.name) && line.contains("WARN"))
+            .count();
+        assert_eq!(mentions, 1, "{}: {log}", fixture.name);
+    }
+    assert!(!log.contains(" 500 "), "{log}");
+}
+
+#[tokio::test]
+async fn new_poster_appears_without_restart() {
+    let server = TestServer::start(ServerOptions {
+        media_posters: 2,
+        ..ServerOptions::default()
+    })
+    .await;
+    let before = playlist(&server).await;
+    assert_eq!(before["total"], 2);
+
+    let added = Instant::now();
+    std::fs::write(
+        server
+            .data_dir()
+            .join("media/posters/Fresh Arrival (2026).jpg"),
+        gradient_jpeg(40, 60),
+    )
+    .unwrap();
+
+    loop {
+        let page = playlist(&server).await;
+        if titles(&page).contains("Fresh Arrival") {
+            eprintln!(
+                "new poster listed {} ms after it was written",
+                added.elapsed().as_millis()
+            );
+            assert_eq!(page["total"], 3);
+            break;
+        }
+        assert!(
+            added.elapsed() < WATCH_DEADLINE,
+            "new poster never appeared\n{}",
+            server.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A deletion is picked up the same way.
+    std::fs::remove_file(
+        server
+            .data_dir()
+            .join("media/posters/Fresh Arrival (2026).jpg"),
+    )
+    .unwrap();
+    let removed = Instant::now();
+    while titles(&playlist(&server).await).contains("Fresh Arrival") {
+        assert!(
+            removed.elapsed() < WATCH_DEADLINE,
+            "deleted poster still listed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn demo_library_gives_way_to_real_posters() {
+    let server = TestServer::start(ServerOptions::default()).await;
+    let demo = playlist(&server).await;
+    assert!(demo["total"].as_u64().unwrap() >= 24);
+    assert!(
+        demo["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|item| item["demo"] == true)
+    );
+    let background = demo["items"][0]["images"]["background"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = server.get_absolute(&background).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+
+    std::fs::write(
+        server.data_dir().join("media/posters/Real One (1999).jpg"),
+        gradient_jpeg(40, 60),
+    )
+    .unwrap();
+    let deadline = Instant::now() + WATCH_DEADLINE;
+    loop {
+        let page = playlist(&server).await;
+        if page["total"] == 1 {
+            assert_eq!(page["items"][0]["title"], "Real One");
+            assert_eq!(page["items"][0]["demo"], false);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "demo items still shown\n{}",
+            server.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn restart_serves_the_saved_catalog() {
+    let mut server = TestServer::start(ServerOptions {
+        media_posters: 5,
+        ..ServerOptions::default()
+    })
+    .await;
+    let before = playlist(&server).await;
+    assert!(server.data_dir().join("catalog.json").exists());
+
+    // With the media folder unreadable after the restart, only the saved catalog can supply
+    // the items.
+    let media = server.data_dir().join("media");
+    let parked = server.data_dir().join("media-parked");
+    server.stop().await;
+    std::fs::rename(&media, &parked).unwrap();
+    server.launch().await;
+
+    let after = playlist(&server).await;
+    assert_eq!(after["generation"], before["generation"]);
+    assert_eq!(titles(&after), titles(&before));
+    let ready: serde_json::Value = server.get("/health/ready").await.json().await.unwrap();
+    assert_eq!(ready["catalog"]["items"], 5);
+}
+
+#[tokio::test]
+async fn sigterm_stops_cleanly_and_closes_the_database() {
+    let mut server = TestServer::start(ServerOptions::default()).await;
+    assert_eq!(server.get("/health").await.status(), 200);
+
+    let status = server.stop().await.expect("the server was running");
+    assert!(
+        status.success(),
+        "exit status {status}\n{}",
+        server.log_tail()
+    );
+    let log = server.log_tail();
+    assert!(log.contains("SIGTERM"), "{log}");
+    assert!(log.contains("database closed"), "{log}");
+    // SQLite removes the write-ahead log when the last connection closes cleanly.
+    assert!(!server.data_dir().join("onesheet.db-wal").exists());
+}
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id() {
+    let server = TestServer::start(ServerOptions {
+        env: vec![("ONESHEET_LOG__FORMAT".into(), "json".into())],
+        ..ServerOptions::default()
+    })
+    .await;
+    let response = server.get("/api/v1/playlist?limit=0").await;
+    assert_eq!(response.status(), 400);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["request_id"], request_id.as_str());
+
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = server.log_tail();
+    let mut found = false;
+    for line in log.lines().filter(|line| line.starts_with('{')) {
+        let entry: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if entry["span"]["request.id"] == request_id.as_str() {
+            found = true;
+        }
+    }
+    assert!(found, "no JSON log line for request {request_id}\n{log}");
+}
+
+#[tokio::test]
+async fn unicode_twins_are_both_served_and_escaping_symlinks_skipped() {
+    let mut server = TestServer::prepare(ServerOptions::default());
+    let posters = server.data_dir().join("media/posters");
+    std::fs::create_dir_all(posters.join("nfd/Ame\u{301}lie (2001)")).unwrap();
+    std::fs::create_dir_all(posters.join("nfc/Am\u{e9}lie (2001)")).unwrap();
+    std::fs::write(
+        posters.join("nfd/Ame\u{301}lie (2001)/poster.jpg"),
+        gradient_jpeg(40, 60),
+    )
+    .unwrap();
+    std::fs::write(
+        posters.join("nfc/Am\u{e9}lie (2001)/poster.jpg"),
+        gradient_jpeg(41, 60),
+    )
+    .unwrap();
+    let outside = server.data_dir().join("secret.jpg");
+    std::fs::write(&outside, gradient_jpeg(40, 60)).unwrap();
+    std::os::unix::fs::symlink(&outside, posters.join("Escape (2020).jpg")).unwrap();
+    server.launch().await;
+
+    let page = playlist(&server).await;
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{page}");
+    for item in items {
+        assert_eq!(item["title"], "Am\u{e9}lie", "titles are NFC");
+        let response = server
+            .get_absolute(item["images"]["poster"].as_str().unwrap())
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    assert!(server.log_tail().contains("Escape (2020).jpg"));
+}
+
+#[tokio::test]
+async fn base_path_moves_the_whole_site() {
+    let server = TestServer::start(ServerOptions {
+        base_path: Some("/posters".into()),
+        media_posters: 1,
+        ..ServerOptions::default()
+    })
+    .await;
+    assert_eq!(server.get("/screensaver").await.status(), 200);
+    let page = playlist(&server).await;
+    let poster = page["items"][0]["images"]["poster"].as_str().unwrap();
+    assert!(poster.starts_with("/posters/img/"), "{poster}");
+    assert_eq!(server.get_absolute(poster).await.status(), 200);
+    assert_eq!(server.get_absolute("/health").await.status(), 404);
+}
