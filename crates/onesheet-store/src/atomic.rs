@@ -3,13 +3,23 @@
 //! new one, never a truncated mix.
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use crate::StoreError;
 
 /// Replaces `path` with `bytes` atomically. Blocking: call it from a blocking thread.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_with(path, |writer| writer.write_all(bytes))
+}
+
+/// Replaces `path` atomically with whatever `write` produces, streamed through a buffer so a
+/// large document never has to exist in memory as a whole. Blocking: call it from a blocking
+/// thread.
+pub fn write_with(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<(), StoreError> {
     let to_error = |error| StoreError::File {
         path: path.to_path_buf(),
         error,
@@ -20,16 +30,18 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         .unwrap_or(Path::new("."));
     fs::create_dir_all(folder).map_err(to_error)?;
 
-    let mut temporary = tempfile_in(folder, path).map_err(to_error)?;
+    let (temporary, file) = tempfile_in(folder, path).map_err(to_error)?;
     let result = (|| {
-        temporary.1.write_all(bytes)?;
-        temporary.1.sync_all()?;
-        fs::rename(&temporary.0, path)?;
+        let mut writer = BufWriter::new(file);
+        write(&mut writer)?;
+        let file = writer.into_inner().map_err(|error| error.into_error())?;
+        file.sync_all()?;
+        fs::rename(&temporary, path)?;
         // The rename is durable only once the folder entry itself reaches the disk.
         File::open(folder)?.sync_all()
     })();
     if result.is_err() {
-        let _ = fs::remove_file(&temporary.0);
+        let _ = fs::remove_file(&temporary);
     }
     result.map_err(to_error)
 }
@@ -80,6 +92,20 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn failed_write_keeps_old_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("catalog.json");
+        write_file(&target, b"old").unwrap();
+        let result = write_with(&target, |writer| {
+            writer.write_all(b"half")?;
+            Err(std::io::Error::other("serialiser failed"))
+        });
+        assert!(result.is_err());
+        assert_eq!(fs::read(&target).unwrap(), b"old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

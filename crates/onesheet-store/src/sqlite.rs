@@ -64,7 +64,7 @@ impl SqliteStore {
             })?;
 
         migrations::sqlite().run(&pool).await?;
-        info!(db.path = %path.display(), "database ready");
+        info!("database ready");
 
         Ok(Self { pool, path })
     }

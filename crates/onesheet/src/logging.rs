@@ -1,5 +1,7 @@
 //! Log output: readable text by default, one JSON object per line for log collectors.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
@@ -16,8 +18,10 @@ pub fn init(config: &LogConfig) -> anyhow::Result<()> {
             )
         })?,
     };
+    // Colour codes only help a person at a terminal; in a file or a journal they are noise.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let installed = match config.format {
         LogFormat::Text => builder.try_init(),

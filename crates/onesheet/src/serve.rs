@@ -22,13 +22,22 @@ use crate::config::Config;
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How often the media folder is rescanned without any change event.
+const PERIODIC_RESCAN: Duration = Duration::from_secs(300);
+/// How long to wait before trying again to watch a media folder that could not be watched.
+const WATCH_RETRY: Duration = Duration::from_secs(30);
+
 /// The local media folder's subfolders, created at start so a new user sees where files go.
 const MEDIA_FOLDERS: [&str; 3] = ["posters", "backgrounds", "logos"];
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let started_at = Instant::now();
     let media_dir = config.media_dir();
-    prepare_folders(&config.data_dir, &media_dir)?;
+    prepare_folders(
+        &config.data_dir,
+        &media_dir,
+        &config.data_dir.join("catalog.json"),
+    )?;
 
     let store = open_store(&config).await?;
     let settings = store
@@ -49,7 +58,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // readiness probe reports 503 until one of the two is there.
     let scanning = catalog.clone();
     tokio::spawn(async move { scanning.refresh_all().await });
-    watch_media_folder(&local, &catalog, local_id);
+    watch_media_folder(local, catalog.clone(), local_id);
 
     let state = AppState {
         catalog,
@@ -64,11 +73,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             config.listen
         )
     })?;
+    let address = listener.local_addr().unwrap_or(config.listen);
     info!(
-        address = %listener.local_addr().unwrap_or(config.listen),
+        %address,
         base_path = %config.base_path,
         media_dir = %media_dir.display(),
-        "Onesheet is listening"
+        "Onesheet is listening: open http://{}{}/screensaver on a screen",
+        display_host(address),
+        config.base_path
     );
 
     serve_until_signal(listener, onesheet_server::router(state)).await?;
@@ -77,13 +89,30 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn prepare_folders(data_dir: &Path, media_dir: &Path) -> anyhow::Result<()> {
+/// Returns a host a person can type: `localhost` for the wildcard address, which is not
+/// reachable as written.
+fn display_host(address: SocketAddr) -> String {
+    if address.ip().is_unspecified() {
+        format!("localhost:{}", address.port())
+    } else {
+        address.to_string()
+    }
+}
+
+/// Creates the data directory, and on a first start the media folders. Later starts leave a
+/// missing media folder missing: it usually means a share that is not mounted yet, and the local
+/// source then reports itself unavailable and keeps its saved items, where an empty folder would
+/// wipe them from every screen.
+fn prepare_folders(data_dir: &Path, media_dir: &Path, saved_catalog: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}: check its permissions or set data_dir (ONESHEET_DATA_DIR)",
             data_dir.display()
         )
     })?;
+    if saved_catalog.exists() {
+        return Ok(());
+    }
     for folder in MEDIA_FOLDERS {
         let path = media_dir.join(folder);
         if let Err(error) = std::fs::create_dir_all(&path) {
@@ -108,20 +137,42 @@ async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::new(store))
 }
 
-/// Rescans the media folder after each burst of file changes. Without a watcher (for example on
-/// a network share that sends no events) the catalog still updates at each restart.
-fn watch_media_folder(local: &LocalFolderSource, catalog: &Arc<Catalog>, local_id: SourceId) {
-    let mut watch = match local.watch() {
-        Ok(watch) => watch,
-        Err(error) => {
-            warn!(%error, "cannot watch the media folder; changes show after a restart");
-            return;
-        }
-    };
-    let catalog = catalog.clone();
+/// Rescans the media folder after each burst of file changes, and every few minutes in any case
+/// because network shares often send no change events. When the folder cannot be watched (it is
+/// missing, or the system is out of inotify watches), the task retries and rescans periodically.
+fn watch_media_folder(local: Arc<LocalFolderSource>, catalog: Arc<Catalog>, local_id: SourceId) {
     tokio::spawn(async move {
-        while watch.changed().await.is_some() {
-            catalog.refresh(&local_id, unix_now()).await;
+        let mut warned = false;
+        loop {
+            let mut watch = match local.watch() {
+                Ok(watch) => watch,
+                Err(error) => {
+                    if !warned {
+                        warn!(%error, retry_seconds = WATCH_RETRY.as_secs(), "cannot watch the media folder; retrying");
+                        warned = true;
+                    }
+                    tokio::time::sleep(WATCH_RETRY).await;
+                    catalog.refresh(&local_id, unix_now()).await;
+                    continue;
+                }
+            };
+            if warned {
+                info!("watching the media folder again");
+                warned = false;
+            }
+            let mut periodic = tokio::time::interval(PERIODIC_RESCAN);
+            periodic.tick().await;
+            loop {
+                tokio::select! {
+                    changed = watch.changed() => {
+                        if changed.is_none() {
+                            break;
+                        }
+                    }
+                    _ = periodic.tick() => {}
+                }
+                catalog.refresh(&local_id, unix_now()).await;
+            }
         }
     });
 }

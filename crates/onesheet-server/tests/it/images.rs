@@ -137,3 +137,30 @@ async fn invalid_image_kind_names_the_allowed_values() {
             .contains("poster, background, logo or thumbnail")
     );
 }
+
+#[tokio::test]
+async fn head_request_sends_headers_without_body() {
+    let bytes = jpeg(40, 60);
+    let app = TestApp::with_files(&[("a.jpg", bytes.clone())], "").await;
+    let id = app.first_item_id();
+    let response = app
+        .send(
+            Request::head(format!("/img/{id}/poster"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("content-type"), "image/jpeg");
+    assert_eq!(response.header("content-length"), bytes.len().to_string());
+    assert!(response.body.is_empty());
+}
+
+#[tokio::test]
+async fn whole_file_response_advertises_ranges_and_date() {
+    let app = TestApp::with_files(&[("a.jpg", jpeg(40, 60))], "").await;
+    let id = app.first_item_id();
+    let response = app.get(&format!("/img/{id}/poster")).await;
+    assert_eq!(response.header("accept-ranges"), "bytes");
+    assert!(response.header("last-modified").ends_with("GMT"));
+}

@@ -28,7 +28,9 @@ pub struct Snapshot {
     /// Grows by one with every content change, across restarts too; it seeds the display order
     /// and is part of playlist ETags and cursors.
     pub generation: u64,
-    pub items: Vec<MediaItem>,
+    /// Shared with the sources' last answers, so an item is held in memory once however many
+    /// snapshots and sources refer to it.
+    pub items: Vec<Arc<MediaItem>>,
     /// Positions in `items`, shuffled once per generation.
     pub order: Vec<u32>,
     /// True when `items` is the built-in demo set because no real source has items.
@@ -37,7 +39,7 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn new(generation: u64, items: Vec<MediaItem>) -> Self {
+    pub fn new(generation: u64, items: Vec<Arc<MediaItem>>) -> Self {
         let index = items
             .iter()
             .enumerate()
@@ -54,7 +56,7 @@ impl Snapshot {
     }
 
     pub fn get(&self, id: &ItemId) -> Option<&MediaItem> {
-        self.index.get(id).map(|&position| &self.items[position])
+        self.index.get(id).map(|&position| &*self.items[position])
     }
 }
 
@@ -81,17 +83,24 @@ pub struct SourceHealth {
     pub last_error: Option<String>,
 }
 
-/// On-disk form of a snapshot.
-#[derive(Serialize, Deserialize)]
+/// On-disk form of a snapshot, as read back.
+#[derive(Deserialize)]
 struct SnapshotFile {
     generation: u64,
     items: Vec<MediaItem>,
 }
 
+/// On-disk form of a snapshot, as written: borrows the items instead of copying them.
+#[derive(Serialize)]
+struct SnapshotFileRef<'a> {
+    generation: u64,
+    items: &'a [Arc<MediaItem>],
+}
+
 struct SourceEntry {
     source: Arc<dyn MediaSource>,
     /// Last items the source returned successfully.
-    items: Vec<MediaItem>,
+    items: Vec<Arc<MediaItem>>,
     health: SourceHealth,
 }
 
@@ -184,19 +193,19 @@ impl Catalog {
             }
         };
 
+        let items: Vec<Arc<MediaItem>> = file.items.into_iter().map(Arc::new).collect();
         let mut entries = self.entries.lock().await;
         for entry in entries.iter_mut() {
-            entry.items = file
-                .items
+            entry.items = items
                 .iter()
                 .filter(|item| item.source.as_ref() == Some(entry.source.id()))
                 .cloned()
                 .collect();
             entry.health.items = entry.items.len();
         }
-        let count = file.items.len();
+        let count = items.len();
         self.current
-            .store(Arc::new(Snapshot::new(file.generation, file.items)));
+            .store(Arc::new(Snapshot::new(file.generation, items)));
         self.publish_health(&entries);
         self.loaded.store(true, Ordering::Release);
         info!(
@@ -236,28 +245,37 @@ impl Catalog {
         let Some(entry) = entries.iter_mut().find(|e| e.source.id() == id) else {
             return;
         };
-        let changed = match result {
+        match result {
             Ok(items) => {
                 entry.health.state = SourceState::Ok;
                 entry.health.last_success_unix = Some(now_unix);
                 entry.health.last_error = None;
                 entry.health.items = items.len();
-                let changed = entry.items != items;
-                entry.items = items;
-                changed
+                // An unchanged answer keeps the old allocations, which the current snapshot
+                // shares; replacing them would hold every item twice.
+                let unchanged = items.len() == entry.items.len()
+                    && items
+                        .iter()
+                        .zip(&entry.items)
+                        .all(|(new, old)| new == &**old);
+                if !unchanged {
+                    entry.items = items.into_iter().map(Arc::new).collect();
+                }
             }
             Err(error) => {
                 warn!(%error, kept_items = entry.items.len(), "source refresh failed; serving its last items");
                 entry.health.state = SourceState::Failing;
                 entry.health.last_error = Some(error.to_string());
-                false
             }
-        };
+        }
         self.publish_health(&entries);
 
+        // Comparing the merged result, not the one source's answer, keeps the generation (and
+        // with it every screen's cursor and cached page) when a change is invisible, such as demo
+        // items returning while real items hide them.
         let previous = self.current.load_full();
         let items = merge(&entries);
-        if !changed && items.len() == previous.items.len() {
+        if items == previous.items {
             return;
         }
         let snapshot = Arc::new(Snapshot::new(previous.generation + 1, items));
@@ -269,7 +287,7 @@ impl Catalog {
             "catalog updated"
         );
         drop(entries);
-        self.persist(&snapshot).await;
+        self.persist(snapshot).await;
     }
 
     fn publish_health(&self, entries: &[SourceEntry]) {
@@ -277,15 +295,17 @@ impl Catalog {
             .store(Arc::new(entries.iter().map(|e| e.health.clone()).collect()));
     }
 
-    async fn persist(&self, snapshot: &Snapshot) {
-        let file = SnapshotFile {
-            generation: snapshot.generation,
-            items: snapshot.items.clone(),
-        };
+    async fn persist(&self, snapshot: Arc<Snapshot>) {
         let path = self.snapshot_path.clone();
         let written = tokio::task::spawn_blocking(move || {
-            let bytes = serde_json::to_vec(&file).map_err(|e| e.to_string())?;
-            onesheet_store::atomic::write_file(&path, &bytes).map_err(|e| e.to_string())
+            let file = SnapshotFileRef {
+                generation: snapshot.generation,
+                items: &snapshot.items,
+            };
+            onesheet_store::atomic::write_with(&path, |writer| {
+                serde_json::to_writer(writer, &file).map_err(std::io::Error::other)
+            })
+            .map_err(|e| e.to_string())
         })
         .await;
         match written {
@@ -300,8 +320,8 @@ impl Catalog {
 
 /// Concatenates the sources' items in source order, dropping items with nothing to show. Demo
 /// items appear only when no other source contributes.
-fn merge(entries: &[SourceEntry]) -> Vec<MediaItem> {
-    let real: Vec<MediaItem> = entries
+fn merge(entries: &[SourceEntry]) -> Vec<Arc<MediaItem>> {
+    let real: Vec<Arc<MediaItem>> = entries
         .iter()
         .filter(|e| e.source.kind() != crate::demo::KIND)
         .flat_map(|e| e.items.iter())

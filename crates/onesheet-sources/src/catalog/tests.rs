@@ -210,3 +210,21 @@ async fn damaged_snapshot_file_is_ignored() {
     assert!(!catalog.is_loaded());
     assert!(catalog.snapshot().items.is_empty());
 }
+
+#[tokio::test]
+async fn hidden_demo_items_do_not_bump_generation_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = ScriptedSource::new("local", "local");
+    let demo = ScriptedSource::new("demo", crate::demo::KIND);
+    local.answer(Ok(items("local", &["Alien"])));
+    demo.answer(Ok(items("demo", &["Demo One"])));
+    let first = catalog_with(vec![local.clone(), demo.clone()], &dir);
+    first.refresh_all().await;
+    let saved = first.snapshot().generation;
+
+    // After the restart the demo source answers again, but real items still hide its items.
+    let second = catalog_with(vec![local.clone(), demo.clone()], &dir);
+    second.restore().await;
+    second.refresh_all().await;
+    assert_eq!(second.snapshot().generation, saved);
+}
