@@ -7,6 +7,7 @@
 //! so nothing licensed ships in the binary.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use image::{ImageEncoder, Rgb, RgbImage};
@@ -303,15 +304,20 @@ const TITLES: &[DemoTitle] = &[
 pub struct DemoSource {
     id: SourceId,
     folder: PathBuf,
+    /// Built once: the demo titles never change.
+    items: Vec<Arc<MediaItem>>,
 }
 
 impl DemoSource {
     /// Creates the source; artwork files are painted into `folder` when first requested.
     pub fn new(folder: PathBuf) -> Result<Self, onesheet_domain::FieldError> {
-        Ok(Self {
-            id: SourceId::new(KIND)?,
-            folder,
-        })
+        let id = SourceId::new(KIND)?;
+        let items = TITLES
+            .iter()
+            .enumerate()
+            .map(|(index, title)| Arc::new(demo_item(&id, index, title)))
+            .collect();
+        Ok(Self { id, folder, items })
     }
 }
 
@@ -325,12 +331,8 @@ impl MediaSource for DemoSource {
         KIND
     }
 
-    async fn fetch_items(&self) -> Result<Vec<MediaItem>, SourceError> {
-        Ok(TITLES
-            .iter()
-            .enumerate()
-            .map(|(index, title)| demo_item(&self.id, index, title))
-            .collect())
+    async fn fetch_items(&self) -> Result<Vec<Arc<MediaItem>>, SourceError> {
+        Ok(self.items.clone())
     }
 
     #[instrument(skip_all, fields(source.id = %self.id, image.key = %image.key))]

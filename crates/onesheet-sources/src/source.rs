@@ -1,6 +1,7 @@
 //! The contract every media source implements.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use onesheet_domain::{ImageRef, MediaItem, SourceId};
@@ -36,8 +37,16 @@ pub trait MediaSource: Send + Sync + 'static {
     /// Short name of the source type for logs and status, such as `local` or `demo`.
     fn kind(&self) -> &'static str;
 
-    /// Lists every item the source currently has, with `id` and `source` assigned.
-    async fn fetch_items(&self) -> Result<Vec<MediaItem>, SourceError>;
+    /// Lists every item the source currently has, with `id` and `source` assigned. An item that
+    /// has not changed since the previous call should come back as the same allocation: the
+    /// catalog then keeps it as it is, so a rescan of a large library does not hold every item
+    /// twice.
+    async fn fetch_items(&self) -> Result<Vec<Arc<MediaItem>>, SourceError>;
+
+    /// Takes the items restored from the saved catalog for this source, so that the next
+    /// [`fetch_items`](Self::fetch_items) can return them unchanged instead of building copies.
+    /// Sources without a cache ignore them.
+    fn adopt(&self, _items: &[Arc<MediaItem>]) {}
 
     /// Resolves an image reference that this source put into one of its items.
     async fn open_image(&self, image: &ImageRef) -> Result<ImageBody, SourceError>;

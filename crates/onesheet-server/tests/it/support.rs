@@ -32,7 +32,7 @@ impl MediaSource for FolderSource {
         "test"
     }
 
-    async fn fetch_items(&self) -> Result<Vec<MediaItem>, SourceError> {
+    async fn fetch_items(&self) -> Result<Vec<Arc<MediaItem>>, SourceError> {
         let mut names: Vec<String> = std::fs::read_dir(&self.root)
             .unwrap()
             .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
@@ -56,7 +56,7 @@ impl MediaSource for FolderSource {
                     ..MediaItem::default()
                 };
                 item.assign_identity(&self.id);
-                item
+                Arc::new(item)
             })
             .collect())
     }

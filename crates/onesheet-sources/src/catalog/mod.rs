@@ -87,7 +87,7 @@ pub struct SourceHealth {
 #[derive(Deserialize)]
 struct SnapshotFile {
     generation: u64,
-    items: Vec<MediaItem>,
+    items: Vec<Arc<MediaItem>>,
 }
 
 /// On-disk form of a snapshot, as written: borrows the items instead of copying them.
@@ -172,9 +172,15 @@ impl Catalog {
     #[instrument(skip_all, fields(path = %self.snapshot_path.display()))]
     pub async fn restore(&self) {
         let path = self.snapshot_path.clone();
-        let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
-        let bytes = match read {
-            Ok(Ok(bytes)) => bytes,
+        // Parsed from a buffered reader so the file never sits in memory beside its items.
+        let read = tokio::task::spawn_blocking(move || {
+            let file = std::fs::File::open(path)?;
+            serde_json::from_reader::<_, SnapshotFile>(std::io::BufReader::new(file))
+                .map_err(std::io::Error::from)
+        })
+        .await;
+        let file = match read {
+            Ok(Ok(file)) => file,
             Ok(Err(error)) if error.kind() == std::io::ErrorKind::NotFound => return,
             Ok(Err(error)) => {
                 warn!(%error, "cannot read the saved catalog; rebuilding it from the sources");
@@ -185,15 +191,8 @@ impl Catalog {
                 return;
             }
         };
-        let file: SnapshotFile = match serde_json::from_slice(&bytes) {
-            Ok(file) => file,
-            Err(error) => {
-                warn!(%error, "saved catalog is damaged; rebuilding it from the sources");
-                return;
-            }
-        };
 
-        let items: Vec<Arc<MediaItem>> = file.items.into_iter().map(Arc::new).collect();
+        let items = file.items;
         let mut entries = self.entries.lock().await;
         for entry in entries.iter_mut() {
             entry.items = items
@@ -202,6 +201,7 @@ impl Catalog {
                 .cloned()
                 .collect();
             entry.health.items = entry.items.len();
+            entry.source.adopt(&entry.items);
         }
         let count = items.len();
         self.current
@@ -251,16 +251,7 @@ impl Catalog {
                 entry.health.last_success_unix = Some(now_unix);
                 entry.health.last_error = None;
                 entry.health.items = items.len();
-                // An unchanged answer keeps the old allocations, which the current snapshot
-                // shares; replacing them would hold every item twice.
-                let unchanged = items.len() == entry.items.len()
-                    && items
-                        .iter()
-                        .zip(&entry.items)
-                        .all(|(new, old)| new == &**old);
-                if !unchanged {
-                    entry.items = items.into_iter().map(Arc::new).collect();
-                }
+                entry.items = items;
             }
             Err(error) => {
                 warn!(%error, kept_items = entry.items.len(), "source refresh failed; serving its last items");
@@ -275,7 +266,18 @@ impl Catalog {
         // items returning while real items hide them.
         let previous = self.current.load_full();
         let items = merge(&entries);
-        if items == previous.items {
+        if same_items(&items, &previous.items) {
+            // Same content, perhaps in other allocations (after a restore from disk, the
+            // sources build their own). Adopting theirs under the same generation keeps one copy
+            // of each item in memory and changes nothing a screen can see.
+            let shared = items
+                .iter()
+                .zip(&previous.items)
+                .all(|(a, b)| Arc::ptr_eq(a, b));
+            if !shared {
+                self.current
+                    .store(Arc::new(Snapshot::new(previous.generation, items)));
+            }
             return;
         }
         let snapshot = Arc::new(Snapshot::new(previous.generation + 1, items));
@@ -338,6 +340,15 @@ fn merge(entries: &[SourceEntry]) -> Vec<Arc<MediaItem>> {
         .filter(|item| item.images.is_displayable())
         .cloned()
         .collect()
+}
+
+/// Compares two item lists, skipping the field-by-field comparison for shared allocations.
+fn same_items(left: &[Arc<MediaItem>], right: &[Arc<MediaItem>]) -> bool {
+    left.len() == right.len()
+        && left
+            .iter()
+            .zip(right)
+            .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
 }
 
 fn now_unix() -> i64 {

@@ -10,7 +10,7 @@ use crate::source::{ImageBody, SourceError};
 struct ScriptedSource {
     id: SourceId,
     kind: &'static str,
-    next: StdMutex<Result<Vec<MediaItem>, String>>,
+    next: StdMutex<Result<Vec<Arc<MediaItem>>, String>>,
 }
 
 impl ScriptedSource {
@@ -22,7 +22,7 @@ impl ScriptedSource {
         })
     }
 
-    fn answer(&self, result: Result<Vec<MediaItem>, String>) {
+    fn answer(&self, result: Result<Vec<Arc<MediaItem>>, String>) {
         *self.next.lock().unwrap() = result;
     }
 }
@@ -37,7 +37,7 @@ impl MediaSource for ScriptedSource {
         self.kind
     }
 
-    async fn fetch_items(&self) -> Result<Vec<MediaItem>, SourceError> {
+    async fn fetch_items(&self) -> Result<Vec<Arc<MediaItem>>, SourceError> {
         self.next
             .lock()
             .unwrap()
@@ -55,7 +55,7 @@ impl MediaSource for ScriptedSource {
     }
 }
 
-fn items(source: &str, titles: &[&str]) -> Vec<MediaItem> {
+fn items(source: &str, titles: &[&str]) -> Vec<Arc<MediaItem>> {
     let source = SourceId::new(source).unwrap();
     titles
         .iter()
@@ -74,7 +74,7 @@ fn items(source: &str, titles: &[&str]) -> Vec<MediaItem> {
                 ..MediaItem::default()
             };
             item.assign_identity(&source);
-            item
+            Arc::new(item)
         })
         .collect()
 }
@@ -167,7 +167,7 @@ async fn items_without_artwork_are_left_out() {
     let dir = tempfile::tempdir().unwrap();
     let local = ScriptedSource::new("local", "local");
     let mut answer = items("local", &["Alien", "Heat"]);
-    answer[1].images = ItemImages::default();
+    Arc::make_mut(&mut answer[1]).images = ItemImages::default();
     local.answer(Ok(answer));
     let catalog = catalog_with(vec![local.clone()], &dir);
     catalog.refresh_all().await;
@@ -227,4 +227,28 @@ async fn hidden_demo_items_do_not_bump_generation_after_restart() {
     second.restore().await;
     second.refresh_all().await;
     assert_eq!(second.snapshot().generation, saved);
+}
+
+#[tokio::test]
+async fn equal_refresh_after_restore_adopts_source_allocations() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = ScriptedSource::new("local", "local");
+    local.answer(Ok(items("local", &["Alien", "Heat"])));
+    let first = catalog_with(vec![local.clone()], &dir);
+    first.refresh_all().await;
+
+    let second = catalog_with(vec![local.clone()], &dir);
+    second.restore().await;
+    let restored = second.snapshot();
+    second.refresh_all().await;
+    let refreshed = second.snapshot();
+
+    assert_eq!(refreshed.generation, restored.generation);
+    let answer = local.next.lock().unwrap().clone().unwrap();
+    for item in refreshed.items.iter() {
+        assert!(
+            answer.iter().any(|a| Arc::ptr_eq(a, item)),
+            "item still held twice"
+        );
+    }
 }

@@ -90,7 +90,8 @@ pub(crate) fn build_items(
     source: &SourceId,
     files: &[ArtFile],
     mut nfo_for: impl FnMut(&ArtFile) -> Option<Arc<NfoData>>,
-) -> Vec<MediaItem> {
+    mut share: impl FnMut(MediaItem) -> Arc<MediaItem>,
+) -> Vec<Arc<MediaItem>> {
     let indices_of = |artwork: Artwork| -> Vec<usize> {
         (0..files.len())
             .filter(|&index| files[index].artwork == artwork)
@@ -136,7 +137,7 @@ pub(crate) fn build_items(
             nfo.apply_to(&mut item);
         }
         item.assign_identity(source);
-        items.push(item);
+        items.push(share(item));
     }
 
     for &logo in &logos {
@@ -232,9 +233,9 @@ mod tests {
         .unwrap()
     }
 
-    fn build(keys: &[&str]) -> Vec<MediaItem> {
+    fn build(keys: &[&str]) -> Vec<Arc<MediaItem>> {
         let files: Vec<ArtFile> = keys.iter().map(|key| art(key)).collect();
-        build_items(&SourceId::new("local").unwrap(), &files, |_| None)
+        build_items(&SourceId::new("local").unwrap(), &files, |_| None, Arc::new)
     }
 
     fn image_key(image: &Option<ImageRef>) -> Option<&str> {

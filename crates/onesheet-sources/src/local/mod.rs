@@ -80,7 +80,7 @@ impl MediaSource for LocalFolderSource {
         "local"
     }
 
-    async fn fetch_items(&self) -> Result<Vec<MediaItem>, SourceError> {
+    async fn fetch_items(&self) -> Result<Vec<Arc<MediaItem>>, SourceError> {
         let source = self.id.clone();
         let root = self.root.clone();
         let state = Arc::clone(&self.state);
@@ -106,6 +106,11 @@ impl MediaSource for LocalFolderSource {
             Ok(result) => result,
             Err(error) => Err(self.task_failed(&error)),
         }
+    }
+
+    fn adopt(&self, items: &[Arc<MediaItem>]) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.adopt(items);
     }
 
     async fn open_image(&self, image: &ImageRef) -> Result<ImageBody, SourceError> {

@@ -33,6 +33,8 @@ const MAX_PROBE_THREADS: usize = 8;
 pub(crate) struct ScanState {
     probes: HashMap<String, CachedProbe>,
     nfos: HashMap<String, CachedNfo>,
+    /// Items of the last scan by upstream key, to hand back unchanged ones as the same `Arc`.
+    items: HashMap<String, Arc<MediaItem>>,
     warnings: WarnOnce,
 }
 
@@ -93,11 +95,22 @@ struct NfoFile {
 }
 
 /// Scans the media folder at `root` and returns its items, sorted by title, then key.
+impl ScanState {
+    /// Seeds the item cache with items from an earlier run, so a scan that finds the same files
+    /// reuses them.
+    pub(crate) fn adopt(&mut self, items: &[Arc<MediaItem>]) {
+        self.items = items
+            .iter()
+            .map(|item| (item.upstream_key.clone(), Arc::clone(item)))
+            .collect();
+    }
+}
+
 pub(crate) fn scan(
     source: &SourceId,
     root: &Path,
     state: &mut ScanState,
-) -> Result<(Vec<MediaItem>, ScanStats), SourceError> {
+) -> Result<(Vec<Arc<MediaItem>>, ScanStats), SourceError> {
     let canonical_root = check_root(source, root)?;
     state.warnings.current.clear();
 
@@ -112,19 +125,37 @@ pub(crate) fn scan(
 
     let mut nfo_cache = std::mem::take(&mut state.nfos);
     let mut used_nfos = HashMap::new();
-    let items = build_items(source, &files, |file| {
-        let nfo = find_nfo(file, &walked.nfos)?;
-        let data = load_nfo(nfo, &mut nfo_cache);
-        used_nfos.insert(
-            nfo.key.clone(),
-            CachedNfo {
-                stamp: nfo.stamp,
-                data: data.clone(),
-            },
-        );
-        data
-    });
+    // Items equal to last scan's keep their allocation, and each new copy is dropped as soon as
+    // it has been compared, so a rescan never holds the whole catalog twice.
+    let previous = std::mem::take(&mut state.items);
+    let mut current = HashMap::with_capacity(previous.len());
+    let share = |item: MediaItem| {
+        let shared = match previous.get(&item.upstream_key) {
+            Some(old) if **old == item => Arc::clone(old),
+            _ => Arc::new(item),
+        };
+        current.insert(shared.upstream_key.clone(), Arc::clone(&shared));
+        shared
+    };
+    let items = build_items(
+        source,
+        &files,
+        |file| {
+            let nfo = find_nfo(file, &walked.nfos)?;
+            let data = load_nfo(nfo, &mut nfo_cache);
+            used_nfos.insert(
+                nfo.key.clone(),
+                CachedNfo {
+                    stamp: nfo.stamp,
+                    data: data.clone(),
+                },
+            );
+            data
+        },
+        share,
+    );
     state.nfos = used_nfos;
+    state.items = current;
     state.warnings.finish_scan();
 
     stats.items = items.len();

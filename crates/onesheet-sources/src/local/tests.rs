@@ -2,6 +2,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
@@ -44,14 +45,14 @@ pub(super) fn source(root: &Path) -> LocalFolderSource {
     LocalFolderSource::new(SourceId::new("local").unwrap(), root.to_owned())
 }
 
-fn find<'a>(items: &'a [MediaItem], key: &str) -> &'a MediaItem {
+fn find<'a>(items: &'a [Arc<MediaItem>], key: &str) -> &'a MediaItem {
     items
         .iter()
         .find(|item| item.upstream_key == key)
         .unwrap_or_else(|| panic!("no item {key}; keys: {:?}", keys(items)))
 }
 
-fn keys(items: &[MediaItem]) -> Vec<&str> {
+fn keys(items: &[Arc<MediaItem>]) -> Vec<&str> {
     items
         .iter()
         .map(|item| item.upstream_key.as_str())
@@ -437,7 +438,7 @@ async fn version_changes_when_file_changes() {
     let after = source.fetch_items().await.unwrap();
 
     assert_eq!(before[0].id, after[0].id);
-    let version = |items: &[MediaItem]| items[0].images.poster.clone().unwrap().version;
+    let version = |items: &[Arc<MediaItem>]| items[0].images.poster.clone().unwrap().version;
     assert_ne!(version(&before), version(&after));
     assert_eq!(version(&after).len(), 16);
 }
@@ -469,4 +470,43 @@ async fn empty_root_has_no_items() {
 fn kind_is_local() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(source(dir.path()).kind(), "local");
+}
+
+#[tokio::test]
+async fn rescan_shares_unchanged_items() {
+    let (media, _outside) = build_library();
+    let source = source(media.path());
+    let first = source.fetch_items().await.unwrap();
+
+    std::fs::write(
+        media.path().join("posters/Fresh (2026).jpg"),
+        jpeg_bytes(40, 60),
+    )
+    .unwrap();
+    let second = source.fetch_items().await.unwrap();
+
+    assert_eq!(second.len(), first.len() + 1);
+    for old in &first {
+        let new = second
+            .iter()
+            .find(|item| item.upstream_key == old.upstream_key)
+            .unwrap();
+        assert!(Arc::ptr_eq(old, new), "{} was copied", old.upstream_key);
+    }
+}
+
+#[tokio::test]
+async fn adopted_items_are_returned_without_copies() {
+    let (media, _outside) = build_library();
+    let restored = source(media.path()).fetch_items().await.unwrap();
+
+    // A new source, as after a restart, seeded with the items of the saved catalog.
+    let fresh = source(media.path());
+    fresh.adopt(&restored);
+    let scanned = fresh.fetch_items().await.unwrap();
+
+    assert_eq!(scanned.len(), restored.len());
+    for (new, old) in scanned.iter().zip(&restored) {
+        assert!(Arc::ptr_eq(new, old), "{} was copied", old.upstream_key);
+    }
 }
