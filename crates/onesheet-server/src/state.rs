@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
-use onesheet_domain::{DisplaySettings, FieldError};
+use bytes::Bytes;
+use moka::sync::Cache;
+use onesheet_domain::{DisplayMode, DisplaySettings, FieldError};
 use onesheet_sources::Catalog;
 use onesheet_store::Store;
 
@@ -46,6 +48,36 @@ pub struct AppState {
     pub settings: Arc<ArcSwap<TaggedSettings>>,
     pub base_path: BasePath,
     pub started_at: Instant,
+    /// Rendered playlist pages. Every screen of a fleet asks for the same few pages of one
+    /// generation, so most requests are answered without serialising anything.
+    pub(crate) playlist_pages: Cache<PageKey, Bytes>,
+}
+
+/// Identifies one rendered playlist page: generation, mode, limit and start offset.
+pub(crate) type PageKey = (u64, DisplayMode, usize, usize);
+
+/// Memory the rendered-page cache may use, in bytes of JSON.
+const PLAYLIST_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
+impl AppState {
+    pub fn new(
+        catalog: Arc<Catalog>,
+        store: Arc<dyn Store>,
+        settings: DisplaySettings,
+        base_path: BasePath,
+    ) -> Self {
+        Self {
+            catalog,
+            store,
+            settings: Arc::new(ArcSwap::from_pointee(TaggedSettings::new(settings))),
+            base_path,
+            started_at: Instant::now(),
+            playlist_pages: Cache::builder()
+                .max_capacity(PLAYLIST_CACHE_BYTES)
+                .weigher(|_key, page: &Bytes| u32::try_from(page.len()).unwrap_or(u32::MAX))
+                .build(),
+        }
+    }
 }
 
 /// Display settings and the tag that changes whenever they do.

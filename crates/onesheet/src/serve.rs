@@ -4,12 +4,11 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
-use arc_swap::ArcSwap;
 use onesheet_domain::SourceId;
-use onesheet_server::{AppState, BasePath, TaggedSettings};
+use onesheet_server::{AppState, BasePath};
 use onesheet_sources::demo::DemoSource;
 use onesheet_sources::local::LocalFolderSource;
 use onesheet_sources::{Catalog, MediaSource};
@@ -31,7 +30,6 @@ const WATCH_RETRY: Duration = Duration::from_secs(30);
 const MEDIA_FOLDERS: [&str; 3] = ["posters", "backgrounds", "logos"];
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let started_at = Instant::now();
     let media_dir = config.media_dir();
     prepare_folders(
         &config.data_dir,
@@ -60,13 +58,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tokio::spawn(async move { scanning.refresh_all().await });
     watch_media_folder(local, catalog.clone(), local_id);
 
-    let state = AppState {
+    let state = AppState::new(
         catalog,
-        store: store.clone(),
-        settings: Arc::new(ArcSwap::from_pointee(TaggedSettings::new(settings))),
-        base_path: BasePath::new(&config.base_path)?,
-        started_at,
-    };
+        store.clone(),
+        settings,
+        BasePath::new(&config.base_path)?,
+    );
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
             "cannot listen on {}: is another program using that port? Set listen (ONESHEET_LISTEN) to a free address",

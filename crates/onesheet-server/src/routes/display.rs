@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bytes::Bytes;
 use onesheet_domain::{
     Cursor, DisplaySettings, FieldError, ImageKind, MediaItem, MediaKind, PlaylistQuery,
 };
@@ -104,6 +105,11 @@ async fn playlist(
         return Ok(not_modified(&etag));
     }
 
+    let key = (snapshot.generation, query.mode, query.limit, start);
+    if let Some(body) = state.playlist_pages.get(&key) {
+        return Ok(json_response(body, &etag));
+    }
+
     let page = PlaylistPage {
         generation: snapshot.generation,
         total: snapshot.items.len(),
@@ -119,7 +125,8 @@ async fn playlist(
             .filter_map(|&position| project(&snapshot.items[position as usize], &state.base_path))
             .collect(),
     };
-    let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
+    let body = Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?);
+    state.playlist_pages.insert(key, body.clone());
     Ok(json_response(body, &etag))
 }
 
@@ -190,10 +197,10 @@ async fn display_settings(
             .unwrap_or(0),
     };
     let body = serde_json::to_vec(&body).map_err(ApiError::internal)?;
-    Ok(json_response(body, &etag))
+    Ok(json_response(Bytes::from(body), &etag))
 }
 
-fn json_response(body: Vec<u8>, etag: &str) -> Response {
+fn json_response(body: Bytes, etag: &str) -> Response {
     let mut response = (
         StatusCode::OK,
         [

@@ -2,16 +2,14 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 
-use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response};
 use http_body_util::BodyExt;
 use onesheet_domain::{DisplaySettings, ImageRef, ItemImages, MediaItem, SourceId};
-use onesheet_server::{AppState, BasePath, TaggedSettings};
+use onesheet_server::{AppState, BasePath};
 use onesheet_sources::{Catalog, ImageBody, MediaSource, SourceError};
 use onesheet_store::SqliteStore;
 use tower::ServiceExt;
@@ -93,15 +91,12 @@ impl TestApp {
         });
         let catalog = Arc::new(Catalog::new(vec![source], dir.path().join("catalog.json")));
         catalog.refresh_all().await;
-        let state = AppState {
-            catalog: catalog.clone(),
+        let state = AppState::new(
+            catalog.clone(),
             store,
-            settings: Arc::new(ArcSwap::from_pointee(TaggedSettings::new(
-                DisplaySettings::default(),
-            ))),
-            base_path: BasePath::new(base_path).unwrap(),
-            started_at: Instant::now(),
-        };
+            DisplaySettings::default(),
+            BasePath::new(base_path).unwrap(),
+        );
         Self {
             router: onesheet_server::router(state),
             catalog,
