@@ -48,8 +48,8 @@ pub struct AppState {
     pub settings: Arc<ArcSwap<TaggedSettings>>,
     pub base_path: BasePath,
     pub started_at: Instant,
-    /// Rendered playlist pages. Every screen of a fleet asks for the same few pages of one
-    /// generation, so most requests are answered without serialising anything.
+    /// Rendered playlist pages. Every screen of a fleet requests the same few pages of one
+    /// generation, so most requests are served without serialising anything.
     pub(crate) playlist_pages: Cache<PageKey, Bytes>,
 }
 

@@ -97,9 +97,9 @@ fn display_host(address: SocketAddr) -> String {
 }
 
 /// Creates the data directory, and on a first start the media folders. Later starts leave a
-/// missing media folder missing: it usually means a share that is not mounted yet, and the local
-/// source then reports itself unavailable and keeps its saved items, where an empty folder would
-/// wipe them from every screen.
+/// missing media folder missing, because it usually means a share that is not mounted yet. The
+/// local source then reports itself unavailable and keeps its saved items, where an empty folder
+/// would wipe them from every screen.
 fn prepare_folders(data_dir: &Path, media_dir: &Path, saved_catalog: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir).with_context(|| {
         format!(

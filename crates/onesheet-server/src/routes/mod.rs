@@ -15,8 +15,8 @@ use crate::error::ApiError;
 use crate::middleware::{track_request, with_security_headers};
 use crate::state::AppState;
 
-/// Largest request body accepted anywhere. The routes of this version take no bodies at all; the
-/// limit stops a client from streaming data nobody reads.
+/// Largest request body accepted anywhere. The routes of this version take no bodies at all, so
+/// the limit only stops a client from streaming data that no handler reads.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Builds the whole application. With a base path such as `/posters`, every route lives under

@@ -143,11 +143,18 @@ async fn playlist_follows_a_new_generation() {
     let first = app.get("/api/v1/playlist?limit=10").await.json();
     assert_eq!(first["total"], 2);
 
-    std::fs::write(app.media.join("poster-new.jpg"), crate::support::jpeg(20, 30)).unwrap();
+    std::fs::write(
+        app.media.join("poster-new.jpg"),
+        crate::support::jpeg(20, 30),
+    )
+    .unwrap();
     app.catalog.refresh_all().await;
 
     let second = app.get("/api/v1/playlist?limit=10").await.json();
     assert_eq!(second["total"], 3);
-    assert_eq!(second["generation"], first["generation"].as_u64().unwrap() + 1);
+    assert_eq!(
+        second["generation"],
+        first["generation"].as_u64().unwrap() + 1
+    );
     assert_eq!(second["items"].as_array().unwrap().len(), 3);
 }

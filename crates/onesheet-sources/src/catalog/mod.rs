@@ -28,7 +28,7 @@ pub struct Snapshot {
     /// Grows by one with every content change, across restarts too; it seeds the display order
     /// and is part of playlist ETags and cursors.
     pub generation: u64,
-    /// Shared with the sources' last answers, so an item is held in memory once however many
+    /// Shared with the sources' last results, so an item is held in memory once however many
     /// snapshots and sources refer to it.
     pub items: Vec<Arc<MediaItem>>,
     /// Positions in `items`, shuffled once per generation.
@@ -261,7 +261,7 @@ impl Catalog {
         }
         self.publish_health(&entries);
 
-        // Comparing the merged result, not the one source's answer, keeps the generation (and
+        // Comparing the merged result, not the one source's result, keeps the generation (and
         // with it every screen's cursor and cached page) when a change is invisible, such as demo
         // items returning while real items hide them.
         let previous = self.current.load_full();

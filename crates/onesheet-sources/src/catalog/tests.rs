@@ -6,7 +6,7 @@ use onesheet_domain::{ImageRef, ItemImages};
 use super::*;
 use crate::source::{ImageBody, SourceError};
 
-/// A source whose answer the test sets before each refresh.
+/// A source whose result the test sets before each refresh.
 struct ScriptedSource {
     id: SourceId,
     kind: &'static str,
@@ -222,7 +222,7 @@ async fn hidden_demo_items_do_not_bump_generation_after_restart() {
     first.refresh_all().await;
     let saved = first.snapshot().generation;
 
-    // After the restart the demo source answers again, but real items still hide its items.
+    // After the restart the demo source returns its items again, but real items still hide them.
     let second = catalog_with(vec![local.clone(), demo.clone()], &dir);
     second.restore().await;
     second.refresh_all().await;
