@@ -5,6 +5,7 @@
 //! code, the stable machine code and the message a client may see.
 
 pub mod error;
+pub mod listener;
 mod middleware;
 mod routes;
 mod state;

@@ -23,6 +23,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often the media folder is rescanned without any change event.
 const PERIODIC_RESCAN: Duration = Duration::from_secs(300);
+/// How often the watcher checks that the media folder is still the one it watches.
+const FOLDER_IDENTITY_CHECK: Duration = Duration::from_secs(3);
 /// How long to wait before trying again to watch a media folder that could not be watched.
 const WATCH_RETRY: Duration = Duration::from_secs(30);
 
@@ -137,10 +139,13 @@ async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 /// Rescans the media folder after each burst of file changes, and every few minutes in any case
 /// because network shares often send no change events. When the folder cannot be watched (it is
 /// missing, or the system is out of inotify watches), the task retries and rescans periodically.
+/// A watch follows the folder it was created on, so a folder that is replaced (deleted and made
+/// again, or a share mounted over it) is detected by its inode and watched afresh.
 fn watch_media_folder(local: Arc<LocalFolderSource>, catalog: Arc<Catalog>, local_id: SourceId) {
     tokio::spawn(async move {
         let mut warned = false;
         loop {
+            let identity = folder_identity(local.root());
             let mut watch = match local.watch() {
                 Ok(watch) => watch,
                 Err(error) => {
@@ -157,8 +162,10 @@ fn watch_media_folder(local: Arc<LocalFolderSource>, catalog: Arc<Catalog>, loca
                 info!("watching the media folder again");
                 warned = false;
             }
+
             let mut periodic = tokio::time::interval(PERIODIC_RESCAN);
             periodic.tick().await;
+            let mut identity_check = tokio::time::interval(FOLDER_IDENTITY_CHECK);
             loop {
                 tokio::select! {
                     changed = watch.changed() => {
@@ -167,6 +174,14 @@ fn watch_media_folder(local: Arc<LocalFolderSource>, catalog: Arc<Catalog>, loca
                         }
                     }
                     _ = periodic.tick() => {}
+                    _ = identity_check.tick() => {
+                        if folder_identity(local.root()) == identity {
+                            continue;
+                        }
+                        info!("the media folder was replaced; watching the new one");
+                        catalog.refresh(&local_id, unix_now()).await;
+                        break;
+                    }
                 }
                 catalog.refresh(&local_id, unix_now()).await;
             }
@@ -174,43 +189,39 @@ fn watch_media_folder(local: Arc<LocalFolderSource>, catalog: Arc<Catalog>, loca
     });
 }
 
+/// Device and inode of a folder, or `None` when it is missing.
+fn folder_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+
+    std::fs::metadata(path)
+        .ok()
+        .map(|metadata| (metadata.dev(), metadata.ino()))
+}
+
 async fn serve_until_signal(listener: TcpListener, app: axum::Router) -> anyhow::Result<()> {
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        let mut stopped = stopped;
-        let _ = stopped.changed().await;
-    });
-    let mut server = tokio::spawn(server.into_future());
+    let stop = async {
+        let signal = shutdown_signal().await;
+        info!(
+            signal,
+            drain_seconds = DRAIN_TIMEOUT.as_secs(),
+            "shutting down: no new connections, finishing requests in flight"
+        );
+    };
+    let draining = onesheet_server::listener::serve(listener, app, stop).await;
 
     tokio::select! {
-        finished = &mut server => {
-            finished.context("the server task failed")?.context("the server stopped")?;
-            return Ok(());
+        () = draining.finish() => {}
+        () = tokio::time::sleep(DRAIN_TIMEOUT) => {
+            warn!("requests still running after the drain timeout were cut off");
         }
         signal = shutdown_signal() => {
-            info!(signal, drain_seconds = DRAIN_TIMEOUT.as_secs(), "shutting down: no new connections, finishing requests in flight");
-        }
-    }
-    let _ = stop.send(true);
-    match tokio::time::timeout(DRAIN_TIMEOUT, &mut server).await {
-        Ok(finished) => {
-            finished
-                .context("the server task failed")?
-                .context("the server stopped")?;
-        }
-        Err(_) => {
-            server.abort();
-            warn!("requests still running after the drain timeout were cut off");
+            warn!(signal, "second signal: stopping without waiting for requests in flight");
         }
     }
     Ok(())
 }
 
-/// Resolves with the name of the first SIGINT or SIGTERM.
+/// Resolves with the name of the next SIGINT or SIGTERM.
 async fn shutdown_signal() -> &'static str {
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {

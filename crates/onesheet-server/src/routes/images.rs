@@ -165,7 +165,7 @@ enum SniffError {
 }
 
 /// Largest file read into memory whole; bigger ones are streamed.
-const WHOLE_READ_MAX_BYTES: u64 = 16 * 1024 * 1024;
+const WHOLE_READ_MAX_BYTES: u64 = 1024 * 1024;
 
 struct SmallFile {
     bytes: Bytes,

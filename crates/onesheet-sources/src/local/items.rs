@@ -52,7 +52,7 @@ impl ArtFile {
             generic,
         } = classify_stem(stem)
         else {
-            debug!(file = %file.key, "skipping artwork type that has no slot");
+            debug!(file = ?file.key, "skipping artwork type that has no slot");
             return None;
         };
 
@@ -143,7 +143,7 @@ pub(crate) fn build_items(
     for &logo in &logos {
         if !logo_used[logo] {
             debug!(
-                file = %files[logo].file.key,
+                file = ?files[logo].file.key,
                 "ignoring logo that matches no poster or background"
             );
         }

@@ -91,7 +91,7 @@ impl MediaSource for LocalFolderSource {
             let (items, stats) = scan::scan(&source, &root, &mut state)?;
             info!(
                 source = %source,
-                root = %root.display(),
+                root = ?root,
                 items = stats.items,
                 image_files = stats.image_files,
                 probed = stats.probed,
@@ -126,7 +126,7 @@ impl MediaSource for LocalFolderSource {
             None => {
                 debug!(
                     source = %self.id,
-                    key = %image.key,
+                    key = ?image.key,
                     "image key no longer resolves to a file inside the media folder"
                 );
                 Err(SourceError::ImageNotFound {

@@ -1,6 +1,9 @@
 //! The blocking scan: walk the category folders, probe new or changed images, read NFOs,
 //! and hand the valid files to [`items`](super::items).
 //!
+//! File names are logged with `?` (Debug) formatting, which escapes newlines and control
+//! characters, so a crafted name cannot forge or hide log lines.
+//!
 //! Probe and NFO results are cached by key and [`FileStamp`], so a rescan of an unchanged
 //! library costs one directory walk and one `stat` per file. A problem with a file is logged
 //! once and then again only after the file changes.
@@ -206,7 +209,7 @@ fn walk(root: &Path, canonical_root: &Path, warnings: &mut WarnOnce) -> Walked {
     for (folder_name, folder_artwork) in CATEGORY_FOLDERS {
         let folder = root.join(folder_name);
         if !folder.exists() {
-            debug!(folder = %folder.display(), "category folder is missing; nothing to scan");
+            debug!(folder = ?folder, "category folder is missing; nothing to scan");
             continue;
         }
 
@@ -233,7 +236,7 @@ fn walk(root: &Path, canonical_root: &Path, warnings: &mut WarnOnce) -> Walked {
                 let path = entry.path().display().to_string();
                 if warnings.is_new(format!("outside:{path}")) {
                     warn!(
-                        path = %path,
+                        path = ?path,
                         "skipping symbolic link that points outside the media folder"
                     );
                 }
@@ -277,7 +280,7 @@ fn add_file(
         Err(error) => {
             let shown = path.display().to_string();
             if warnings.is_new(format!("key:{shown}")) {
-                warn!(path = %shown, %error, "skipping file");
+                warn!(path = ?shown, %error, "skipping file");
             }
             return;
         }
@@ -287,7 +290,7 @@ fn add_file(
         Ok(metadata) => metadata,
         Err(error) => {
             if warnings.is_new(format!("stat:{key}")) {
-                warn!(file = %key, %error, "skipping file that cannot be read");
+                warn!(file = ?key, %error, "skipping file that cannot be read");
             }
             return;
         }
@@ -326,17 +329,17 @@ fn report_walk_error(error: &walkdir::Error, warnings: &mut WarnOnce) {
 
     if let Some(ancestor) = error.loop_ancestor() {
         warn!(
-            path = %path,
-            ancestor = %ancestor.display(),
+            path = ?path,
+            ancestor = ?ancestor,
             "skipping symbolic link that loops back to a parent folder"
         );
     } else if error
         .io_error()
         .is_some_and(|io| io.kind() == io::ErrorKind::NotFound)
     {
-        warn!(path = %path, "skipping broken symbolic link");
+        warn!(path = ?path, "skipping broken symbolic link");
     } else {
-        warn!(path = %path, %error, "skipping entry that cannot be read");
+        warn!(path = ?path, %error, "skipping entry that cannot be read");
     }
 }
 
@@ -364,7 +367,7 @@ fn probe_images(
 
     for (image, result) in unknown.into_iter().zip(results) {
         if let Err(error) = &result {
-            warn!(file = %image.key, %error, "skipping image that failed the validity check");
+            warn!(file = ?image.key, %error, "skipping image that failed the validity check");
         }
         known.push((image, result.is_ok()));
     }
@@ -443,13 +446,13 @@ fn load_nfo(nfo: &NfoFile, cache: &mut HashMap<String, CachedNfo>) -> Option<Arc
         Ok(Some(data)) => Some(Arc::new(data)),
         Ok(None) => {
             debug!(
-                file = %nfo.key,
+                file = ?nfo.key,
                 "ignoring NFO without a movie, tvshow or episodedetails element"
             );
             None
         }
         Err(error) => {
-            warn!(file = %nfo.key, %error, "ignoring NFO file");
+            warn!(file = ?nfo.key, %error, "ignoring NFO file");
             None
         }
     };

@@ -70,7 +70,7 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "log.level",
         secret: false,
-        expected: "a log filter such as info or onesheet=debug,info",
+        expected: "a level (trace, debug, info, warn, error or off) or a filter such as onesheet=debug,info",
     },
 ];
 

@@ -59,7 +59,10 @@ pub fn validate(
 
     // An empty directive parses, but it turns logging off, which is never what was meant.
     let level = config.log.level.as_str();
-    if level.trim().is_empty() || EnvFilter::builder().parse(level).is_err() {
+    if level.trim().is_empty()
+        || EnvFilter::builder().parse(level).is_err()
+        || !level.split(',').all(is_level_directive)
+    {
         return Err(invalid("log.level", level));
     }
 
@@ -72,6 +75,16 @@ pub fn validate(
 /// Only the unreserved characters of RFC 3986 and `/` are accepted. Percent-encoding is
 /// rejected, so `/%2e%2e` cannot smuggle in a `..` that a proxy would decode, and `..` and `//`
 /// are rejected outright because proxies and browsers collapse them in different ways.
+/// Level names `EnvFilter` accepts on their own. A bare word outside this list would be read
+/// as a module name, which silently turns all logging off, so such words are rejected.
+const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+/// True for a bare level (`info`) or a `target=level` directive (`onesheet=debug`).
+fn is_level_directive(directive: &str) -> bool {
+    let directive = directive.trim();
+    directive.contains('=') || LEVELS.contains(&directive.to_ascii_lowercase().as_str())
+}
+
 pub fn normalize_base_path(raw: &str) -> Option<String> {
     if raw.is_empty() || raw == "/" {
         return Some(String::new());
@@ -228,7 +241,7 @@ mod tests {
 
     #[test]
     fn validate_rejects_bad_log_level() {
-        for level in ["", "  ", "info,=x=y"] {
+        for level in ["", "  ", "info,=x=y", "warning", "verbose", "info,debugg"] {
             let mut config = Config::default();
             config.log.level = level.to_owned();
             let result = validate(&mut config, &BTreeMap::new());

@@ -282,3 +282,76 @@ async fn base_path_moves_the_whole_site() {
     assert_eq!(server.get_absolute(poster).await.status(), 200);
     assert_eq!(server.get_absolute("/health").await.status(), 404);
 }
+
+#[tokio::test]
+async fn half_sent_request_is_closed_after_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let server = TestServer::start(ServerOptions::default()).await;
+    let address = server.base_url().trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+
+    let started = Instant::now();
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut buffer)).await;
+    assert!(read.is_ok(), "connection still open after 30 s");
+    eprintln!(
+        "half-sent request closed after {} ms",
+        started.elapsed().as_millis()
+    );
+}
+
+#[tokio::test]
+async fn idle_connection_does_not_delay_shutdown() {
+    let mut server = TestServer::start(ServerOptions::default()).await;
+    let address = server.base_url().trim_start_matches("http://").to_owned();
+    let _idle = tokio::net::TcpStream::connect(&address).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let started = Instant::now();
+    let status = server.stop().await.expect("the server was running");
+    assert!(status.success(), "exit status {status}");
+    // The drain allows 10 s for requests in flight; a connection without a request has none.
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "shutdown waited {} ms for an idle connection",
+        started.elapsed().as_millis()
+    );
+}
+
+#[tokio::test]
+async fn replaced_media_folder_is_watched_again() {
+    let server = TestServer::start(ServerOptions {
+        media_posters: 1,
+        ..ServerOptions::default()
+    })
+    .await;
+    let media = server.data_dir().join("media");
+    std::fs::remove_dir_all(&media).unwrap();
+    // Let the rescan after the removal finish, so only a new watch can see what comes next.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    std::fs::create_dir_all(media.join("posters")).unwrap();
+    std::fs::write(
+        media.join("posters/Second Life (2002).jpg"),
+        gradient_jpeg(40, 60),
+    )
+    .unwrap();
+
+    let replaced = Instant::now();
+    loop {
+        let page = playlist(&server).await;
+        if titles(&page) == HashSet::from(["Second Life".to_owned()]) {
+            break;
+        }
+        assert!(
+            replaced.elapsed() < WATCH_DEADLINE,
+            "new folder not picked up\n{}",
+            server.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

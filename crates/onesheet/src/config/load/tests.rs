@@ -134,11 +134,11 @@ fn env_values_stay_strings() {
     let loaded = fixture
         .load_default(&[
             ("ONESHEET_SECRET_KEY", "12345"),
-            ("ONESHEET_LOG__LEVEL", "true"),
+            ("ONESHEET_BASE_PATH", "2026"),
         ])
         .unwrap();
     assert_eq!(loaded.config.secret_key.unwrap().expose(), "12345");
-    assert_eq!(loaded.config.log.level, "true");
+    assert_eq!(loaded.config.base_path, "/2026");
 }
 
 #[test]
