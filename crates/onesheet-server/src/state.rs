@@ -50,7 +50,14 @@ pub struct AppState {
     pub started_at: Instant,
     /// Rendered playlist pages. Every screen of a fleet requests the same few pages of one
     /// generation, so most requests are served without serialising anything.
-    pub(crate) playlist_pages: Cache<PageKey, Bytes>,
+    pub(crate) playlist_pages: Cache<PageKey, RenderedPage>,
+}
+
+/// A serialised playlist page and its ETag.
+#[derive(Clone)]
+pub(crate) struct RenderedPage {
+    pub body: Bytes,
+    pub etag: Arc<str>,
 }
 
 /// Identifies one rendered playlist page: generation, mode, limit and start offset.
@@ -74,7 +81,9 @@ impl AppState {
             started_at: Instant::now(),
             playlist_pages: Cache::builder()
                 .max_capacity(PLAYLIST_CACHE_BYTES)
-                .weigher(|_key, page: &Bytes| u32::try_from(page.len()).unwrap_or(u32::MAX))
+                .weigher(|_key, page: &RenderedPage| {
+                    u32::try_from(page.body.len()).unwrap_or(u32::MAX)
+                })
                 .build(),
         }
     }
@@ -98,7 +107,7 @@ impl TaggedSettings {
 }
 
 /// FNV-1a, 64 bit: a fast, stable content tag; not a security boundary.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::request_id::{MakeRequestId, MakeRequestUuid};
@@ -68,6 +68,63 @@ pub(crate) async fn track_request(mut request: Request, next: Next) -> Response 
     response
 }
 
+/// Longest error message sent to a client, in bytes. Messages quote the invalid value, which a
+/// client controls, so this keeps a 60 KB query from coming back in the body.
+const MAX_PUBLIC_MESSAGE: usize = 300;
+/// Longest error detail written to the log, in bytes, for the same reason.
+const MAX_LOGGED_DETAIL: usize = 600;
+
+/// True for an error status whose body is not JSON already, such as the readiness report.
+fn is_bare_error(response: &Response) -> bool {
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    (status.is_client_error() || status.is_server_error()) && !json
+}
+
+/// Describes an error status that a layer or the router produced without an [`ErrorReport`]
+/// (405, 413, 416), so every error reaches the client in the same JSON shape.
+fn bare_error_report(status: StatusCode) -> ErrorReport {
+    let (code, message) = match status.as_u16() {
+        405 => (
+            "method-not-allowed",
+            "method not allowed: this route answers GET and HEAD only",
+        ),
+        413 => (
+            "body-too-large",
+            "request body too large: this route takes no body",
+        ),
+        416 => (
+            "range-not-satisfiable",
+            "range not satisfiable: request a single byte range within the file",
+        ),
+        _ => (
+            "http-error",
+            status.canonical_reason().unwrap_or("request failed"),
+        ),
+    };
+    ErrorReport {
+        code,
+        message: message.to_owned(),
+        field: None,
+        detail: format!("{status} produced by a layer"),
+    }
+}
+
+/// Cuts `text` to at most `max` bytes at a character boundary, marking the cut.
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… (truncated)", &text[..end])
+}
+
 /// Keeps a client's request id only when it is short and made of safe characters, so a log line
 /// cannot be forged or bloated through it.
 fn client_request_id(request: &Request) -> Option<String> {
@@ -81,10 +138,17 @@ fn client_request_id(request: &Request) -> Option<String> {
 }
 
 fn render_error(response: Response, request_id: &str) -> Response {
-    let Some(report) = response.extensions().get::<ErrorReport>().cloned() else {
-        return response;
-    };
     let status = response.status();
+    let report = match response.extensions().get::<ErrorReport>() {
+        Some(report) => report.clone(),
+        None if is_bare_error(&response) => bare_error_report(status),
+        None => return response,
+    };
+    let report = ErrorReport {
+        message: truncate(&report.message, MAX_PUBLIC_MESSAGE),
+        detail: truncate(&report.detail, MAX_LOGGED_DETAIL),
+        ..report
+    };
     if status.is_server_error() {
         error!(error.code = report.code, error.detail = %report.detail, "request failed");
     } else if status.as_u16() == 404 {
@@ -110,6 +174,7 @@ fn render_error(response: Response, request_id: &str) -> Response {
     };
 
     let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_ENCODING);
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

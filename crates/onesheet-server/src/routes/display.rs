@@ -1,5 +1,7 @@
 //! The display API: what screens fetch to know what to show and how.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -10,11 +12,12 @@ use bytes::Bytes;
 use onesheet_domain::{
     Cursor, DisplaySettings, FieldError, ImageKind, MediaItem, MediaKind, PlaylistQuery,
 };
+use onesheet_sources::Snapshot;
 use serde::{Deserialize, Serialize};
 
 use super::conditional::if_none_match;
 use crate::error::ApiError;
-use crate::state::{AppState, BasePath};
+use crate::state::{AppState, BasePath, RenderedPage, fnv1a};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -95,21 +98,31 @@ async fn playlist(
         .min(snapshot.order.len());
     let end = (start + query.limit).min(snapshot.order.len());
 
-    // The page depends only on the generation and the query, so this tag changes exactly when
-    // the body would. Weak, because compression changes the bytes of one representation.
-    let etag = format!(
-        "W/\"g{}-{:?}-{}-{}\"",
-        snapshot.generation, query.mode, query.limit, start
-    );
-    if if_none_match(&headers, &etag) {
-        return Ok(not_modified(&etag));
-    }
-
     let key = (snapshot.generation, query.mode, query.limit, start);
-    if let Some(body) = state.playlist_pages.get(&key) {
-        return Ok(json_response(body, &etag));
-    }
+    let page = match state.playlist_pages.get(&key) {
+        Some(page) => page,
+        None => {
+            let page = render_page(&snapshot, &state.base_path, start, end)?;
+            state.playlist_pages.insert(key, page.clone());
+            page
+        }
+    };
 
+    if if_none_match(&headers, &page.etag) {
+        return Ok(not_modified(&page.etag));
+    }
+    Ok(json_response(page.body, &page.etag))
+}
+
+/// Serialises one page. Its ETag is a hash of the bytes, so it can never name other content,
+/// even when a lost catalog file makes a generation number come round again. The tag is weak
+/// because compression changes the bytes of one representation.
+fn render_page(
+    snapshot: &Snapshot,
+    base: &BasePath,
+    start: usize,
+    end: usize,
+) -> Result<RenderedPage, ApiError> {
     let page = PlaylistPage {
         generation: snapshot.generation,
         total: snapshot.items.len(),
@@ -122,12 +135,15 @@ async fn playlist(
         }),
         items: snapshot.order[start..end]
             .iter()
-            .filter_map(|&position| project(&snapshot.items[position as usize], &state.base_path))
+            .filter_map(|&position| project(&snapshot.items[position as usize], base))
             .collect(),
     };
-    let body = Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?);
-    state.playlist_pages.insert(key, body.clone());
-    Ok(json_response(body, &etag))
+    let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
+    let etag = format!("W/\"{:016x}\"", fnv1a(&body));
+    Ok(RenderedPage {
+        body: Bytes::from(body),
+        etag: Arc::from(etag),
+    })
 }
 
 fn project<'a>(item: &'a MediaItem, base: &BasePath) -> Option<PlaylistItem<'a>> {
@@ -207,6 +223,7 @@ fn json_response(body: Bytes, etag: &str) -> Response {
             (header::CONTENT_TYPE, "application/json"),
             // Screens revalidate every time; the ETag makes that a cheap 304.
             (header::CACHE_CONTROL, "no-cache"),
+            (header::VARY, "accept-encoding"),
         ],
         body,
     )
@@ -222,8 +239,8 @@ fn not_modified(etag: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(etag) {
         response.headers_mut().insert(header::ETAG, value);
     }
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
 }

@@ -9,6 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
+use tracing::warn;
 
 use crate::state::AppState;
 
@@ -40,7 +41,19 @@ struct Readiness {
     uptime_seconds: u64,
     store: CheckResult,
     catalog: CatalogStatus,
-    sources: std::sync::Arc<Vec<onesheet_sources::SourceHealth>>,
+    sources: Vec<PublicSourceHealth>,
+}
+
+/// A source's status as unauthenticated callers see it: no error text, because errors name
+/// folders and hosts. The log has the details.
+#[derive(Serialize)]
+struct PublicSourceHealth {
+    id: String,
+    kind: &'static str,
+    state: onesheet_sources::SourceState,
+    items: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_success_unix: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -65,10 +78,15 @@ async fn ready(State(state): State<AppState>) -> Response {
             ok: true,
             error: None,
         },
-        Ok(Err(error)) => CheckResult {
-            ok: false,
-            error: Some(error.to_string()),
-        },
+        Ok(Err(error)) => {
+            warn!(%error, "readiness check: the database did not answer");
+            CheckResult {
+                ok: false,
+                error: Some(
+                    "the database did not answer; the server log has the details".to_owned(),
+                ),
+            }
+        }
         Err(_) => CheckResult {
             ok: false,
             error: Some(format!(
@@ -92,7 +110,18 @@ async fn ready(State(state): State<AppState>) -> Response {
         uptime_seconds: state.started_at.elapsed().as_secs(),
         store,
         catalog,
-        sources: state.catalog.health(),
+        sources: state
+            .catalog
+            .health()
+            .iter()
+            .map(|source| PublicSourceHealth {
+                id: source.id.to_string(),
+                kind: source.kind,
+                state: source.state,
+                items: source.items,
+                last_success_unix: source.last_success_unix,
+            })
+            .collect(),
     };
     let status = if is_ready {
         StatusCode::OK

@@ -24,7 +24,6 @@ use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
-use tracing::warn;
 
 use super::conditional::if_none_match;
 use crate::error::ApiError;
@@ -104,7 +103,7 @@ async fn image(
         request.method() == Method::GET && !request.headers().contains_key(header::RANGE);
     if whole_read {
         let read = read_small_file(path.clone()).await;
-        let read = handle_sniff(read, &item_id, kind)?;
+        let read = handle_sniff(read)?;
         if let Some(file) = read {
             let mut response = (
                 [
@@ -126,7 +125,7 @@ async fn image(
         }
     }
 
-    let content_type = handle_sniff(sniff_file(&path).await, &item_id, kind)?;
+    let content_type = handle_sniff(sniff_file(&path).await)?;
 
     // ServeFile brings Range, If-Range, HEAD and Last-Modified handling.
     let served = ServeFile::new(&path)
@@ -143,18 +142,11 @@ async fn image(
     Ok(with_cache_headers(response, &etag, cache_control))
 }
 
-/// Maps a sniffing failure to the response, logging files that exist but cannot be served.
-fn handle_sniff<T>(
-    result: Result<T, SniffError>,
-    item_id: &ItemId,
-    kind: ImageKind,
-) -> Result<T, ApiError> {
+/// Maps a sniffing failure to the response; the error middleware logs it with the request.
+fn handle_sniff<T>(result: Result<T, SniffError>) -> Result<T, ApiError> {
     result.map_err(|error| match error {
         SniffError::Missing => ApiError::NotFound { what: "image" },
-        SniffError::Unusable(reason) => {
-            warn!(item.id = %item_id, image.kind = kind.as_str(), %reason, "image cannot be served");
-            ApiError::UnprocessableImage { reason }
-        }
+        SniffError::Unusable(reason) => ApiError::UnprocessableImage { reason },
     })
 }
 

@@ -8,6 +8,8 @@ mod pages;
 
 use axum::Router;
 use axum::middleware::from_fn;
+use axum::response::Redirect;
+use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -37,7 +39,17 @@ pub fn router(state: AppState) -> Router {
 
     let app = match state.base_path.as_str() {
         "" => app,
-        base => Router::new().nest(base, app).fallback(not_found),
+        base => {
+            // `/posters/` is what people type and what a proxy's `location /posters/` forwards.
+            let home = format!("{base}/screensaver");
+            Router::new()
+                .route(
+                    &format!("{base}/"),
+                    get(move || async move { Redirect::temporary(&home) }),
+                )
+                .nest(base, app)
+                .fallback(not_found)
+        }
     };
 
     // Layers wrap what was added before them, so the request tracker, added last, sees every

@@ -85,3 +85,75 @@ async fn whole_site_lives_under_base_path() {
     assert_eq!(home.status, 307);
     assert_eq!(home.header("location"), "/posters/screensaver");
 }
+
+#[tokio::test]
+async fn layer_errors_use_the_json_error_body() {
+    use axum::body::Body;
+    use axum::http::Request;
+
+    let app = TestApp::with_posters(1).await;
+    let id = app.first_item_id();
+    let cases = [
+        (
+            Request::post("/api/v1/playlist")
+                .body(Body::empty())
+                .unwrap(),
+            405,
+            "method-not-allowed",
+        ),
+        (
+            Request::get(format!("/img/{id}/poster"))
+                .header("range", "bytes=999999-")
+                .body(Body::empty())
+                .unwrap(),
+            416,
+            "range-not-satisfiable",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let response = app.send(request).await;
+        assert_eq!(response.status, status, "{code}");
+        assert_eq!(
+            response.header("content-type"),
+            "application/json",
+            "{code}"
+        );
+        let body = response.json();
+        assert_eq!(body["error"]["code"], code);
+        assert_eq!(
+            body["error"]["request_id"].as_str().unwrap(),
+            response.header("x-request-id")
+        );
+    }
+}
+
+#[tokio::test]
+async fn long_invalid_values_are_not_echoed_whole() {
+    let app = TestApp::with_posters(1).await;
+    let response = app
+        .get(&format!("/api/v1/playlist?mode={}", "m".repeat(20_000)))
+        .await;
+    assert_eq!(response.status, 400);
+    assert!(response.body.len() < 1_000, "{} bytes", response.body.len());
+    assert!(
+        response.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(truncated)")
+    );
+}
+
+#[tokio::test]
+async fn base_path_with_trailing_slash_redirects() {
+    let app = TestApp::with_files(&[("a.jpg", crate::support::jpeg(8, 12))], "/posters").await;
+    let response = app.get("/posters/").await;
+    assert_eq!(response.status, 307);
+    assert_eq!(response.header("location"), "/posters/screensaver");
+}
+
+#[tokio::test]
+async fn readiness_hides_source_error_text() {
+    let app = TestApp::with_posters(1).await;
+    let body = app.get("/health/ready").await.json();
+    assert!(body["sources"][0].get("last_error").is_none());
+}

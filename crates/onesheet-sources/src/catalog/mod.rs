@@ -313,7 +313,7 @@ impl Catalog {
         match written {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
-                warn!(%error, "cannot save the catalog; the next start will rebuild it");
+                warn!(%error, "cannot save the catalog; a restart shows the last saved one until the sources are scanned");
             }
             Err(error) => warn!(%error, "saving the catalog stopped unexpectedly"),
         }

@@ -355,3 +355,17 @@ async fn replaced_media_folder_is_watched_again() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn oversized_body_is_rejected_as_json() {
+    let server = TestServer::start(ServerOptions::default()).await;
+    let response = reqwest::Client::new()
+        .get(server.url("/health"))
+        .body(vec![b'x'; 100 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "body-too-large");
+}
