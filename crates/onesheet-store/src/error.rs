@@ -2,7 +2,10 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database at {path}: {error}")]
+    /// The cause is kept as the source only, so a report that prints the chain names it once.
+    #[error(
+        "cannot open the database at {path}: check that its folder exists and is writable by this user"
+    )]
     Open {
         path: PathBuf,
         #[source]

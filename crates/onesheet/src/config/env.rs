@@ -103,7 +103,7 @@ fn key_of(var: &str) -> String {
 
 /// Reads a secret from a file, without the one line ending that editors and `echo` add.
 fn read_secret_file(var: &str, path: PathBuf) -> Result<String, ConfigError> {
-    let mut value = match std::fs::read_to_string(&path) {
+    let mut value = match super::read_text_file(&path) {
         Ok(value) => value,
         Err(error) => {
             return Err(ConfigError::SecretFile {

@@ -98,7 +98,7 @@ fn read_file(
 ) -> Result<Option<(PathBuf, String)>, ConfigError> {
     let path = explicit.unwrap_or(default_file);
     let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    match std::fs::read_to_string(&path) {
+    match super::read_text_file(&path) {
         Ok(text) => Ok(Some((path, text))),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => match explicit {
             Some(_) => Err(ConfigError::FileNotFound { path }),

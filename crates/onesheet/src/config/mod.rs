@@ -190,3 +190,61 @@ impl LoadedConfig {
             .insert("log.format".to_owned(), Origin::Flag("--log-format"));
     }
 }
+
+/// Largest configuration or secret file read, in bytes. Real ones are a few hundred bytes; the
+/// cap stops `/dev/zero` or a wrong path to a large file from exhausting memory.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads a configuration or secret file as UTF-8, rejecting anything that is not a regular file
+/// (a FIFO would block the start-up forever) or is larger than [`MAX_FILE_BYTES`].
+fn read_text_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {MAX_FILE_BYTES} bytes"),
+        ));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[test]
+    fn oversized_file_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.toml");
+        std::fs::write(&path, vec![b'#'; MAX_FILE_BYTES as usize + 1]).unwrap();
+        let error = read_text_file(&path).unwrap_err();
+        assert!(error.to_string().contains("larger than"), "{error}");
+    }
+
+    #[test]
+    fn folder_is_not_a_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = read_text_file(dir.path()).unwrap_err();
+        assert_eq!(error.to_string(), "not a regular file");
+    }
+
+    #[test]
+    fn small_file_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("onesheet.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:1\"\n").unwrap();
+        assert_eq!(read_text_file(&path).unwrap(), "listen = \"127.0.0.1:1\"\n");
+    }
+}
