@@ -3,8 +3,9 @@
 //!
 //! - Request headers must arrive within [`HEADER_READ_TIMEOUT`], so a client that sends them a
 //!   byte at a time (slowloris) cannot hold a connection.
-//! - A connection on which nothing is read or written for [`IDLE_TIMEOUT`] is closed. That bounds
-//!   how long a client that stops reading can keep a response buffer in memory.
+//! - A connection on which nothing is read for [`IDLE_TIMEOUT`], or on which a write makes no
+//!   progress for [`WRITE_TIMEOUT`], is closed. That bounds how long a client that stops reading
+//!   can keep a response buffer (at most 1 MiB, see the image route) in memory.
 //! - At most [`MAX_CONNECTIONS`] connections are open at once; past that, new ones wait in the
 //!   kernel's accept queue instead of taking file descriptors the server needs.
 //! - On shutdown, idle connections close at once and requests in flight may finish.
@@ -25,9 +26,11 @@ use tracing::{debug, warn};
 
 /// Longest time a client may take to send a request's headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest time a connection may go without reading or writing a byte. Longer than the interval
-/// at which screens poll, so their keep-alive connections are reused.
+/// Longest time a connection may go without receiving a byte. Longer than the interval at which
+/// screens poll, so their keep-alive connections are reused.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+/// Longest time a write may make no progress before the client is taken for gone.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most connections served at once.
 pub const MAX_CONNECTIONS: usize = 4096;
 
@@ -68,7 +71,7 @@ pub async fn serve(
 
         let mut stream = TimeoutStream::new(stream);
         stream.set_read_timeout(Some(IDLE_TIMEOUT));
-        stream.set_write_timeout(Some(IDLE_TIMEOUT));
+        stream.set_write_timeout(Some(WRITE_TIMEOUT));
         let io = TokioIo::new(Box::pin(stream));
 
         let service = app.clone().map_request(
