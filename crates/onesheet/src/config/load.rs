@@ -44,6 +44,13 @@ fn load_with_default_file(
             let dict = parse_toml(&path, &text)?;
             record_file_keys(&dict, "", &path, &mut origins)?;
             figment = figment.merge(Layer { name: "file", dict });
+
+            // The file is checked on its own too: a bad value in it must not go unnoticed just
+            // because an environment variable overrides it today.
+            let mut file_config: Config = figment
+                .extract_lossy()
+                .map_err(|error| translate_error(error, &figment, &origins))?;
+            validate::validate(&mut file_config, &origins)?;
             Some(path)
         }
         None => None,

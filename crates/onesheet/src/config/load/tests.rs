@@ -392,3 +392,14 @@ fn key_list_matches_struct() {
     listed.sort();
     assert_eq!(from_struct, listed);
 }
+
+#[test]
+fn bad_file_value_is_reported_even_when_env_overrides_it() {
+    let fixture = Fixture::with_file("listen = 8080\n");
+    let error = fixture
+        .load(&[("ONESHEET_LISTEN", "127.0.0.1:9000")])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("listen"), "{error}");
+    assert!(error.contains("onesheet.toml"), "{error}");
+}
