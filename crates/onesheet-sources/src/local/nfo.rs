@@ -201,7 +201,7 @@ impl NfoParser {
 
     fn close(&mut self) {
         let text = std::mem::take(&mut self.text);
-        let value = text.trim();
+        let value = cap_chars(text.trim(), MAX_FIELD_CHARS);
         if !value.is_empty() {
             self.store(value);
         }
@@ -372,8 +372,21 @@ fn clean_content_rating(value: &str) -> String {
     }
 }
 
+/// Longest text kept from one NFO element, in characters. A plot runs to about a thousand; the
+/// cap keeps a crafted file from putting megabytes of text into every playlist response.
+const MAX_FIELD_CHARS: usize = 4000;
+/// Most entries kept in one list (genres, studios, directors, cast).
+const MAX_LIST_ENTRIES: usize = 50;
+
+fn cap_chars(value: &str, max: usize) -> &str {
+    match value.char_indices().nth(max) {
+        Some((end, _)) => value[..end].trim_end(),
+        None => value,
+    }
+}
+
 fn push_unique(list: &mut Vec<String>, value: &str) {
-    if !list.iter().any(|existing| existing == value) {
+    if list.len() < MAX_LIST_ENTRIES && !list.iter().any(|existing| existing == value) {
         list.push(value.to_owned());
     }
 }

@@ -28,7 +28,7 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "listen",
         secret: false,
-        expected: "an address such as 0.0.0.0:8080",
+        expected: "an IP address and port such as 0.0.0.0:8080 (host names such as localhost are not accepted)",
     },
     Key {
         name: "data_dir",

@@ -268,3 +268,15 @@ fn read_nfo_limits_and_encoding() {
         Err(NfoError::Io(_))
     ));
 }
+
+#[test]
+fn long_fields_and_lists_are_capped() {
+    let title = "T".repeat(10_000);
+    let actors: String = (0..200)
+        .map(|i| format!("<actor><name>Actor {i}</name></actor>"))
+        .collect();
+    let xml = format!("<movie><title>{title}</title>{actors}</movie>");
+    let data = parse_nfo(&xml).unwrap().unwrap();
+    assert_eq!(data.title.unwrap().chars().count(), 4000);
+    assert_eq!(data.cast.len(), 50);
+}

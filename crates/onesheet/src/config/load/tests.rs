@@ -270,7 +270,7 @@ fn invalid_env_value_names_source() {
         .unwrap_err();
     assert_eq!(
         error.to_string(),
-        "invalid value for listen from ONESHEET_LISTEN: \"8080\": expected an address such as 0.0.0.0:8080"
+        "invalid value for listen from ONESHEET_LISTEN: \"8080\": expected an IP address and port such as 0.0.0.0:8080 (host names such as localhost are not accepted)"
     );
 }
 
@@ -290,7 +290,7 @@ fn invalid_file_type_names_source() {
     let fixture = Fixture::with_file("listen = 8080\n");
     let error = fixture.load(&[]).unwrap_err();
     let expected = format!(
-        "invalid value for listen in {}: 8080: expected an address such as 0.0.0.0:8080",
+        "invalid value for listen in {}: 8080: expected an IP address and port such as 0.0.0.0:8080 (host names such as localhost are not accepted)",
         fixture.file().display()
     );
     assert_eq!(error.to_string(), expected);
