@@ -55,7 +55,7 @@ async fn image(
 ) -> Result<Response, ApiError> {
     let Path((item, kind)) = path.map_err(|rejection| {
         FieldError::new(
-            "item",
+            "path",
             format!("invalid image path: {}", rejection.body_text()),
         )
     })?;
