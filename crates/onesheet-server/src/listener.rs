@@ -6,8 +6,8 @@
 //! - A connection on which nothing is read for [`IDLE_TIMEOUT`], or on which a write makes no
 //!   progress for [`WRITE_TIMEOUT`], is closed. That bounds how long a client that stops reading
 //!   can keep a response buffer (at most 1 MiB, see the image route) in memory.
-//! - At most [`MAX_CONNECTIONS`] connections are open at once; past that, new ones wait in the
-//!   kernel's accept queue instead of taking file descriptors the server needs.
+//! - At most [`MAX_CONNECTIONS`] connections are open at once. Past that, new ones wait in the
+//!   kernel's accept queue, so they cannot take file descriptors the server needs.
 //! - On shutdown, idle connections close at once and requests in flight may finish.
 
 use std::sync::Arc;
@@ -24,14 +24,14 @@ use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 use tracing::{debug, warn};
 
-/// Longest time a client may take to send a request's headers.
+/// Maximum time a client may take to send a request's headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest time a connection may go without receiving a byte. Longer than the interval at which
+/// Maximum time a connection may go without receiving a byte. Longer than the interval at which
 /// screens poll, so their keep-alive connections are reused.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
-/// Longest time a write may make no progress before the client is taken for gone.
+/// Maximum time a write may make no progress before the client is treated as gone.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Most connections served at once.
+/// Maximum number of connections served at once.
 pub const MAX_CONNECTIONS: usize = 4096;
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and returns a
@@ -57,7 +57,7 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
-                    // Usually EMFILE or ECONNABORTED; pausing avoids a hot loop while it lasts.
+                    // Usually EMFILE or ECONNABORTED. Pausing avoids a hot loop while it lasts.
                     warn!(%error, "accepting a connection failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
