@@ -2,12 +2,15 @@
 //! public-facing server needs, which `axum::serve` does not set.
 //!
 //! - Request headers must arrive within [`HEADER_READ_TIMEOUT`], so a client that sends them a
-//!   byte at a time (slowloris) cannot hold a connection.
+//!   byte at a time (slowloris) cannot hold a connection for long. hyper also applies this
+//!   timeout while a keep-alive connection waits for its next request, so it is also the
+//!   keep-alive idle limit. Headers larger than [`MAX_HEADER_BUFFER`] are rejected with 431.
 //! - A connection on which nothing is read for [`IDLE_TIMEOUT`], or on which a write makes no
 //!   progress for [`WRITE_TIMEOUT`], is closed. That bounds how long a client that stops reading
 //!   can keep a response buffer (at most 1 MiB, see the image route) in memory.
-//! - At most [`MAX_CONNECTIONS`] connections are open at once. Past that, new ones wait in the
-//!   kernel's accept queue, so they cannot take file descriptors the server needs.
+//! - At most `max_connections` connections are open at once. Past that, new ones wait in the
+//!   kernel's accept queue, so they cannot take file descriptors the server needs. The caller
+//!   sizes it below the process's open-file limit.
 //! - On shutdown, idle connections close at once and requests in flight may finish.
 
 use std::sync::Arc;
@@ -24,25 +27,34 @@ use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 use tracing::{debug, warn};
 
-/// Maximum time a client may take to send a request's headers.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Maximum time a connection may go without receiving a byte. Longer than the interval at which
-/// screens poll, so their keep-alive connections are reused.
+/// Maximum time a client may take to send a request's headers, counted from the connection's
+/// start or the end of the previous response. Longer than the default screen interval (10 s), so
+/// screens reuse their keep-alive connections.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Maximum time a connection may go without receiving a byte; a safety net behind the header
+/// timeout for the parts of a request it does not cover.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+/// Read buffer per connection, which bounds the request head. hyper's default is about 400 KiB,
+/// which a client that never finishes its headers could hold on every connection.
+pub const MAX_HEADER_BUFFER: usize = 64 * 1024;
 /// Maximum time a write may make no progress before the client is treated as gone.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Maximum number of connections served at once.
-pub const MAX_CONNECTIONS: usize = 4096;
+/// How often at most a failing `accept` is logged, because it fails on every attempt while the
+/// cause lasts.
+const ACCEPT_WARNING_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and returns a
 /// [`Draining`] handle that completes when the open connections have finished.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    max_connections: usize,
     shutdown: impl Future<Output = ()>,
 ) -> Draining {
     let graceful = GracefulShutdown::new();
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let permits = Arc::new(Semaphore::new(max_connections));
+    let mut last_accept_warning: Option<std::time::Instant> = None;
+    let mut accept_failures: u64 = 0;
     tokio::pin!(shutdown);
 
     loop {
@@ -58,7 +70,12 @@ pub async fn serve(
                 Ok(accepted) => accepted,
                 Err(error) => {
                     // Usually EMFILE or ECONNABORTED. Pausing avoids a hot loop while it lasts.
-                    warn!(%error, "accepting a connection failed");
+                    accept_failures += 1;
+                    if last_accept_warning.is_none_or(|at| at.elapsed() >= ACCEPT_WARNING_INTERVAL) {
+                        warn!(%error, failures = accept_failures, "accepting connections failed");
+                        last_accept_warning = Some(std::time::Instant::now());
+                        accept_failures = 0;
+                    }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
@@ -83,6 +100,7 @@ pub async fn serve(
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)
+            .max_buf_size(MAX_HEADER_BUFFER)
             .serve_connection(io, TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

@@ -144,6 +144,7 @@ async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 fn watch_media_folder(local: Arc<LocalFolderSource>, catalog: Arc<Catalog>, local_id: SourceId) {
     tokio::spawn(async move {
         let mut warned = false;
+        let mut first = true;
         loop {
             let identity = folder_identity(local.root());
             let mut watch = match local.watch() {
@@ -153,8 +154,14 @@ fn watch_media_folder(local: Arc<LocalFolderSource>, catalog: Arc<Catalog>, loca
                         warn!(%error, retry_seconds = WATCH_RETRY.as_secs(), "cannot watch the media folder; retrying");
                         warned = true;
                     }
-                    tokio::time::sleep(WATCH_RETRY).await;
-                    catalog.refresh(&local_id, unix_now()).await;
+                    // A missing folder is checked often and cheaply, so it is picked up within
+                    // seconds of reappearing; an existing one that cannot be watched (out of
+                    // inotify watches) is rescanned at each slower retry instead.
+                    tokio::time::sleep(FOLDER_IDENTITY_CHECK).await;
+                    if folder_identity(local.root()).is_some() {
+                        tokio::time::sleep(WATCH_RETRY.saturating_sub(FOLDER_IDENTITY_CHECK)).await;
+                        catalog.refresh(&local_id, unix_now()).await;
+                    }
                     continue;
                 }
             };
@@ -162,6 +169,11 @@ fn watch_media_folder(local: Arc<LocalFolderSource>, catalog: Arc<Catalog>, loca
                 info!("watching the media folder again");
                 warned = false;
             }
+            // Files may have arrived while no watch was in place.
+            if !first {
+                catalog.refresh(&local_id, unix_now()).await;
+            }
+            first = false;
 
             let mut periodic = tokio::time::interval(PERIODIC_RESCAN);
             periodic.tick().await;
@@ -179,7 +191,6 @@ fn watch_media_folder(local: Arc<LocalFolderSource>, catalog: Arc<Catalog>, loca
                             continue;
                         }
                         info!("the media folder was replaced; watching the new one");
-                        catalog.refresh(&local_id, unix_now()).await;
                         break;
                     }
                 }
@@ -207,7 +218,8 @@ async fn serve_until_signal(listener: TcpListener, app: axum::Router) -> anyhow:
             "shutting down: no new connections, finishing requests in flight"
         );
     };
-    let draining = onesheet_server::listener::serve(listener, app, stop).await;
+    let max_connections = connection_budget();
+    let draining = onesheet_server::listener::serve(listener, app, max_connections, stop).await;
 
     tokio::select! {
         () = draining.finish() => {}
@@ -219,6 +231,37 @@ async fn serve_until_signal(listener: TcpListener, app: axum::Router) -> anyhow:
         }
     }
     Ok(())
+}
+
+/// Raises the open-file limit to its hard maximum (often 1024 soft against 524288 hard under
+/// systemd) and returns how many connections fit below it, keeping 256 descriptors for the
+/// database, media files and the watcher.
+fn connection_budget() -> usize {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+
+    const RESERVED: u64 = 256;
+    const MAX_CONNECTIONS: u64 = 4096;
+    let limit = match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => hard,
+            Err(error) => {
+                warn!(%error, soft, hard, "cannot raise the open-file limit");
+                soft
+            }
+        },
+        Ok((soft, _)) => soft,
+        Err(error) => {
+            warn!(%error, "cannot read the open-file limit; assuming 1024");
+            1024
+        }
+    };
+    let budget = limit.saturating_sub(RESERVED).clamp(64, MAX_CONNECTIONS);
+    info!(
+        open_file_limit = limit,
+        max_connections = budget,
+        "connection limit set"
+    );
+    usize::try_from(budget).unwrap_or(64)
 }
 
 /// Resolves with the name of the next SIGINT or SIGTERM.

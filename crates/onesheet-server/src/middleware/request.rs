@@ -149,12 +149,14 @@ fn render_error(response: Response, request_id: &str) -> Response {
         detail: truncate(&report.detail, MAX_LOGGED_DETAIL),
         ..report
     };
+    // The id is a field of its own as well as of the span, because quiet routes (health) have
+    // a DEBUG span that an INFO log level drops.
     if status.is_server_error() {
-        error!(error.code = report.code, error.detail = %report.detail, "request failed");
+        error!(request.id = %request_id, error.code = report.code, error.detail = ?report.detail, "request failed");
     } else if status.as_u16() == 404 {
-        debug!(error.code = report.code, error.detail = %report.detail, "request rejected");
+        debug!(request.id = %request_id, error.code = report.code, error.detail = ?report.detail, "request rejected");
     } else {
-        info!(error.code = report.code, error.detail = %report.detail, "request rejected");
+        info!(request.id = %request_id, error.code = report.code, error.detail = ?report.detail, "request rejected");
     }
 
     let body = ErrorBody {

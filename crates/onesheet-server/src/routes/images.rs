@@ -51,7 +51,7 @@ async fn image(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
     version: Result<Query<VersionParam>, QueryRejection>,
-    request: Request,
+    mut request: Request,
 ) -> Result<Response, ApiError> {
     let Path((item, kind)) = path.map_err(|rejection| {
         FieldError::new(
@@ -96,6 +96,17 @@ async fn image(
             SourceError::ImageNotFound { .. } => ApiError::NotFound { what: "image" },
             other => ApiError::internal(other),
         })?;
+
+    // If-Range with another validator means the client's copy is stale: it gets the whole file.
+    // ServeFile compares If-Range only with dates, so entity tags are settled here.
+    if let Some(if_range) = request.headers().get(header::IF_RANGE)
+        && if_range.as_bytes() != etag.as_bytes()
+        && httpdate::parse_http_date(if_range.to_str().unwrap_or_default()).is_err()
+    {
+        let headers = request.headers_mut();
+        headers.remove(header::RANGE);
+        headers.remove(header::IF_RANGE);
+    }
 
     // Whole-file reads take one trip to the blocking pool where streaming takes one per chunk,
     // which more than halves the cost of a typical poster. Ranges and HEAD stream as before.
@@ -146,6 +157,7 @@ async fn image(
 fn handle_sniff<T>(result: Result<T, SniffError>) -> Result<T, ApiError> {
     result.map_err(|error| match error {
         SniffError::Missing => ApiError::NotFound { what: "image" },
+        SniffError::Busy(reason) => ApiError::Unavailable { reason },
         SniffError::Unusable(reason) => ApiError::UnprocessableImage { reason },
     })
 }
@@ -153,6 +165,8 @@ fn handle_sniff<T>(result: Result<T, SniffError>) -> Result<T, ApiError> {
 enum SniffError {
     /// The file was removed since the last scan.
     Missing,
+    /// The file cannot be opened now for a reason that may pass, such as too many open files.
+    Busy(String),
     Unusable(String),
 }
 
@@ -190,11 +204,15 @@ async fn read_small_file(path: PathBuf) -> Result<Option<SmallFile>, SniffError>
     read.map_err(|error| SniffError::Unusable(format!("reading the file stopped: {error}")))?
 }
 
+/// Sorts an open failure: gone (404), not readable by the server (422), or anything else, such
+/// as running out of file descriptors, which is the server's trouble and may pass (503).
 fn open_error(error: std::io::Error) -> SniffError {
-    if error.kind() == std::io::ErrorKind::NotFound {
-        SniffError::Missing
-    } else {
-        SniffError::Unusable(format!("cannot open the file: {error}"))
+    match error.kind() {
+        std::io::ErrorKind::NotFound => SniffError::Missing,
+        std::io::ErrorKind::PermissionDenied => {
+            SniffError::Unusable(format!("cannot open the file: {error}"))
+        }
+        _ => SniffError::Busy(format!("cannot open the file now: {error}")),
     }
 }
 

@@ -164,3 +164,33 @@ async fn whole_file_response_advertises_ranges_and_date() {
     assert_eq!(response.header("accept-ranges"), "bytes");
     assert!(response.header("last-modified").ends_with("GMT"));
 }
+
+#[tokio::test]
+async fn if_range_with_other_etag_sends_whole_file() {
+    let bytes = jpeg(40, 60);
+    let app = TestApp::with_files(&[("a.jpg", bytes.clone())], "").await;
+    let id = app.first_item_id();
+    let stale = app
+        .send(
+            Request::get(format!("/img/{id}/poster"))
+                .header("range", "bytes=0-9")
+                .header("if-range", "\"old-version\"")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(stale.status, 200);
+    assert_eq!(stale.body, bytes);
+
+    let current = app
+        .send(
+            Request::get(format!("/img/{id}/poster"))
+                .header("range", "bytes=0-9")
+                .header("if-range", "\"v0\"")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(current.status, 206);
+    assert_eq!(current.body, bytes[..10]);
+}
