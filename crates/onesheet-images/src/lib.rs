@@ -1,10 +1,11 @@
 //! Image handling: format sniffing from magic bytes and a cheap validity probe.
 //!
 //! The probe reads headers only and never decodes pixels, so a media scan can check tens of
-//! thousands of files at start-up. Decoding, resizing and the derived-image cache will live here
-//! too.
+//! thousands of files at start-up. [`derive`] decodes within limits and resizes for a screen;
+//! the derived-image caches will live here too.
 
 mod avif;
+pub mod derive;
 mod format;
 mod jpeg;
 mod probe;
