@@ -161,8 +161,8 @@ impl FromStr for ImageKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageRef {
     pub key: String,
-    /// Changes whenever the image bytes may have changed; it becomes the strong ETag and the
-    /// `v` parameter of the public URL, which makes that URL safe to cache as immutable.
+    /// Token that changes whenever the image bytes may have changed. It becomes the strong ETag
+    /// and the `v` parameter of the public URL, which makes that URL safe to cache as immutable.
     pub version: String,
 }
 

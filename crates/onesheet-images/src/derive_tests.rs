@@ -13,7 +13,7 @@ fn encode_as(image: DynamicImage, format: ImageFormat) -> Vec<u8> {
     bytes
 }
 
-/// A landscape JPEG whose top-left quarter is red and the rest blue.
+/// Encodes a JPEG whose top-left quarter is red and the rest blue.
 fn marked_jpeg(width: u32, height: u32) -> Vec<u8> {
     let image = RgbImage::from_fn(width, height, |x, y| {
         if x < width / 2 && y < height / 2 {
@@ -60,7 +60,7 @@ fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-/// A PNG of a few dozen bytes whose header declares `width`×`height` RGBA pixels.
+/// Builds a PNG of a few dozen bytes whose header declares `width`×`height` RGBA pixels.
 fn png_declaring(width: u32, height: u32) -> Vec<u8> {
     let mut ihdr = b"IHDR".to_vec();
     ihdr.extend_from_slice(&width.to_be_bytes());

@@ -55,7 +55,7 @@ impl ApiError {
         }
     }
 
-    /// The message a client may see. Internal details never leave the server.
+    /// Returns the message a client may see. Internal details never leave the server.
     fn public_message(&self) -> String {
         match self {
             Self::Internal { .. } => {
@@ -66,7 +66,7 @@ impl ApiError {
     }
 }
 
-/// What `render_errors` needs to write the body and the log line.
+/// Error facts that the request middleware needs to write the body and the log line.
 #[derive(Debug, Clone)]
 pub(crate) struct ErrorReport {
     pub code: &'static str,

@@ -31,8 +31,8 @@ use tracing::{debug, warn};
 /// start or the end of the previous response. Longer than the default screen interval (10 s), so
 /// screens reuse their keep-alive connections.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// Maximum time a connection may go without receiving a byte; a safety net behind the header
-/// timeout for the parts of a request it does not cover.
+/// Maximum time a connection may go without receiving a byte. It is a safety net behind the
+/// header timeout, for the parts of a request that timeout does not cover.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 /// Read buffer per connection, which bounds the request head. hyper's default is about 400 KiB,
 /// which a client that never finishes its headers could hold on every connection.

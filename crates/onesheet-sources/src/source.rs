@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use onesheet_domain::{ImageRef, MediaItem, SourceId};
 
-/// Where the bytes of one image can be read.
+/// Location of the bytes of one image.
 #[derive(Debug, Clone)]
 pub enum ImageBody {
     /// A file already checked to lie inside the source's root.

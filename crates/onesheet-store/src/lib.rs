@@ -27,7 +27,7 @@ pub struct SettingsVersion {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Checks that the database answers a trivial query; used by the readiness probe.
+    /// Checks that the database runs a trivial query. The readiness probe calls it.
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// Returns the newest saved display settings, or `None` on a fresh install.

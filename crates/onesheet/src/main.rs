@@ -61,7 +61,7 @@ fn run_server(loaded: config::LoadedConfig) -> ExitCode {
     match runtime.block_on(serve::run(loaded.config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            // The logger writes to stderr, so this one line is what the user sees.
+            // The logger writes to stderr, so this one line is the message the user gets.
             error!(
                 error = format!("{failure:#}"),
                 "Onesheet stopped on an error"

@@ -155,7 +155,7 @@ fn watch_media_folder(local: Arc<LocalFolderSource>, catalog: Arc<Catalog>, loca
                         warned = true;
                     }
                     // A missing folder is checked often and cheaply, so it is picked up within
-                    // seconds of reappearing; an existing one that cannot be watched (out of
+                    // seconds of reappearing. An existing one that cannot be watched (out of
                     // inotify watches) is rescanned at each slower retry instead.
                     tokio::time::sleep(FOLDER_IDENTITY_CHECK).await;
                     if folder_identity(local.root()).is_some() {

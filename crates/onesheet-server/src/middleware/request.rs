@@ -16,7 +16,7 @@ use crate::error::{ErrorBody, ErrorFields, ErrorReport};
 
 pub(crate) static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Longest client-supplied request id we keep; longer or odd ones are replaced.
+/// Maximum length of a client-supplied request id that is kept. Longer or odd ones are replaced.
 const MAX_CLIENT_REQUEST_ID: usize = 64;
 
 pub(crate) async fn track_request(mut request: Request, next: Next) -> Response {
@@ -68,10 +68,10 @@ pub(crate) async fn track_request(mut request: Request, next: Next) -> Response 
     response
 }
 
-/// Longest error message sent to a client, in bytes. Messages quote the invalid value, which a
+/// Maximum length of an error message sent to a client, in bytes. Messages quote the invalid value, which a
 /// client controls, so this keeps a 60 KB query from coming back in the body.
 const MAX_PUBLIC_MESSAGE: usize = 300;
-/// Longest error detail written to the log, in bytes, for the same reason.
+/// Maximum length of an error detail written to the log, in bytes, for the same reason.
 const MAX_LOGGED_DETAIL: usize = 600;
 
 /// True for an error status whose body is not JSON already, such as the readiness report.

@@ -13,7 +13,7 @@ use tracing::warn;
 
 use crate::state::AppState;
 
-/// Longest the readiness probe waits for the database before reporting it as failing.
+/// Maximum time the readiness probe waits for the database before reporting it as failing.
 const STORE_PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub(super) fn routes() -> Router<AppState> {
@@ -22,7 +22,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/health/ready", get(ready))
 }
 
-/// Liveness: answers as long as the process serves HTTP; touches no store or file.
+/// Returns liveness: 200 as long as the process serves HTTP. It touches no store or file.
 async fn live() -> Response {
     (
         [
@@ -71,7 +71,8 @@ struct CatalogStatus {
     demo: bool,
 }
 
-/// Readiness: 200 once the store answers and the catalog is loaded, else 503 with the reasons.
+/// Returns readiness: 200 once the store responds and the catalog is loaded, else 503 with the
+/// reasons.
 async fn ready(State(state): State<AppState>) -> Response {
     let store = match tokio::time::timeout(STORE_PING_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => CheckResult {
@@ -79,11 +80,11 @@ async fn ready(State(state): State<AppState>) -> Response {
             error: None,
         },
         Ok(Err(error)) => {
-            warn!(%error, "readiness check: the database did not answer");
+            warn!(%error, "readiness check failed: the database did not respond");
             CheckResult {
                 ok: false,
                 error: Some(
-                    "the database did not answer; the server log has the details".to_owned(),
+                    "the database did not respond; the server log has the details".to_owned(),
                 ),
             }
         }

@@ -52,7 +52,7 @@ pub fn router(state: AppState) -> Router {
         }
     };
 
-    // Layers wrap what was added before them, so the request tracker, added last, sees every
+    // Layers wrap what was added before them, so the request tracker, added last, gets every
     // response with its final headers.
     let app = app.layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     with_security_headers(app).layer(from_fn(track_request))

@@ -34,8 +34,8 @@ async fn screensaver(headers: HeaderMap) -> Result<Response, ApiError> {
 }
 
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
-    // Embedded names are fixed at build time, so a lookup cannot escape the folder; the check
-    // keeps odd requests out of the logs as 404s instead of misses.
+    // Embedded names are fixed at build time, so a lookup cannot escape the folder. The check
+    // only answers odd requests with a plain 404 before any lookup.
     if path
         .split('/')
         .any(|segment| segment.is_empty() || segment.starts_with('.'))

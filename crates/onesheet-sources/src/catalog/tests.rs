@@ -212,7 +212,7 @@ async fn damaged_snapshot_file_is_ignored() {
 }
 
 #[tokio::test]
-async fn hidden_demo_items_do_not_bump_generation_after_restart() {
+async fn hidden_demo_keeps_generation_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     let local = ScriptedSource::new("local", "local");
     let demo = ScriptedSource::new("demo", crate::demo::KIND);

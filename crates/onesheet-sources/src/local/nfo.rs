@@ -372,8 +372,8 @@ fn clean_content_rating(value: &str) -> String {
     }
 }
 
-/// Longest text kept from one NFO element, in characters. A plot runs to about a thousand; the
-/// cap keeps a crafted file from putting megabytes of text into every playlist response.
+/// Maximum text kept from one NFO element, in characters. A plot runs to about a thousand, and
+/// the cap keeps a crafted file from putting megabytes of text into every playlist response.
 const MAX_FIELD_CHARS: usize = 4000;
 /// Most entries kept in one list (genres, studios, directors, cast).
 const MAX_LIST_ENTRIES: usize = 50;

@@ -129,7 +129,7 @@ pub(crate) fn scan(
     let mut nfo_cache = std::mem::take(&mut state.nfos);
     let mut used_nfos = HashMap::new();
     // Items equal to last scan's keep their allocation, and each new copy is dropped as soon as
-    // it has been compared, so a rescan never holds the whole catalog twice.
+    // it has been compared, so a rescan never keeps the whole catalog in memory twice.
     let previous = std::mem::take(&mut state.items);
     let mut current = HashMap::with_capacity(previous.len());
     let share = |item: MediaItem| {

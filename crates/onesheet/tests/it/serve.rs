@@ -25,7 +25,7 @@ fn titles(page: &serde_json::Value) -> HashSet<String> {
 }
 
 #[tokio::test]
-async fn mixed_media_folder_serves_good_files_and_skips_bad_ones() {
+async fn mixed_folder_skips_bad_files() {
     let mut server = TestServer::prepare(ServerOptions::default());
     let fixtures = write_mixed_posters(&server.data_dir().join("media"));
     server.launch().await;
@@ -234,7 +234,7 @@ async fn json_logs_carry_the_request_id() {
 }
 
 #[tokio::test]
-async fn unicode_twins_are_both_served_and_escaping_symlinks_skipped() {
+async fn unicode_twins_served_symlink_skipped() {
     let mut server = TestServer::prepare(ServerOptions::default());
     let posters = server.data_dir().join("media/posters");
     std::fs::create_dir_all(posters.join("nfd/Ame\u{301}lie (2001)")).unwrap();

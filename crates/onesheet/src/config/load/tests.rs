@@ -394,7 +394,7 @@ fn key_list_matches_struct() {
 }
 
 #[test]
-fn bad_file_value_is_reported_even_when_env_overrides_it() {
+fn bad_file_value_beats_env_override() {
     let fixture = Fixture::with_file("listen = 8080\n");
     let error = fixture
         .load(&[("ONESHEET_LISTEN", "127.0.0.1:9000")])
