@@ -5,6 +5,7 @@
 //! the derived-image caches will live here too.
 
 mod avif;
+pub mod cache;
 pub mod derive;
 mod format;
 mod jpeg;

@@ -1,0 +1,3 @@
+//! Caches of derived images.
+
+pub mod disk;
