@@ -5,23 +5,42 @@
 //! small file that declares 100000×100000 pixels is rejected without allocating. Widths snap to
 //! [`WIDTH_LADDER`], which keeps the number of variants of one image small whatever clients ask.
 //!
+//! The steps, in order:
+//!
+//! 1. The header is probed and checked against the limits, then the original is decoded. A JPEG
+//!    is decoded at the smallest DCT scale (1/2, 1/4 or 1/8) that still covers the output box,
+//!    which skips most of the inverse DCT and colour conversion work for large originals. The
+//!    1/8 scale is used only when it covers twice the box (see `ScaleRule`).
+//! 2. Resizing runs in the stored orientation, and the EXIF rotation is applied to the small
+//!    result, because rotating the full-size image would copy every pixel once more.
+//! 3. An embedded ICC profile is converted to sRGB after resizing, for the same reason. Profiles
+//!    that fail to parse are ignored and reported in [`Derived::warnings`].
+//! 4. The result is encoded as JPEG (`jpeg-encoder`), lossy WebP (libwebp) or PNG.
+//!
 //! This is a blocking, CPU-bound function: the caller runs it on a bounded blocking pool.
 
-use std::io::Cursor;
+mod color;
+mod decode;
+mod encode;
+mod jpeg_scaled;
+mod resize;
 
-use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
-use image::codecs::jpeg::JpegEncoder;
-use image::codecs::png::PngEncoder;
-use image::codecs::webp::WebPEncoder;
-use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageReader};
+use image::DynamicImage;
+
+use self::decode::Decoded;
+use self::jpeg_scaled::ScaleRule;
+use self::resize::{resize, target_size};
 
 /// Widths a derived image may have, in pixels. A request snaps up to the next step, or down to
 /// the last one.
 pub const WIDTH_LADDER: [u32; 9] = [240, 360, 480, 720, 960, 1280, 1920, 2560, 3840];
 
-/// JPEG quality of derived images. 85 is a common choice for photos at screen size; not tuned
-/// against posters yet.
-const JPEG_QUALITY: u8 = 85;
+/// Version of the decode, resize and encode steps. Cache keys include it, so it must change
+/// whenever the same original and request could produce different output bytes.
+///
+/// 2: DCT-scaled JPEG decoding, ICC conversion to sRGB, `jpeg-encoder` for JPEG, lossy WebP,
+/// and PNG written in the decoded colour type rather than always RGBA.
+pub const PIPELINE_VERSION: u32 = 2;
 
 /// Bounds on the originals a derivation accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +75,7 @@ pub enum Fit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     Jpeg,
+    /// Lossy WebP, with a lossless alpha plane when the original has transparency.
     Webp,
     /// Keeps transparency, for clear logos.
     Png,
@@ -89,8 +109,23 @@ pub struct Derived {
     pub format: OutputFormat,
     pub width: u32,
     pub height: u32,
+    /// Problems that did not stop the derivation but may have changed its colours, for the
+    /// caller to log.
+    pub warnings: Vec<DeriveWarning>,
 }
 
+/// A problem with an original that the derivation worked around.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeriveWarning {
+    /// The embedded ICC profile was unusable, so the pixels were taken as sRGB (or, for CMYK,
+    /// converted with a plain formula).
+    #[error("the embedded ICC profile was ignored: {reason}")]
+    IccProfileIgnored { reason: String },
+}
+
+/// Reason a derivation failed. `InputTooLarge` and `TooManyPixels` are limits, `UnknownFormat`
+/// and `Invalid` describe the file before any decoding, `Decode` is a decoder failure, and
+/// `Resize` and `Encode` are internal errors that no original should cause.
 #[derive(Debug, thiserror::Error)]
 pub enum DeriveError {
     #[error("the original is {bytes} bytes, over the limit of {max}")]
@@ -104,6 +139,8 @@ pub enum DeriveError {
         max_pixels: u64,
         max_side: u32,
     },
+    /// Not an image, or a format with no decoder here (AVIF and BMP are recognised by the
+    /// probe but not decoded).
     #[error("the original is not an image in a supported format")]
     UnknownFormat,
     /// Empty, truncated or otherwise broken, as found by the header probe.
@@ -133,182 +170,78 @@ pub fn derive(
     request: &DeriveRequest,
     limits: &DecodeLimits,
 ) -> Result<Derived, DeriveError> {
-    let image = decode_upright(original, limits)?;
-
     let width = snap_width(request.width);
-    let (target_width, target_height) = target_size(
-        image.width(),
-        image.height(),
-        width,
-        request.height,
-        request.fit,
-    );
-    let resized = resize(&image, target_width, target_height, request.fit)?;
-    encode(resized, request.format)
+    let fit_box = |source_width, source_height| {
+        target_size(
+            source_width,
+            source_height,
+            width,
+            request.height,
+            request.fit,
+        )
+    };
+    let Decoded {
+        image,
+        orientation,
+        color,
+        mut warnings,
+        upright_width,
+        upright_height,
+    } = decode::decode(original, limits, fit_box, ScaleRule::BeforeResize)?;
+    let (target_width, target_height) = fit_box(upright_width, upright_height);
+
+    // Resize in the stored orientation, then rotate the small result.
+    let (stored_width, stored_height) = if decode::swaps_axes(orientation) {
+        (target_height, target_width)
+    } else {
+        (target_width, target_height)
+    };
+    let mut resized = resize(image, stored_width, stored_height, request.fit)?;
+    resized.apply_orientation(orientation);
+    color::apply(&mut resized, color, &mut warnings);
+
+    let bytes = encode::encode(&resized, request.format)?;
+    Ok(Derived {
+        bytes,
+        format: request.format,
+        width: resized.width(),
+        height: resized.height(),
+        warnings,
+    })
 }
 
 /// Decodes within `limits`, checking the declared size before any pixel buffer is allocated,
-/// and returns the image turned upright.
+/// and returns the full-size image upright, in sRGB, as 8-bit grey, RGB or RGBA.
 pub fn decode_upright(original: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, DeriveError> {
-    let bytes = original.len() as u64;
-    if bytes > limits.max_input_bytes {
-        return Err(DeriveError::InputTooLarge {
-            bytes,
-            max: limits.max_input_bytes,
-        });
-    }
-
-    // The probe reads only the header and the end, and rejects truncated files that decoders
-    // would otherwise fill with grey.
-    let probe = crate::probe_bytes(original).map_err(|error| match error {
-        crate::ProbeError::NotAnImage => DeriveError::UnknownFormat,
-        other => DeriveError::Invalid(other),
-    })?;
-    check_pixels(probe.width, probe.height, limits)?;
-
-    let reader = ImageReader::new(Cursor::new(original))
-        .with_guessed_format()
-        .map_err(|error| DeriveError::Decode(image::ImageError::IoError(error)))?;
-    if reader.format().is_none() {
-        return Err(DeriveError::UnknownFormat);
-    }
-    let mut decoder = reader.into_decoder().map_err(DeriveError::Decode)?;
-
-    let (width, height) = decoder.dimensions();
-    check_pixels(width, height, limits)?;
-    // The decoder's own allocation cap backs the header check up: 16-bit RGBA is 8 bytes per
-    // pixel, the most any supported format needs.
-    let mut decoder_limits = image::Limits::default();
-    decoder_limits.max_image_width = Some(limits.max_side);
-    decoder_limits.max_image_height = Some(limits.max_side);
-    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
-    decoder
-        .set_limits(decoder_limits)
-        .map_err(DeriveError::Decode)?;
-
-    let orientation = decoder.orientation().map_err(DeriveError::Decode)?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(DeriveError::Decode)?;
-    image.apply_orientation(orientation);
-    Ok(image)
+    decode_upright_at_least(original, limits, u32::MAX, u32::MAX)
 }
 
-fn check_pixels(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), DeriveError> {
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels > limits.max_pixels || width.max(height) > limits.max_side || pixels == 0 {
-        return Err(DeriveError::TooManyPixels {
-            width,
-            height,
-            max_pixels: limits.max_pixels,
-            max_side: limits.max_side,
-        });
-    }
-    Ok(())
-}
-
-/// Computes the output size. `Contain` scales to fit inside `width`×`height`; `Cover` takes the
-/// box itself. Neither scales up beyond the original.
-fn target_size(
-    source_width: u32,
-    source_height: u32,
-    width: u32,
-    height: Option<u32>,
-    fit: Fit,
-) -> (u32, u32) {
-    let (source_width_f, source_height_f) = (f64::from(source_width), f64::from(source_height));
-    let height = height
-        .unwrap_or_else(|| (f64::from(width) * source_height_f / source_width_f).round() as u32);
-    let (width, height) = (width.max(1), height.max(1));
-
-    match fit {
-        Fit::Contain => {
-            let scale = (f64::from(width) / source_width_f)
-                .min(f64::from(height) / source_height_f)
-                .min(1.0);
-            (
-                ((source_width_f * scale).round() as u32).max(1),
-                ((source_height_f * scale).round() as u32).max(1),
-            )
-        }
-        Fit::Cover => {
-            // Shrink the box by the same factor when the original is too small to fill it.
-            let scale = (source_width_f / f64::from(width))
-                .min(source_height_f / f64::from(height))
-                .min(1.0);
-            (
-                ((f64::from(width) * scale).round() as u32).max(1),
-                ((f64::from(height) * scale).round() as u32).max(1),
-            )
-        }
-    }
-}
-
-/// Converts to 8-bit RGB or RGBA and resizes with a Lanczos filter, cropping evenly for `Cover`.
-fn resize(
-    image: &DynamicImage,
-    width: u32,
-    height: u32,
-    fit: Fit,
+/// Like [`decode_upright`], but a JPEG may be decoded at 1/2, 1/4 or 1/8 of its size: the
+/// smallest of those scales whose upright result is still at least `min_width`×`min_height`.
+/// Other formats, and JPEGs smaller than the minimum, are decoded at full size.
+///
+/// The result is upright, so for EXIF orientations 5 to 8 `min_width` bounds the stored height.
+pub fn decode_upright_at_least(
+    original: &[u8],
+    limits: &DecodeLimits,
+    min_width: u32,
+    min_height: u32,
 ) -> Result<DynamicImage, DeriveError> {
-    let source = if image.color().has_alpha() {
-        DynamicImage::ImageRgba8(image.to_rgba8())
-    } else {
-        DynamicImage::ImageRgb8(image.to_rgb8())
-    };
-    if source.width() == width && source.height() == height {
-        return Ok(source);
-    }
-
-    let mut target = DynamicImage::new(width, height, source.color());
-    let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
-    if fit == Fit::Cover {
-        options = options.fit_into_destination(Some((0.5, 0.5)));
-    }
-    Resizer::new()
-        .resize(&source, &mut target, &options)
-        .map_err(|error| DeriveError::Resize(error.to_string()))?;
-    Ok(target)
-}
-
-fn encode(image: DynamicImage, format: OutputFormat) -> Result<Derived, DeriveError> {
-    let (width, height) = (image.width(), image.height());
-    let mut bytes = Vec::new();
-    let encoded = match format {
-        OutputFormat::Jpeg => {
-            let rgb = image.to_rgb8();
-            JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY).write_image(
-                rgb.as_raw(),
-                width,
-                height,
-                image::ExtendedColorType::Rgb8,
-            )
-        }
-        OutputFormat::Webp => {
-            // The image crate encodes lossless WebP only; still smaller than PNG for photos.
-            let rgba = image.to_rgba8();
-            WebPEncoder::new_lossless(&mut bytes).write_image(
-                rgba.as_raw(),
-                width,
-                height,
-                image::ExtendedColorType::Rgba8,
-            )
-        }
-        OutputFormat::Png => {
-            let rgba = image.to_rgba8();
-            PngEncoder::new(&mut bytes).write_image(
-                rgba.as_raw(),
-                width,
-                height,
-                image::ExtendedColorType::Rgba8,
-            )
-        }
-    };
-    encoded.map_err(DeriveError::Encode)?;
-    Ok(Derived {
-        bytes,
-        format,
-        width,
-        height,
-    })
+    let Decoded {
+        mut image,
+        orientation,
+        color,
+        mut warnings,
+        ..
+    } = decode::decode(
+        original,
+        limits,
+        |_, _| (min_width, min_height),
+        ScaleRule::Smallest,
+    )?;
+    image.apply_orientation(orientation);
+    color::apply(&mut image, color, &mut warnings);
+    Ok(image)
 }
 
 #[cfg(test)]
