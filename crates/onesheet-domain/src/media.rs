@@ -164,6 +164,186 @@ pub struct ImageRef {
     /// Token that changes whenever the image bytes may have changed. It becomes the strong ETag
     /// and the `v` parameter of the public URL, which makes that URL safe to cache as immutable.
     pub version: String,
+    /// Palette and placeholder of the image at this `version`, filled in by the catalog after
+    /// the source listed the image. `None` until computed, or when the image cannot be decoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<ImageAppearance>,
+}
+
+impl ImageRef {
+    /// Creates a reference whose appearance is not known yet.
+    pub fn new(key: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            version: version.into(),
+            appearance: None,
+        }
+    }
+}
+
+/// Maximum number of colours in an [`ImageAppearance`] palette read back from disk.
+pub const MAX_PALETTE_COLORS: usize = 8;
+
+/// Maximum length of an [`ImageAppearance`] ThumbHash read back from disk, in base64
+/// characters. A ThumbHash is at most 25 bytes, which is 36 characters of padded base64.
+pub const MAX_THUMBHASH_CHARS: usize = 64;
+
+/// A colour in sRGB with 8 bits per channel. Its text and JSON form is the CSS hex notation
+/// `#rrggbb`, written in lower case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Rgb {
+    pub r: u8,
+    pub g: u8,
+    pub b: u8,
+}
+
+impl Rgb {
+    pub const fn new(r: u8, g: u8, b: u8) -> Self {
+        Self { r, g, b }
+    }
+}
+
+impl fmt::Display for Rgb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{:02x}{:02x}{:02x}", self.r, self.g, self.b)
+    }
+}
+
+impl FromStr for Rgb {
+    type Err = FieldError;
+
+    /// Parses `#rrggbb` in either case. The short form `#rgb` and colour names are rejected.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let invalid = || {
+            FieldError::new(
+                "color",
+                format!("invalid colour {value:?}: expected # and six hex digits, such as #1a2b3c"),
+            )
+        };
+        let digits = value.strip_prefix('#').ok_or_else(invalid)?;
+        if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(invalid());
+        }
+        let channel =
+            |at: usize| u8::from_str_radix(&digits[at..at + 2], 16).map_err(|_| invalid());
+        Ok(Self::new(channel(0)?, channel(2)?, channel(4)?))
+    }
+}
+
+impl Serialize for Rgb {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Rgb {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RgbVisitor;
+
+        impl serde::de::Visitor<'_> for RgbVisitor {
+            type Value = Rgb;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a colour written as #rrggbb")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Rgb, E> {
+                // The parse error quotes the value, so a long one is rejected without it.
+                if value.len() != "#rrggbb".len() {
+                    return Err(E::custom(format_args!(
+                        "invalid colour of {} characters: expected #rrggbb",
+                        value.len()
+                    )));
+                }
+                value.parse().map_err(E::custom)
+            }
+        }
+
+        deserializer.deserialize_str(RgbVisitor)
+    }
+}
+
+/// Dominant colours and blurred placeholder of one image version, computed once from its pixels.
+/// A screen shows them before and around the image itself.
+///
+/// Deserialising rejects more than [`MAX_PALETTE_COLORS`] colours and a ThumbHash longer than
+/// [`MAX_THUMBHASH_CHARS`] or outside the base64 alphabet, before storing either, so an edited
+/// catalog file cannot make the server hold large values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageAppearance {
+    /// Dominant colours, the one covering the largest area first. Onesheet computes at most five,
+    /// and none for an image without an opaque pixel.
+    #[serde(deserialize_with = "deserialize_palette")]
+    pub palette: Vec<Rgb>,
+    /// The image's ThumbHash in standard base64 with padding: a placeholder of about 25 bytes
+    /// that a page decodes into a blurred preview.
+    #[serde(deserialize_with = "deserialize_thumbhash")]
+    pub thumbhash: String,
+}
+
+fn deserialize_palette<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Rgb>, D::Error> {
+    struct PaletteVisitor;
+
+    impl<'de> serde::de::Visitor<'de> for PaletteVisitor {
+        type Value = Vec<Rgb>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a list of at most {MAX_PALETTE_COLORS} colours")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Rgb>, A::Error> {
+            let mut palette = Vec::new();
+            while let Some(color) = seq.next_element::<Rgb>()? {
+                if palette.len() == MAX_PALETTE_COLORS {
+                    return Err(serde::de::Error::invalid_length(palette.len() + 1, &self));
+                }
+                palette.push(color);
+            }
+            Ok(palette)
+        }
+    }
+
+    deserializer.deserialize_seq(PaletteVisitor)
+}
+
+fn deserialize_thumbhash<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
+    struct ThumbHashVisitor;
+
+    impl serde::de::Visitor<'_> for ThumbHashVisitor {
+        type Value = String;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(
+                f,
+                "a base64 ThumbHash of at most {MAX_THUMBHASH_CHARS} characters"
+            )
+        }
+
+        fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<String, E> {
+            let base64 = value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+            // The message leaves the value out, because it may be long.
+            if value.len() > MAX_THUMBHASH_CHARS {
+                return Err(E::custom(format_args!(
+                    "invalid ThumbHash of {} characters: expected at most {MAX_THUMBHASH_CHARS}",
+                    value.len()
+                )));
+            }
+            if !base64 {
+                return Err(E::custom(
+                    "invalid ThumbHash: expected only base64 characters (A-Z, a-z, 0-9, +, / and =)",
+                ));
+            }
+            Ok(value.to_owned())
+        }
+    }
+
+    deserializer.deserialize_str(ThumbHashVisitor)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +375,13 @@ impl ItemImages {
             ImageKind::Logo => &mut self.logo,
             ImageKind::Thumbnail => &mut self.thumbnail,
         }
+    }
+
+    /// Iterates over the images the item has, in the order of [`ImageKind::ALL`].
+    pub fn iter(&self) -> impl Iterator<Item = (ImageKind, &ImageRef)> {
+        ImageKind::ALL
+            .into_iter()
+            .filter_map(|kind| self.get(kind).map(|image| (kind, image)))
     }
 
     /// True when the item has something a screen can show full-size.
@@ -319,6 +506,117 @@ mod tests {
         ] {
             assert!(bad.parse::<ItemId>().is_err(), "{bad:?} was accepted");
         }
+    }
+
+    fn appearance_json(palette_len: usize, thumbhash: &str) -> String {
+        let palette = vec!["\"#102030\""; palette_len].join(",");
+        format!(
+            r#"{{"key":"a.jpg","version":"v1","appearance":{{"palette":[{palette}],"thumbhash":"{thumbhash}"}}}}"#
+        )
+    }
+
+    #[test]
+    fn rgb_round_trips_as_hex() {
+        let color = Rgb::new(0x0a, 0xbc, 0xff);
+        assert_eq!(color.to_string(), "#0abcff");
+        assert_eq!(serde_json::to_string(&color).unwrap(), r##""#0abcff""##);
+        assert_eq!(
+            serde_json::from_str::<Rgb>(r##""#0ABCff""##).unwrap(),
+            color
+        );
+        assert_eq!("#0abcff".parse::<Rgb>().unwrap(), color);
+    }
+
+    #[test]
+    fn rgb_rejects_other_notations() {
+        for bad in [
+            "", "#", "0abcff", "#abc", "#0abcf", "#0abcfff", "#0abcfg", "#+1+2+3", "red", "#ééé",
+        ] {
+            assert!(bad.parse::<Rgb>().is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn image_ref_without_appearance_loads() {
+        let image: ImageRef = serde_json::from_str(r#"{"key":"a.jpg","version":"v1"}"#).unwrap();
+        assert_eq!(image, ImageRef::new("a.jpg", "v1"));
+        assert_eq!(
+            serde_json::to_string(&image).unwrap(),
+            r#"{"key":"a.jpg","version":"v1"}"#
+        );
+    }
+
+    #[test]
+    fn image_appearance_round_trips() {
+        let image = ImageRef {
+            appearance: Some(ImageAppearance {
+                palette: vec![Rgb::new(16, 32, 48), Rgb::new(255, 255, 255)],
+                thumbhash: "1QcSHQRnh493V4dIh4eXh1h4kJUI".to_owned(),
+            }),
+            ..ImageRef::new("a.jpg", "v1")
+        };
+        let json = serde_json::to_string(&image).unwrap();
+        assert!(
+            json.contains(r##""palette":["#102030","#ffffff"]"##),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<ImageRef>(&json).unwrap(), image);
+    }
+
+    #[test]
+    fn image_appearance_bounds_palette_length() {
+        let full = appearance_json(MAX_PALETTE_COLORS, "AAAA");
+        let palette = serde_json::from_str::<ImageRef>(&full)
+            .unwrap()
+            .appearance
+            .unwrap()
+            .palette;
+        assert_eq!(palette.len(), MAX_PALETTE_COLORS);
+
+        let over = appearance_json(MAX_PALETTE_COLORS + 1, "AAAA");
+        let error = serde_json::from_str::<ImageRef>(&over).unwrap_err();
+        assert!(error.to_string().contains("at most 8 colours"), "{error}");
+    }
+
+    #[test]
+    fn image_appearance_bounds_thumbhash() {
+        let longest = "A".repeat(MAX_THUMBHASH_CHARS);
+        assert!(serde_json::from_str::<ImageRef>(&appearance_json(1, &longest)).is_ok());
+
+        let too_long = "A".repeat(MAX_THUMBHASH_CHARS + 1);
+        let error = serde_json::from_str::<ImageRef>(&appearance_json(1, &too_long)).unwrap_err();
+        assert!(error.to_string().contains("65 characters"), "{error}");
+
+        for bad in ["AA AA", "AA<b>", "AA\\u0000"] {
+            assert!(
+                serde_json::from_str::<ImageRef>(&appearance_json(1, bad)).is_err(),
+                "{bad:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn image_appearance_rejects_long_colour_without_echoing_it() {
+        let long = format!("#{}", "a".repeat(10_000));
+        let json = format!(
+            r#"{{"key":"a.jpg","version":"v1","appearance":{{"palette":["{long}"],"thumbhash":"AAAA"}}}}"#
+        );
+        let error = serde_json::from_str::<ImageRef>(&json)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("10001 characters"), "{error}");
+        assert!(error.len() < 200, "{error}");
+    }
+
+    #[test]
+    fn item_images_iterate_in_kind_order() {
+        let images = ItemImages {
+            poster: Some(ImageRef::new("p.jpg", "1")),
+            logo: Some(ImageRef::new("l.png", "2")),
+            ..ItemImages::default()
+        };
+        let kinds: Vec<ImageKind> = images.iter().map(|(kind, _)| kind).collect();
+        assert_eq!(kinds, [ImageKind::Poster, ImageKind::Logo]);
     }
 
     #[test]

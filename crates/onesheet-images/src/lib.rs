@@ -4,6 +4,7 @@
 //! thousands of files at start-up. [`derive`] decodes within limits and resizes for a screen;
 //! the derived-image caches will live here too.
 
+pub mod appearance;
 mod avif;
 pub mod cache;
 pub mod derive;

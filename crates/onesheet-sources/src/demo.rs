@@ -369,6 +369,7 @@ fn demo_item(source: &SourceId, index: usize, title: &DemoTitle) -> MediaItem {
     let image = |kind: &str| ImageRef {
         key: format!("{index:02}/{kind}"),
         version: format!("{ART_VERSION}-{index:02}"),
+        appearance: None,
     };
     let mut item = MediaItem {
         upstream_key: format!("demo/{index:02}"),
@@ -522,6 +523,7 @@ mod tests {
             let image = ImageRef {
                 key: key.into(),
                 version: "x".into(),
+                appearance: None,
             };
             assert!(matches!(
                 source.open_image(&image).await,

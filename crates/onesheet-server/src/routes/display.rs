@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
+use onesheet_domain::media::Rgb;
 use onesheet_domain::{
     Cursor, DisplaySettings, FieldError, ImageKind, MediaItem, MediaKind, PlaylistQuery,
 };
@@ -63,6 +64,13 @@ struct PlaylistItem<'a> {
     runtime_minutes: Option<u32>,
     demo: bool,
     images: ImageUrls,
+    /// Dominant colours as `#rrggbb`, most area first: the poster's, else the background's.
+    /// Left out until the catalog has computed them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    palette: Option<&'a [Rgb]>,
+    /// The poster's ThumbHash in base64, for a blurred preview while the poster loads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thumbhash: Option<&'a str>,
 }
 
 #[derive(Serialize, Default)]
@@ -98,7 +106,7 @@ async fn playlist(
         .min(snapshot.order.len());
     let end = (start + query.limit).min(snapshot.order.len());
 
-    let key = (snapshot.generation, query.mode, query.limit, start);
+    let key = (snapshot.revision, query.mode, query.limit, start);
     let page = match state.playlist_pages.get(&key) {
         Some(page) => page,
         None => {
@@ -148,6 +156,13 @@ fn render_page(
 
 fn project<'a>(item: &'a MediaItem, base: &BasePath) -> Option<PlaylistItem<'a>> {
     let id = item.id.as_ref()?;
+    let appearance = |kind: ImageKind| item.images.get(kind)?.appearance.as_ref();
+    // A poster without an opaque pixel has an empty palette, but the background may have one.
+    let palette = [ImageKind::Poster, ImageKind::Background]
+        .into_iter()
+        .filter_map(appearance)
+        .map(|appearance| appearance.palette.as_slice())
+        .find(|palette| !palette.is_empty());
     let url = |kind: ImageKind| {
         item.images.get(kind).map(|image| {
             format!(
@@ -175,6 +190,8 @@ fn project<'a>(item: &'a MediaItem, base: &BasePath) -> Option<PlaylistItem<'a>>
             background: url(ImageKind::Background),
             logo: url(ImageKind::Logo),
         },
+        palette,
+        thumbhash: appearance(ImageKind::Poster).map(|appearance| appearance.thumbhash.as_str()),
     })
 }
 
@@ -243,4 +260,63 @@ fn not_modified(etag: &str) -> Response {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use onesheet_domain::media::ImageAppearance;
+    use onesheet_domain::{ImageRef, ItemImages, SourceId};
+
+    use super::*;
+
+    fn with_appearance(palette: Vec<Rgb>, thumbhash: &str) -> Option<ImageRef> {
+        Some(ImageRef {
+            appearance: Some(ImageAppearance {
+                palette,
+                thumbhash: thumbhash.to_owned(),
+            }),
+            ..ImageRef::new("key", "v1")
+        })
+    }
+
+    fn item(images: ItemImages) -> MediaItem {
+        let mut item = MediaItem {
+            upstream_key: "key".to_owned(),
+            title: "Alien".to_owned(),
+            images,
+            ..MediaItem::default()
+        };
+        item.assign_identity(&SourceId::new("local").unwrap());
+        item
+    }
+
+    #[test]
+    fn palette_falls_back_to_the_background() {
+        let background = Rgb::new(1, 2, 3);
+        let item = item(ItemImages {
+            // A fully transparent poster has no colours but does have a placeholder.
+            poster: with_appearance(Vec::new(), "AAAA"),
+            background: with_appearance(vec![background], "BBBB"),
+            ..ItemImages::default()
+        });
+        let projected = project(&item, &BasePath::new("").unwrap()).unwrap();
+        assert_eq!(projected.palette, Some([background].as_slice()));
+        assert_eq!(projected.thumbhash, Some("AAAA"));
+    }
+
+    #[test]
+    fn thumbhash_comes_only_from_the_poster() {
+        let item = item(ItemImages {
+            poster: Some(ImageRef::new("key", "v1")),
+            background: with_appearance(vec![Rgb::new(1, 2, 3)], "BBBB"),
+            ..ItemImages::default()
+        });
+        let projected = project(&item, &BasePath::new("").unwrap()).unwrap();
+        assert!(projected.palette.is_some());
+        assert_eq!(projected.thumbhash, None);
+
+        let json = serde_json::to_value(&projected).unwrap();
+        assert_eq!(json["palette"], serde_json::json!(["#010203"]));
+        assert!(json.get("thumbhash").is_none(), "{json}");
+    }
 }

@@ -158,3 +158,63 @@ async fn playlist_follows_a_new_generation() {
     );
     assert_eq!(second["items"].as_array().unwrap().len(), 3);
 }
+
+/// Encodes a solid PNG, which decodes back to exactly `rgb`.
+fn solid_png(rgb: [u8; 3]) -> Vec<u8> {
+    let image = image::RgbImage::from_pixel(20, 30, image::Rgb(rgb));
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    bytes
+}
+
+#[tokio::test]
+async fn playlist_shows_palette_and_thumbhash_once_known() {
+    let files = [
+        ("a-red.png", solid_png([200, 30, 40])),
+        ("b-teal.png", solid_png([10, 120, 130])),
+    ];
+    let app = TestApp::with_files(&files, "").await;
+
+    let before = app.get("/api/v1/playlist").await.json();
+    for item in before["items"].as_array().unwrap() {
+        assert!(item.get("palette").is_none(), "{item}");
+        assert!(item.get("thumbhash").is_none(), "{item}");
+    }
+
+    app.catalog.start_enrichment();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        app.catalog.enrichment_settled(),
+    )
+    .await
+    .expect("palettes were never computed");
+
+    // The cached page of the same generation is replaced, and screens' cursors stay valid.
+    let after = app.get("/api/v1/playlist").await.json();
+    assert_eq!(after["generation"], before["generation"]);
+    let mut palettes: Vec<String> = Vec::new();
+    for item in after["items"].as_array().unwrap() {
+        let palette = item["palette"].as_array().unwrap();
+        assert_eq!(palette.len(), 1, "{item}");
+        palettes.push(palette[0].as_str().unwrap().to_owned());
+
+        let thumbhash = item["thumbhash"].as_str().unwrap();
+        assert!(
+            !thumbhash.is_empty() && thumbhash.len() <= 64,
+            "{thumbhash}"
+        );
+        assert!(
+            thumbhash
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)),
+            "{thumbhash}"
+        );
+    }
+    palettes.sort();
+    assert_eq!(palettes, ["#0a7882", "#c81e28"]);
+}

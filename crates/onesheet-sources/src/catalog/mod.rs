@@ -7,11 +7,14 @@
 //! The snapshot is also written to disk. At start-up the last one is served at once, before any
 //! source has answered, and a source that fails keeps its last good items
 //! (stale-while-revalidate) until it recovers.
+//!
+//! A background task ([`Catalog::start_enrichment`]) adds each image's palette and blur
+//! placeholder to the items after they arrive; see the `appearance` module.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use onesheet_domain::playlist::display_order;
@@ -22,12 +25,18 @@ use tracing::{info, instrument, warn};
 
 use crate::source::MediaSource;
 
+mod appearance;
+
 /// One generation of the catalog. Never changes once built.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     /// Grows by one with every content change, across restarts too; it seeds the display order
     /// and is part of playlist ETags and cursors.
     pub generation: u64,
+    /// Changes with every published snapshot, including ones that only add palettes to the
+    /// same items in the same order and keep the generation. Caches of rendered pages use it as
+    /// their key, so they never serve content older than the snapshot.
+    pub revision: u64,
     /// Shared with the sources' last results, so an item is held in memory once however many
     /// snapshots and sources refer to it.
     pub items: Vec<Arc<MediaItem>>,
@@ -48,10 +57,33 @@ impl Snapshot {
         let demo = !items.is_empty() && items.iter().all(|item| item.demo);
         Self {
             generation,
+            revision: 0,
             order: display_order(items.len(), generation),
             items,
             demo,
             index,
+        }
+    }
+
+    pub fn with_revision(mut self, revision: u64) -> Self {
+        self.revision = revision;
+        self
+    }
+
+    /// Builds the next revision of `previous` from updated copies of the same items at the same
+    /// positions. Generation and display order stay, so screens' playlist cursors stay valid.
+    pub fn updated_in_place(
+        previous: &Snapshot,
+        items: Vec<Arc<MediaItem>>,
+        revision: u64,
+    ) -> Self {
+        Self {
+            generation: previous.generation,
+            revision,
+            order: previous.order.clone(),
+            demo: previous.demo,
+            index: previous.index.clone(),
+            items,
         }
     }
 
@@ -111,7 +143,12 @@ pub struct Catalog {
     entries: Mutex<Vec<SourceEntry>>,
     health: ArcSwap<Vec<SourceHealth>>,
     snapshot_path: PathBuf,
+    /// Held while the catalog file is written, so two saves cannot finish out of order.
+    saving: Mutex<()>,
     loaded: AtomicBool,
+    /// Source of [`Snapshot::revision`] values.
+    revisions: AtomicU64,
+    enrichment: appearance::Enrichment,
 }
 
 impl Catalog {
@@ -144,7 +181,10 @@ impl Catalog {
             entries: Mutex::new(entries),
             health: ArcSwap::from_pointee(health),
             snapshot_path,
+            saving: Mutex::new(()),
+            revisions: AtomicU64::new(0),
             loaded: AtomicBool::new(false),
+            enrichment: appearance::Enrichment::new(),
         }
     }
 
@@ -204,10 +244,12 @@ impl Catalog {
             entry.source.adopt(&entry.items);
         }
         let count = items.len();
-        self.current
-            .store(Arc::new(Snapshot::new(file.generation, items)));
+        self.current.store(Arc::new(
+            Snapshot::new(file.generation, items).with_revision(self.next_revision()),
+        ));
         self.publish_health(&entries);
         self.loaded.store(true, Ordering::Release);
+        self.enrichment.request();
         info!(
             generation = file.generation,
             items = count,
@@ -247,6 +289,9 @@ impl Catalog {
         };
         match result {
             Ok(items) => {
+                // Before the comparison below, so that a rescan that rebuilt its items without
+                // appearances is still seen as unchanged.
+                let items = appearance::carry_over(items, &entry.items);
                 entry.health.state = SourceState::Ok;
                 entry.health.last_success_unix = Some(now_unix);
                 entry.health.last_error = None;
@@ -275,13 +320,18 @@ impl Catalog {
                 .zip(&previous.items)
                 .all(|(a, b)| Arc::ptr_eq(a, b));
             if !shared {
-                self.current
-                    .store(Arc::new(Snapshot::new(previous.generation, items)));
+                self.current.store(Arc::new(
+                    Snapshot::new(previous.generation, items).with_revision(self.next_revision()),
+                ));
+                self.enrichment.request();
             }
             return;
         }
-        let snapshot = Arc::new(Snapshot::new(previous.generation + 1, items));
+        let snapshot = Arc::new(
+            Snapshot::new(previous.generation + 1, items).with_revision(self.next_revision()),
+        );
         self.current.store(snapshot.clone());
+        self.enrichment.request();
         info!(
             generation = snapshot.generation,
             items = snapshot.items.len(),
@@ -289,7 +339,11 @@ impl Catalog {
             "catalog updated"
         );
         drop(entries);
-        self.persist(snapshot).await;
+        self.persist().await;
+    }
+
+    fn next_revision(&self) -> u64 {
+        self.revisions.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     fn publish_health(&self, entries: &[SourceEntry]) {
@@ -297,7 +351,11 @@ impl Catalog {
             .store(Arc::new(entries.iter().map(|e| e.health.clone()).collect()));
     }
 
-    async fn persist(&self, snapshot: Arc<Snapshot>) {
+    /// Writes the current snapshot to disk. The snapshot is taken once the previous save has
+    /// finished, so the file always ends up with the newest one.
+    async fn persist(&self) {
+        let _saving = self.saving.lock().await;
+        let snapshot = self.current.load_full();
         let path = self.snapshot_path.clone();
         let written = tokio::task::spawn_blocking(move || {
             let file = SnapshotFileRef {

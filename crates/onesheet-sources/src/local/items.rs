@@ -80,6 +80,7 @@ impl ArtFile {
         ImageRef {
             key: self.file.key.clone(),
             version: self.file.stamp.version(),
+            appearance: None,
         }
     }
 }

@@ -341,6 +341,7 @@ async fn open_image_rejects_escaping_symlink() {
     let escape = ImageRef {
         key: "posters/Escape (2000).jpg".to_owned(),
         version: "0".repeat(16),
+        appearance: None,
     };
     let result = source.open_image(&escape).await;
 
@@ -394,6 +395,7 @@ async fn open_image_rejects_bad_keys() {
         let image = ImageRef {
             key: key.to_owned(),
             version: "0".repeat(16),
+            appearance: None,
         };
         let result = source.open_image(&image).await;
         assert!(

@@ -161,6 +161,70 @@ async fn demo_library_gives_way_to_real_posters() {
     }
 }
 
+/// Generous bound for the demo library's palettes: about 50 images painted and decoded by a
+/// debug build on a shared machine. The measured time is printed.
+const ENRICHMENT_DEADLINE: Duration = Duration::from_secs(90);
+
+fn is_hex_color(value: &serde_json::Value) -> bool {
+    value.as_str().is_some_and(|color| {
+        color.len() == 7
+            && color.starts_with('#')
+            && color[1..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// Waits until every playlist item has a palette and a ThumbHash and every enrichment pass has
+/// logged its end, which comes after the catalog is saved. Returns the playlist then.
+async fn wait_for_palettes(server: &TestServer) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        let page = playlist(server).await;
+        let items = page["items"].as_array().unwrap();
+        let complete = !items.is_empty()
+            && items.iter().all(|item| {
+                item["palette"].as_array().is_some_and(|p| !p.is_empty())
+                    && item["thumbhash"].is_string()
+            });
+        let log = server.log_tail();
+        let passes_started = log.matches("computing palettes and placeholders").count();
+        let passes_finished = log.matches("palettes and placeholders computed").count();
+        if complete && passes_started > 0 && passes_finished == passes_started {
+            eprintln!(
+                "palettes listed and saved {} ms after the server was ready",
+                started.elapsed().as_millis()
+            );
+            return page;
+        }
+        assert!(
+            started.elapsed() < ENRICHMENT_DEADLINE,
+            "palettes still missing: {page}\n{log}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn demo_items_gain_palette_and_thumbhash() {
+    let mut server = TestServer::start(ServerOptions::default()).await;
+    let enriched = wait_for_palettes(&server).await;
+    for item in enriched["items"].as_array().unwrap() {
+        let palette = item["palette"].as_array().unwrap();
+        assert!(palette.len() <= 5, "{item}");
+        assert!(palette.iter().all(is_hex_color), "{item}");
+        let thumbhash = item["thumbhash"].as_str().unwrap();
+        assert!((4..=64).contains(&thumbhash.len()), "{thumbhash}");
+    }
+
+    // The saved catalog brings the palettes back at once after a restart.
+    server.stop().await;
+    server.launch().await;
+    let restarted = playlist(&server).await;
+    assert_eq!(restarted["generation"], enriched["generation"]);
+    assert_eq!(restarted["items"], enriched["items"]);
+}
+
 #[tokio::test]
 async fn restart_serves_the_saved_catalog() {
     let mut server = TestServer::start(ServerOptions {
@@ -168,7 +232,8 @@ async fn restart_serves_the_saved_catalog() {
         ..ServerOptions::default()
     })
     .await;
-    let before = playlist(&server).await;
+    // Enrichment publishes and saves new generations; the comparison below needs the last one.
+    let before = wait_for_palettes(&server).await;
     assert!(server.data_dir().join("catalog.json").exists());
 
     // With the media folder unreadable after the restart, only the saved catalog can supply
