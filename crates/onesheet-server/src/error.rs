@@ -5,9 +5,12 @@
 //! then writes the JSON body with the request id and logs the detail, so no handler formats an
 //! error body or decides a status on its own.
 
-use axum::http::StatusCode;
+use std::sync::Arc;
+
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onesheet_domain::FieldError;
+use onesheet_images::pipeline::{FailureReason, ImageFailure, PipelineError};
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,9 +23,18 @@ pub enum ApiError {
     /// The item exists but its image cannot be produced from the bytes on disk.
     #[error("image cannot be served: {reason}")]
     UnprocessableImage { reason: String },
+    /// A derived image cannot be produced; the failure's reason gives the code.
+    #[error("image cannot be served: {0}")]
+    Image(Arc<ImageFailure>),
     /// Not ready yet; the client should retry.
     #[error("service unavailable: {reason}")]
     Unavailable { reason: String },
+    /// At capacity; the client should retry after the given time.
+    #[error("service busy: {reason}")]
+    Busy {
+        reason: String,
+        retry_after_seconds: u32,
+    },
     /// Anything unexpected. The detail goes to the log only.
     #[error("internal error: {detail}")]
     Internal { detail: String },
@@ -40,7 +52,12 @@ impl ApiError {
             Self::InvalidInput(_) => StatusCode::BAD_REQUEST,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::UnprocessableImage { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Image(failure) => match failure.reason {
+                FailureReason::NotFound => StatusCode::NOT_FOUND,
+                FailureReason::Processing => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            },
+            Self::Unavailable { .. } | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -50,7 +67,9 @@ impl ApiError {
             Self::InvalidInput(_) => "invalid-input",
             Self::NotFound { .. } => "not-found",
             Self::UnprocessableImage { .. } => "image-unprocessable",
+            Self::Image(failure) => failure.reason.code(),
             Self::Unavailable { .. } => "unavailable",
+            Self::Busy { .. } => "busy",
             Self::Internal { .. } => "internal",
         }
     }
@@ -102,14 +121,38 @@ impl IntoResponse for ApiError {
             detail: self.to_string(),
         };
         let mut response = self.status().into_response();
-        if matches!(self, Self::Unavailable { .. }) {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("5"),
-            );
+        let retry_after = match &self {
+            Self::Unavailable { .. } => Some(HeaderValue::from_static("5")),
+            Self::Busy {
+                retry_after_seconds,
+                ..
+            } => Some(HeaderValue::from(*retry_after_seconds)),
+            _ => None,
+        };
+        if let Some(value) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response.extensions_mut().insert(report);
         response
+    }
+}
+
+impl From<PipelineError> for ApiError {
+    fn from(error: PipelineError) -> Self {
+        match error {
+            PipelineError::Failed(failure) => Self::Image(failure),
+            PipelineError::Busy {
+                retry_after_seconds,
+            } => Self::Busy {
+                reason: "the image queue is full".to_owned(),
+                retry_after_seconds,
+            },
+            PipelineError::TimedOut { .. } => Self::Busy {
+                reason: "the image is still being prepared".to_owned(),
+                retry_after_seconds: 2,
+            },
+            PipelineError::Internal(detail) => Self::Internal { detail },
+        }
     }
 }
 
@@ -142,12 +185,53 @@ mod tests {
                 503,
                 "unavailable",
             ),
+            (
+                ApiError::Busy {
+                    reason: "x".into(),
+                    retry_after_seconds: 3,
+                },
+                503,
+                "busy",
+            ),
+            (
+                ApiError::Image(Arc::new(ImageFailure {
+                    reason: FailureReason::NotFound,
+                    detail: "x".into(),
+                })),
+                404,
+                "image-not-found",
+            ),
+            (
+                ApiError::Image(Arc::new(ImageFailure {
+                    reason: FailureReason::Invalid,
+                    detail: "x".into(),
+                })),
+                422,
+                "image-invalid",
+            ),
             (ApiError::internal("disk on fire"), 500, "internal"),
         ];
         for (error, status, code) in cases {
             assert_eq!(error.status().as_u16(), status);
             assert_eq!(error.code(), code);
         }
+    }
+
+    #[test]
+    fn busy_sets_retry_after() {
+        let response = ApiError::from(PipelineError::Busy {
+            retry_after_seconds: 7,
+        })
+        .into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+
+        let timed_out = ApiError::from(PipelineError::TimedOut {
+            deadline: std::time::Duration::from_secs(20),
+        })
+        .into_response();
+        assert_eq!(timed_out.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(timed_out.headers().contains_key(header::RETRY_AFTER));
     }
 
     #[test]

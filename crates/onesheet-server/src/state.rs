@@ -7,6 +7,7 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use moka::sync::Cache;
 use onesheet_domain::{DisplayMode, DisplaySettings, FieldError};
+use onesheet_images::pipeline::{ImagePipeline, PipelineConfig};
 use onesheet_sources::Catalog;
 use onesheet_store::Store;
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub settings: Arc<ArcSwap<TaggedSettings>>,
     pub base_path: BasePath,
     pub started_at: Instant,
+    /// Derived images: memory and disk caches, and the bounded decoding pool.
+    pub images: Arc<ImagePipeline>,
     /// Rendered playlist pages. Every screen of a fleet requests the same few pages of one
     /// generation, so most requests are served without serialising anything.
     pub(crate) playlist_pages: Cache<PageKey, RenderedPage>,
@@ -60,7 +63,7 @@ pub(crate) struct RenderedPage {
     pub etag: Arc<str>,
 }
 
-/// Identifies one rendered playlist page: generation, mode, limit and start offset.
+/// Identifies one rendered playlist page: snapshot revision, mode, limit and start offset.
 pub(crate) type PageKey = (u64, DisplayMode, usize, usize);
 
 /// Memory the rendered-page cache may use, in bytes of JSON.
@@ -79,6 +82,7 @@ impl AppState {
             settings: Arc::new(ArcSwap::from_pointee(TaggedSettings::new(settings))),
             base_path,
             started_at: Instant::now(),
+            images: Arc::new(ImagePipeline::new(PipelineConfig::default(), None)),
             playlist_pages: Cache::builder()
                 .max_capacity(PLAYLIST_CACHE_BYTES)
                 .weigher(|_key, page: &RenderedPage| {
@@ -86,6 +90,12 @@ impl AppState {
                 })
                 .build(),
         }
+    }
+
+    /// Replaces the image service, which [`AppState::new`] creates with no disk cache.
+    pub fn with_images(mut self, images: Arc<ImagePipeline>) -> Self {
+        self.images = images;
+        self
     }
 }
 

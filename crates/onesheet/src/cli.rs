@@ -32,6 +32,22 @@ pub enum Command {
     /// Inspects the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Inspects or empties the disk cache of derived images.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum CacheCommand {
+    /// Prints the disk cache's folder, entry count, size, limits and free space.
+    Stats {
+        /// Prints the figures as one JSON object instead of aligned text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deletes every derived image from the disk cache. Originals are never touched; the
+    /// server derives images again on the next requests.
+    Clear,
 }
 
 #[derive(Debug, Subcommand, PartialEq, Eq)]
@@ -75,6 +91,17 @@ mod tests {
             Cli::try_parse_from(["onesheet", "config", "check", "--log-format", "text"]).unwrap();
         assert_eq!(cli.command, Command::Config(ConfigCommand::Check));
         assert_eq!(cli.log_format, Some(LogFormat::Text));
+    }
+
+    #[test]
+    fn parses_cache_commands() {
+        let stats = Cli::try_parse_from(["onesheet", "cache", "stats", "--json"]).unwrap();
+        assert_eq!(
+            stats.command,
+            Command::Cache(CacheCommand::Stats { json: true })
+        );
+        let clear = Cli::try_parse_from(["onesheet", "cache", "clear"]).unwrap();
+        assert_eq!(clear.command, Command::Cache(CacheCommand::Clear));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The `onesheet` binary: parses the command line, loads the configuration, and runs a command.
 
+mod cache;
 mod cli;
 mod config;
+mod images;
 mod logging;
 mod serve;
 
@@ -29,6 +31,16 @@ fn main() -> ExitCode {
             print!("{}", config::render_check(&loaded));
             ExitCode::SUCCESS
         }
+        cli::Command::Cache(command) => match cache::run(&loaded.config, &command) {
+            Ok(report) => {
+                print!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("onesheet: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
         cli::Command::Serve => run_server(loaded),
     }
 }

@@ -53,6 +53,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let sources: Vec<Arc<dyn MediaSource>> = vec![local.clone(), demo];
     let catalog = Arc::new(Catalog::new(sources, config.data_dir.join("catalog.json")));
     catalog.restore().await;
+    catalog.start_enrichment();
 
     // The first scan runs beside the server: a restored catalog is served meanwhile, and the
     // readiness probe reports 503 until one of the two is there.
@@ -60,12 +61,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tokio::spawn(async move { scanning.refresh_all().await });
     watch_media_folder(local, catalog.clone(), local_id);
 
+    let images = crate::images::start(&config).await;
     let state = AppState::new(
         catalog,
         store.clone(),
         settings,
         BasePath::new(&config.base_path)?,
-    );
+    )
+    .with_images(images.clone());
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
             "cannot listen on {}: is another program using that port? Set listen (ONESHEET_LISTEN) to a free address",
@@ -83,6 +86,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
 
     serve_until_signal(listener, onesheet_server::router(state)).await?;
+    images.persist().await;
     store.close().await;
     info!("stopped");
     Ok(())

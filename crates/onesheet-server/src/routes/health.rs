@@ -42,6 +42,8 @@ struct Readiness {
     store: CheckResult,
     catalog: CatalogStatus,
     sources: Vec<PublicSourceHealth>,
+    /// Cache sizes, hit counts and queue figures of the image service. They name no file.
+    images: onesheet_images::pipeline::PipelineStats,
 }
 
 /// A source's status as unauthenticated callers see it: no error text, because errors name
@@ -111,6 +113,7 @@ async fn ready(State(state): State<AppState>) -> Response {
         uptime_seconds: state.started_at.elapsed().as_secs(),
         store,
         catalog,
+        images: state.images.stats(),
         sources: state
             .catalog
             .health()

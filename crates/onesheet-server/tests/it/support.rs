@@ -48,6 +48,7 @@ impl MediaSource for FolderSource {
                         poster: Some(ImageRef {
                             key: name,
                             version: format!("v{index}"),
+                            appearance: None,
                         }),
                         ..ItemImages::default()
                     },
@@ -67,6 +68,7 @@ impl MediaSource for FolderSource {
 pub struct TestApp {
     pub router: Router,
     pub catalog: Arc<Catalog>,
+    pub images: Arc<onesheet_images::pipeline::ImagePipeline>,
     pub media: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -98,6 +100,7 @@ impl TestApp {
             BasePath::new(base_path).unwrap(),
         );
         Self {
+            images: state.images.clone(),
             router: onesheet_server::router(state),
             catalog,
             media,
@@ -176,6 +179,21 @@ impl TestResponse {
 /// Encodes a solid JPEG of the given size.
 pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
     let image = image::RgbImage::from_pixel(width, height, image::Rgb([200, 40, 40]));
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    bytes
+}
+
+/// Encodes a JPEG with a horizontal gradient, so that a resize has detail to keep.
+pub fn gradient_jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, 128])
+    });
     let mut bytes = Vec::new();
     image::DynamicImage::ImageRgb8(image)
         .write_to(

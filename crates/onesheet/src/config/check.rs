@@ -63,6 +63,59 @@ pub fn render_check(loaded: &LoadedConfig) -> String {
             origin("log.format"),
         ),
         ("log.level", quote(&config.log.level), origin("log.level")),
+        (
+            "cache.dir",
+            quote_path(&config.cache_dir()),
+            match config.cache.dir {
+                Some(_) => origin("cache.dir"),
+                None => "default: <data_dir>/cache".to_owned(),
+            },
+        ),
+        (
+            "cache.max_bytes",
+            size(config.cache.max_bytes),
+            origin("cache.max_bytes"),
+        ),
+        (
+            "cache.min_free_bytes",
+            size(config.cache.min_free_bytes),
+            origin("cache.min_free_bytes"),
+        ),
+        (
+            "cache.memory_bytes",
+            size(config.cache.memory_bytes),
+            origin("cache.memory_bytes"),
+        ),
+        (
+            "images.max_pixels",
+            config.images.max_pixels.to_string(),
+            origin("images.max_pixels"),
+        ),
+        (
+            "images.max_side",
+            config.images.max_side.to_string(),
+            origin("images.max_side"),
+        ),
+        (
+            "images.max_input_bytes",
+            size(config.images.max_input_bytes),
+            origin("images.max_input_bytes"),
+        ),
+        (
+            "images.workers",
+            config.images.workers.to_string(),
+            origin("images.workers"),
+        ),
+        (
+            "images.queue",
+            config.images.queue.to_string(),
+            origin("images.queue"),
+        ),
+        (
+            "images.deadline_seconds",
+            config.images.deadline_seconds.to_string(),
+            origin("images.deadline_seconds"),
+        ),
     ];
 
     let assignments: Vec<String> = rows
@@ -89,6 +142,15 @@ fn quote(value: &str) -> String {
 
 fn quote_path(path: &Path) -> String {
     quote(&path.to_string_lossy())
+}
+
+/// Shows a size in binary units with the exact byte count, such as `"2.0 GiB" (2147483648 bytes)`.
+fn size(value: bytesize::ByteSize) -> String {
+    format!(
+        "{} ({} bytes)",
+        quote(&value.display().iec().to_string()),
+        value.as_u64()
+    )
 }
 
 fn mask(secret: Option<&Secret>) -> String {
@@ -131,8 +193,17 @@ mod tests {
             r#"log.format = "text"           (default)"#,
             r#"log.level = "info"            (default)"#,
         ];
-        let lines: Vec<&str> = out.lines().collect();
+        // Padding depends on the longest row, so runs of spaces are compared as one.
+        let squeeze = |line: &str| line.split_whitespace().collect::<Vec<_>>().join(" ");
+        let lines: Vec<String> = out.lines().take(expected.len()).map(squeeze).collect();
+        let expected: Vec<String> = expected.into_iter().map(squeeze).collect();
         assert_eq!(lines, expected);
+        assert!(out.contains(r#"cache.dir = "./data/cache""#), "{out}");
+        assert!(
+            out.contains(r#"cache.max_bytes = "2.0 GiB" (2147483648 bytes)"#),
+            "{out}"
+        );
+        assert!(out.contains("images.workers = 0"), "{out}");
     }
 
     #[test]

@@ -156,7 +156,7 @@ mod tests {
         assert!(
             message.starts_with("unknown key \"zzz\" from ONESHEET_ZZZ: valid keys are listen, ")
         );
-        assert!(message.ends_with("log.level"));
+        assert!(message.ends_with("images.deadline_seconds"), "{message}");
     }
 
     #[test]

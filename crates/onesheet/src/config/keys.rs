@@ -72,10 +72,70 @@ pub const KEYS: &[Key] = &[
         secret: false,
         expected: "a level (trace, debug, info, warn, error or off) or a filter such as onesheet=debug,info",
     },
+    Key {
+        name: "cache.dir",
+        secret: false,
+        expected: "a directory path such as ./data/cache",
+    },
+    Key {
+        name: "cache.max_bytes",
+        secret: false,
+        expected: "a size such as \"2 GiB\" or a number of bytes; 0 turns the disk cache off",
+    },
+    Key {
+        name: "cache.min_free_bytes",
+        secret: false,
+        expected: "a size such as \"1 GiB\" or a number of bytes",
+    },
+    Key {
+        name: "cache.memory_bytes",
+        secret: false,
+        expected: "a size such as \"64 MiB\" or a number of bytes, at most 64 GiB",
+    },
+    Key {
+        name: "images.max_pixels",
+        secret: false,
+        expected: "a whole number of pixels from 1 to 1000000000, such as 100000000",
+    },
+    Key {
+        name: "images.max_side",
+        secret: false,
+        expected: "a whole number of pixels from 1 to 65535, such as 20000",
+    },
+    Key {
+        name: "images.max_input_bytes",
+        secret: false,
+        expected: "a size from 1 KiB to 1 GiB, such as \"50 MiB\"",
+    },
+    Key {
+        name: "images.workers",
+        secret: false,
+        expected: "a whole number from 0 to 256; 0 means one per CPU core",
+    },
+    Key {
+        name: "images.queue",
+        secret: false,
+        expected: "a whole number from 0 to 100000, such as 128",
+    },
+    Key {
+        name: "images.deadline_seconds",
+        secret: false,
+        expected: "a whole number of seconds from 1 to 600, such as 20",
+    },
 ];
 
 /// Tables that group leaf keys, with the form they accept when given a non-table value.
-pub const TABLES: &[(&str, &str)] = &[("log", "a table with the keys format and level")];
+pub const TABLES: &[(&str, &str)] = &[
+    ("log", "a table with the keys format and level"),
+    (
+        "cache",
+        "a table with the keys dir, max_bytes, min_free_bytes and memory_bytes",
+    ),
+    (
+        "images",
+        "a table with the keys max_pixels, max_side, max_input_bytes, workers, queue and deadline_seconds",
+    ),
+];
 
 /// Lowest Jaro-Winkler similarity at which an unknown key gets a "did you mean" suggestion.
 /// At 0.8, "lisen" and "log.formt" find their keys while unrelated words such as "port" do not.

@@ -9,6 +9,7 @@
 mod check;
 mod env;
 mod error;
+mod images;
 mod keys;
 mod load;
 mod secret;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use check::render_check;
 pub use env::process_env;
 pub use error::ConfigError;
+pub use images::{CacheConfig, ImagesConfig};
 pub use load::load;
 pub use secret::Secret;
 
@@ -57,6 +59,10 @@ pub struct Config {
     pub secret_key: Option<Secret>,
     /// Log output settings.
     pub log: LogConfig,
+    /// Derived-image caches.
+    pub cache: CacheConfig,
+    /// Decoding limits and work bounds for derived images.
+    pub images: ImagesConfig,
 }
 
 impl Default for Config {
@@ -70,6 +76,8 @@ impl Default for Config {
             database_url: None,
             secret_key: None,
             log: LogConfig::default(),
+            cache: CacheConfig::default(),
+            images: ImagesConfig::default(),
         }
     }
 }
@@ -80,6 +88,14 @@ impl Config {
         match &self.media_dir {
             Some(dir) => dir.clone(),
             None => self.data_dir.join("media"),
+        }
+    }
+
+    /// Returns the disk cache folder: the configured one, or `<data_dir>/cache`.
+    pub fn cache_dir(&self) -> PathBuf {
+        match &self.cache.dir {
+            Some(dir) => dir.clone(),
+            None => self.data_dir.join("cache"),
         }
     }
 

@@ -66,6 +66,54 @@ pub fn validate(
         return Err(invalid("log.level", level));
     }
 
+    validate_images(config, &invalid)?;
+
+    Ok(())
+}
+
+/// Checks the `[cache]` and `[images]` numbers against their ranges.
+fn validate_images(
+    config: &Config,
+    invalid: &dyn Fn(&'static str, &str) -> ConfigError,
+) -> Result<(), ConfigError> {
+    use super::images::{
+        DEADLINE_RANGE, MAX_INPUT_BYTES_RANGE, MAX_PIXELS_RANGE, MAX_SIDE_RANGE,
+        MEMORY_BYTES_RANGE, QUEUE_RANGE, WORKERS_RANGE,
+    };
+
+    if let Some(dir) = &config.cache.dir
+        && dir.as_os_str().is_empty()
+    {
+        return Err(invalid("cache.dir", ""));
+    }
+
+    let images = &config.images;
+    let checks = [
+        (
+            "cache.memory_bytes",
+            config.cache.memory_bytes.as_u64(),
+            MEMORY_BYTES_RANGE,
+        ),
+        ("images.max_pixels", images.max_pixels, MAX_PIXELS_RANGE),
+        ("images.max_side", images.max_side, MAX_SIDE_RANGE),
+        (
+            "images.max_input_bytes",
+            images.max_input_bytes.as_u64(),
+            MAX_INPUT_BYTES_RANGE,
+        ),
+        ("images.workers", images.workers, WORKERS_RANGE),
+        ("images.queue", images.queue, QUEUE_RANGE),
+        (
+            "images.deadline_seconds",
+            images.deadline_seconds,
+            DEADLINE_RANGE,
+        ),
+    ];
+    for (key, value, (low, high)) in checks {
+        if !(low..=high).contains(&value) {
+            return Err(invalid(key, &value.to_string()));
+        }
+    }
     Ok(())
 }
 

@@ -379,3 +379,42 @@ pub fn find_executable(name: &str, fallback: &str) -> Option<PathBuf> {
         .map(|dir| dir.join(OsStr::new(name)))
         .find(|candidate| candidate.is_file())
 }
+
+/// A small tmpfs mounted over a folder for the life of the value, to fill a disk on purpose.
+pub struct TmpfsMount {
+    path: PathBuf,
+}
+
+impl TmpfsMount {
+    /// Mounts a tmpfs of `size` (such as `16k`) on `path`. Returns `None` with a printed reason
+    /// when mounting is not permitted, unless `ONESHEET_REQUIRE_TMPFS=1`, which makes that a
+    /// failure; `scripts/test` sets it because the suite runs as root there.
+    pub fn new(path: &Path, size: &str) -> Option<TmpfsMount> {
+        let output = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .output();
+        let failure = match output {
+            Ok(output) if output.status.success() => {
+                return Some(TmpfsMount {
+                    path: path.to_path_buf(),
+                });
+            }
+            Ok(output) => String::from_utf8_lossy(&output.stderr).into_owned(),
+            Err(error) => error.to_string(),
+        };
+        assert!(
+            std::env::var("ONESHEET_REQUIRE_TMPFS").as_deref() != Ok("1"),
+            "cannot mount a tmpfs on {}: {failure}",
+            path.display()
+        );
+        eprintln!("skipped: cannot mount a tmpfs ({failure}); run as root to test a full disk");
+        None
+    }
+}
+
+impl Drop for TmpfsMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}

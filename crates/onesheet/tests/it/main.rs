@@ -12,5 +12,6 @@ mod browser;
 mod config_errors;
 mod fixtures;
 mod harness;
+mod images;
 mod screensaver;
 mod serve;

@@ -11,6 +11,7 @@
  */
 
 import { loadImage, releaseImage } from '../common/preload.js';
+import { sizedImageUrl } from '../common/sizing.js';
 import { buildDemoBadge, buildOverlay } from './overlay.js';
 
 /** Extra time after the fade before the old slide is removed, in milliseconds. */
@@ -35,9 +36,9 @@ export async function prepareSlide(item, settings) {
   const wantsLogo = typeof images.logo === 'string' && settings.show_logo;
 
   const loads = [
-    hasPoster ? loadImage(images.poster, title) : Promise.resolve(null),
-    wantsBackdrop ? loadImage(images.background, '') : Promise.resolve(null),
-    wantsLogo ? loadImage(images.logo, title) : Promise.resolve(null),
+    hasPoster ? loadImage(sizedImageUrl(images.poster, 'poster'), title) : Promise.resolve(null),
+    wantsBackdrop ? loadImage(sizedImageUrl(images.background, 'background'), '') : Promise.resolve(null),
+    wantsLogo ? loadImage(sizedImageUrl(images.logo, 'logo'), title) : Promise.resolve(null),
   ].map(function keepErrors(load) {
     return load.then(
       function loaded(image) { return { image: image, error: null }; },

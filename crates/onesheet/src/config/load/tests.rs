@@ -403,3 +403,46 @@ fn bad_file_value_beats_env_override() {
     assert!(error.contains("listen"), "{error}");
     assert!(error.contains("onesheet.toml"), "{error}");
 }
+
+#[test]
+fn image_sizes_accept_units_and_env_numbers() {
+    let fixture = Fixture::with_file(
+        "[cache]\nmax_bytes = \"512 MiB\"\nmemory_bytes = 1048576\n[images]\nmax_pixels = 5000000\n",
+    );
+    let loaded = fixture
+        .load(&[
+            ("ONESHEET_IMAGES__WORKERS", "3"),
+            ("ONESHEET_IMAGES__MAX_INPUT_BYTES", "8MiB"),
+        ])
+        .unwrap();
+    let config = &loaded.config;
+    assert_eq!(config.cache.max_bytes.as_u64(), 512 * 1024 * 1024);
+    assert_eq!(config.cache.memory_bytes.as_u64(), 1024 * 1024);
+    assert_eq!(config.images.max_pixels, 5_000_000);
+    assert_eq!(config.images.workers, 3);
+    assert_eq!(config.images.max_input_bytes.as_u64(), 8 * 1024 * 1024);
+    assert_eq!(
+        loaded.origin("images.workers"),
+        &Origin::Env("ONESHEET_IMAGES__WORKERS".to_owned())
+    );
+}
+
+#[test]
+fn image_limits_out_of_range_name_the_key() {
+    let fixture = Fixture::new();
+    for (var, value, key) in [
+        ("ONESHEET_IMAGES__MAX_PIXELS", "0", "images.max_pixels"),
+        (
+            "ONESHEET_IMAGES__DEADLINE_SECONDS",
+            "3600",
+            "images.deadline_seconds",
+        ),
+        ("ONESHEET_IMAGES__WORKERS", "many", "images.workers"),
+        ("ONESHEET_CACHE__MAX_BYTES", "lots", "cache.max_bytes"),
+    ] {
+        let error = fixture.load_default(&[(var, value)]).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains(key), "{var}={value}: {message}");
+        assert!(message.contains(var), "{var}={value}: {message}");
+    }
+}

@@ -1,81 +1,38 @@
-//! Image delivery: `GET /img/{item}/{kind}` streams the original artwork of a catalog item.
+//! Originals: the artwork file itself, with Range, HEAD and conditional requests.
 //!
-//! The URL names an item and a slot, never a path, so nothing a client sends can point the
-//! server at a file: the file comes from the item's own image reference, resolved by the source
-//! that created it. The content type is sniffed from the bytes because extensions lie (RomM
-//! saves WebP as `.png`, a renamed HTML page can end in `.jpg`).
-//!
-//! Resizing will slot in between `open_image` and the response: this handler already has the
-//! item, the slot and the version that would key a derived image.
+//! The content type is sniffed from the bytes because extensions lie (RomM saves WebP as
+//! `.png`, a renamed HTML page can end in `.jpg`).
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, Request, State};
 use std::path::PathBuf;
 
+use axum::body::Body;
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use bytes::Bytes;
-use onesheet_domain::{FieldError, ImageKind, ItemId};
+use onesheet_domain::{ImageRef, MediaItem};
 use onesheet_sources::{ImageBody, SourceError};
-use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
-use super::conditional::if_none_match;
+use super::with_cache_headers;
 use crate::error::ApiError;
+use crate::routes::conditional::if_none_match;
 use crate::state::AppState;
-
-/// A URL that carries the current version never changes content, so browsers may keep it for a
-/// year without asking again.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// A URL without the version can start meaning another image after a rescan.
-const REVALIDATE: &str = "public, max-age=300, must-revalidate";
 
 /// Bytes read to recognise the format; every supported signature fits in the first 32.
 const SNIFF_BYTES: usize = 32;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/img/{item}/{kind}", get(image))
-}
-
-#[derive(Deserialize)]
-struct VersionParam {
-    v: Option<String>,
-}
-
-async fn image(
-    State(state): State<AppState>,
-    path: Result<Path<(String, String)>, PathRejection>,
-    version: Result<Query<VersionParam>, QueryRejection>,
+/// Serves the original file of `image`.
+pub(super) async fn serve(
+    state: &AppState,
+    item: &MediaItem,
+    image: &ImageRef,
+    cache_control: &'static str,
     mut request: Request,
 ) -> Result<Response, ApiError> {
-    let Path((item, kind)) = path.map_err(|rejection| {
-        FieldError::new(
-            "path",
-            format!("invalid image path: {}", rejection.body_text()),
-        )
-    })?;
-    let item_id: ItemId = item.parse()?;
-    let kind: ImageKind = kind.parse()?;
-
-    let snapshot = state.catalog.snapshot();
-    let item = snapshot
-        .get(&item_id)
-        .ok_or(ApiError::NotFound { what: "item" })?;
-    let image = item
-        .images
-        .get(kind)
-        .ok_or(ApiError::NotFound { what: "image" })?;
-
     let etag = format!("\"{}\"", image.version);
-    let cache_control = match version {
-        Ok(Query(VersionParam { v: Some(v) })) if v == image.version => IMMUTABLE,
-        _ => REVALIDATE,
-    };
     if if_none_match(request.headers(), &etag) {
         return Ok(with_cache_headers(
             StatusCode::NOT_MODIFIED.into_response(),
@@ -238,16 +195,4 @@ async fn sniff_file(path: &std::path::Path) -> Result<&'static str, SniffError> 
         filled += read;
     }
     sniff_bytes(&head[..filled])
-}
-
-fn with_cache_headers(mut response: Response, etag: &str, cache_control: &'static str) -> Response {
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(etag) {
-        headers.insert(header::ETAG, value);
-    }
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(cache_control),
-    );
-    response
 }

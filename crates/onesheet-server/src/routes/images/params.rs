@@ -1,0 +1,230 @@
+//! The query string of an image URL and the choice of output format from `Accept`.
+
+use axum::http::HeaderMap;
+use axum::http::header::ACCEPT;
+use onesheet_domain::{FieldError, ImageKind};
+use onesheet_images::derive::{Fit, OutputFormat, WIDTH_LADDER};
+
+/// Largest `w` or `h` accepted. Requests snap to the width ladder, so anything above its top
+/// step gets the top step; the bound only keeps absurd numbers out of logs and keys.
+pub const MAX_SIDE: u32 = 20_000;
+
+/// Parsed query of `/img/{item}/{kind}`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImageParams {
+    /// `v`: the version the page linked to.
+    pub version: Option<String>,
+    /// `w`, `h` and `fit`; `None` serves the original.
+    pub size: Option<SizeParams>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeParams {
+    pub width: u32,
+    pub height: Option<u32>,
+    pub fit: Fit,
+}
+
+impl ImageParams {
+    /// Parses `v`, `w`, `h` and `fit`. Other parameters are ignored, so cache-busting
+    /// parameters that some players append do no harm; a repeated known one is an error.
+    pub fn parse(query: &str) -> Result<Self, FieldError> {
+        let mut version = None;
+        let mut width = None;
+        let mut height = None;
+        let mut fit = None;
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            let slot_taken = match name.as_ref() {
+                "v" => version.replace(value.into_owned()).is_some(),
+                "w" => width.replace(parse_side("w", &value)?).is_some(),
+                "h" => height.replace(parse_side("h", &value)?).is_some(),
+                "fit" => fit.replace(parse_fit(&value)?).is_some(),
+                _ => false,
+            };
+            if slot_taken {
+                return Err(FieldError::new(
+                    name.as_ref(),
+                    format!("parameter {name} is given more than once: give it once"),
+                ));
+            }
+        }
+
+        let size = match (width, height, fit) {
+            (None, None, None) => None,
+            (None, None, Some(_)) => {
+                return Err(FieldError::new(
+                    "fit",
+                    "fit needs a size: add w (width in pixels), h (height in pixels) or both",
+                ));
+            }
+            // Without a width the box is as wide as the ladder allows, so the height decides.
+            (width, height, fit) => Some(SizeParams {
+                width: width.unwrap_or(WIDTH_LADDER[WIDTH_LADDER.len() - 1]),
+                height,
+                fit: fit.unwrap_or(Fit::Contain),
+            }),
+        };
+        Ok(Self { version, size })
+    }
+}
+
+fn parse_side(name: &'static str, value: &str) -> Result<u32, FieldError> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|side| (1..=MAX_SIDE).contains(side))
+        .ok_or_else(|| {
+            FieldError::new(
+                name,
+                format!(
+                    "invalid {name} {:?}: expected a whole number of pixels from 1 to {MAX_SIDE}",
+                    truncate(value)
+                ),
+            )
+        })
+}
+
+fn parse_fit(value: &str) -> Result<Fit, FieldError> {
+    match value {
+        "contain" => Ok(Fit::Contain),
+        "cover" => Ok(Fit::Cover),
+        other => Err(FieldError::new(
+            "fit",
+            format!(
+                "invalid fit {:?}: expected contain or cover",
+                truncate(other)
+            ),
+        )),
+    }
+}
+
+/// Keeps echoed values short in error messages.
+fn truncate(value: &str) -> String {
+    value.chars().take(40).collect()
+}
+
+/// Picks the output format: WebP only when `Accept` names `image/webp` itself (wildcards do
+/// not count, because some old players send `*/*` yet cannot show WebP); otherwise PNG for clear
+/// logos, whose transparency JPEG would lose, and JPEG for everything else.
+pub fn negotiate_format(headers: &HeaderMap, kind: ImageKind) -> OutputFormat {
+    let accepts_webp = headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(names_webp);
+    if accepts_webp {
+        OutputFormat::Webp
+    } else if kind == ImageKind::Logo {
+        OutputFormat::Png
+    } else {
+        OutputFormat::Jpeg
+    }
+}
+
+/// True for a media range of `image/webp` with a non-zero quality.
+fn names_webp(range: &str) -> bool {
+    let mut parts = range.split(';');
+    let media_type = parts.next().unwrap_or_default().trim();
+    if !media_type.eq_ignore_ascii_case("image/webp") {
+        return false;
+    }
+    let refused = parts.any(|parameter| {
+        let mut pair = parameter.splitn(2, '=');
+        let name = pair.next().unwrap_or_default().trim();
+        let value = pair.next().unwrap_or_default().trim();
+        name.eq_ignore_ascii_case("q") && value.parse::<f32>().is_ok_and(|q| q <= 0.0)
+    });
+    !refused
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn params_without_size_serve_original() {
+        let params = ImageParams::parse("v=abc&cb=123").unwrap();
+        assert_eq!(params.version.as_deref(), Some("abc"));
+        assert_eq!(params.size, None);
+    }
+
+    #[test]
+    fn params_parse_size_and_fit() {
+        let params = ImageParams::parse("w=720&h=1080&fit=cover").unwrap();
+        assert_eq!(
+            params.size,
+            Some(SizeParams {
+                width: 720,
+                height: Some(1080),
+                fit: Fit::Cover
+            })
+        );
+        let height_only = ImageParams::parse("h=1080").unwrap().size.unwrap();
+        assert_eq!(height_only.width, 3840);
+        assert_eq!(height_only.fit, Fit::Contain);
+    }
+
+    #[test]
+    fn params_reject_bad_values() {
+        for (query, field) in [
+            ("w=0", "w"),
+            ("w=-5", "w"),
+            ("w=abc", "w"),
+            ("w=20001", "w"),
+            ("h=1.5", "h"),
+            ("w=100&fit=stretch", "fit"),
+            ("fit=cover", "fit"),
+            ("w=100&w=200", "w"),
+        ] {
+            let error = ImageParams::parse(query).unwrap_err();
+            assert_eq!(error.field, field, "query {query}");
+        }
+    }
+
+    #[test]
+    fn webp_only_when_named() {
+        let kind = ImageKind::Poster;
+        assert_eq!(
+            negotiate_format(&accept("image/avif,image/webp,*/*"), kind),
+            OutputFormat::Webp
+        );
+        assert_eq!(
+            negotiate_format(&accept("IMAGE/WEBP;q=0.8"), kind),
+            OutputFormat::Webp
+        );
+        assert_eq!(negotiate_format(&accept("*/*"), kind), OutputFormat::Jpeg);
+        assert_eq!(
+            negotiate_format(&accept("image/*"), kind),
+            OutputFormat::Jpeg
+        );
+        assert_eq!(
+            negotiate_format(&accept("image/webp;q=0, */*"), kind),
+            OutputFormat::Jpeg
+        );
+        assert_eq!(
+            negotiate_format(&HeaderMap::new(), kind),
+            OutputFormat::Jpeg
+        );
+    }
+
+    #[test]
+    fn logos_keep_transparency() {
+        assert_eq!(
+            negotiate_format(&accept("*/*"), ImageKind::Logo),
+            OutputFormat::Png
+        );
+        assert_eq!(
+            negotiate_format(&accept("image/webp"), ImageKind::Logo),
+            OutputFormat::Webp
+        );
+    }
+}
