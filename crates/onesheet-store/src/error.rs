@@ -22,6 +22,8 @@ pub enum StoreError {
         #[source]
         error: serde_json::Error,
     },
+    #[error("a {what} with id {id} already exists")]
+    Conflict { what: &'static str, id: String },
     #[error("cannot write {path}: {error}")]
     File {
         path: PathBuf,

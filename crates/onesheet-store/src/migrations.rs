@@ -8,11 +8,18 @@ use std::borrow::Cow;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 /// SQLite migrations in order; a released entry is never edited, only followed by a new one.
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "sources",
+        include_str!("../migrations/sqlite/0002_sources.sql"),
+    ),
+];
 
 pub(crate) fn sqlite() -> Migrator {
     let migrations = SQLITE

@@ -12,7 +12,10 @@ use sqlx::sqlite::{
 };
 use tracing::{info, instrument};
 
-use crate::{SettingsVersion, Store, StoreError, migrations};
+use crate::{SettingsVersion, Store, StoreError, StoredSource, migrations};
+
+const SOURCE_COLUMNS: &str =
+    "id, kind, name, settings, credential, enabled, created_at, updated_at";
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -129,10 +132,103 @@ impl Store for SqliteStore {
         Ok(result.last_insert_rowid())
     }
 
+    #[instrument(skip_all)]
+    async fn list_sources(&self) -> Result<Vec<StoredSource>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SOURCE_COLUMNS} FROM sources ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(source_from_row).collect()
+    }
+
+    #[instrument(skip_all, fields(source.id = id))]
+    async fn get_source(&self, id: &str) -> Result<Option<StoredSource>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SOURCE_COLUMNS} FROM sources WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(source_from_row).transpose()
+    }
+
+    #[instrument(skip_all, fields(source.id = %source.id))]
+    async fn insert_source(&self, source: &StoredSource) -> Result<(), StoreError> {
+        let result = sqlx::query(&format!(
+            "INSERT INTO sources ({SOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&source.id)
+        .bind(&source.kind)
+        .bind(&source.name)
+        .bind(source.settings.to_string())
+        .bind(source.credential.as_deref())
+        .bind(source.enabled)
+        .bind(source.created_at)
+        .bind(source.updated_at)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                Err(StoreError::Conflict {
+                    what: "source",
+                    id: source.id.clone(),
+                })
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    #[instrument(skip_all, fields(source.id = %source.id))]
+    async fn update_source(&self, source: &StoredSource) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE sources SET kind = ?, name = ?, settings = ?, credential = ?, enabled = ?,
+             updated_at = ? WHERE id = ?",
+        )
+        .bind(&source.kind)
+        .bind(&source.name)
+        .bind(source.settings.to_string())
+        .bind(source.credential.as_deref())
+        .bind(source.enabled)
+        .bind(source.updated_at)
+        .bind(&source.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    #[instrument(skip_all, fields(source.id = id))]
+    async fn delete_source(&self, id: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM sources WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
     async fn close(&self) {
         self.pool.close().await;
         info!(db.path = %self.path.display(), "database closed");
     }
+}
+
+fn source_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredSource, StoreError> {
+    let settings: String = row.try_get("settings")?;
+    let settings = serde_json::from_str(&settings).map_err(|error| StoreError::Corrupt {
+        what: "source settings",
+        error,
+    })?;
+    Ok(StoredSource {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        name: row.try_get("name")?,
+        settings,
+        credential: row.try_get("credential")?,
+        enabled: row.try_get("enabled")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
 }
 
 #[cfg(test)]
@@ -159,6 +255,67 @@ mod tests {
         assert_eq!(current.version, version);
         assert_eq!(current.settings, settings);
         reopened.ping().await.unwrap();
+    }
+
+    fn source(id: &str, created_at: i64) -> StoredSource {
+        StoredSource {
+            id: id.to_owned(),
+            kind: "jellyfin".to_owned(),
+            name: format!("Jellyfin {id}"),
+            settings: serde_json::json!({ "address": { "host": "media.example.org" } }),
+            credential: Some(vec![1, 2, 3]),
+            enabled: true,
+            created_at,
+            updated_at: created_at,
+        }
+    }
+
+    #[tokio::test]
+    async fn sources_round_trip_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("onesheet.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert!(store.list_sources().await.unwrap().is_empty());
+
+        store.insert_source(&source("b", 20)).await.unwrap();
+        store.insert_source(&source("a", 10)).await.unwrap();
+        let mut changed = source("b", 20);
+        changed.name = "Living room".to_owned();
+        changed.credential = None;
+        changed.enabled = false;
+        changed.updated_at = 30;
+        assert!(store.update_source(&changed).await.unwrap());
+        store.close().await;
+
+        let reopened = SqliteStore::open(&path).await.unwrap();
+        let listed = reopened.list_sources().await.unwrap();
+        assert_eq!(listed, vec![source("a", 10), changed.clone()]);
+        assert_eq!(reopened.get_source("b").await.unwrap(), Some(changed));
+        assert_eq!(reopened.get_source("zzz").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn duplicate_source_id_conflicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("onesheet.db"))
+            .await
+            .unwrap();
+        store.insert_source(&source("a", 1)).await.unwrap();
+        let error = store.insert_source(&source("a", 2)).await.unwrap_err();
+        assert!(matches!(error, StoreError::Conflict { .. }), "{error}");
+    }
+
+    #[tokio::test]
+    async fn missing_source_update_and_delete_report_false() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("onesheet.db"))
+            .await
+            .unwrap();
+        assert!(!store.update_source(&source("ghost", 1)).await.unwrap());
+        assert!(!store.delete_source("ghost").await.unwrap());
+        store.insert_source(&source("a", 1)).await.unwrap();
+        assert!(store.delete_source("a").await.unwrap());
+        assert!(store.list_sources().await.unwrap().is_empty());
     }
 
     #[tokio::test]
