@@ -3,15 +3,21 @@
 //! Nothing here performs I/O. Sources, the store and the server all speak these types, so a rule
 //! written here (a cursor format, a settings bound) holds the same everywhere.
 
+pub mod dedupe;
+pub mod filters;
 pub mod media;
+pub mod now_playing;
 pub mod playlist;
 pub mod settings;
 pub mod validation;
 
+pub use dedupe::{Deduped, dedupe};
+pub use filters::{AgeRating, CatalogFilter, CompiledFilter};
 pub use media::{
     Badges, ExternalLinks, ImageKind, ImageRef, ItemId, ItemImages, MediaItem, MediaKind, Ratings,
     SourceId,
 };
+pub use now_playing::{NowPlaying, NowPlayingEvent, NowPlayingItem, PlaybackState};
 pub use playlist::{Cursor, DisplayMode, PlaylistQuery};
 pub use settings::{DisplaySettings, Layout, ScreensaverSettings, Transition};
 pub use validation::{FieldError, ValidationErrors};

@@ -402,7 +402,7 @@ pub struct Ratings {
 /// Technical badges a cinema display shows beside the poster.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Badges {
-    /// Vertical resolution class, such as `4k` or `1080p`.
+    /// Resolution class: `4K`, `1080p`, `720p` or `SD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
     #[serde(default)]
@@ -419,6 +419,8 @@ pub struct ExternalLinks {
     pub imdb_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmdb_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tvdb_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trailer: Option<String>,
 }
@@ -465,6 +467,9 @@ pub struct MediaItem {
     pub added_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub library: Option<String>,
+    /// Titles of the collections and playlists on the source that contain the item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collections: Vec<String>,
     /// Built-in demo content, shown only while no real source has items.
     #[serde(default)]
     pub demo: bool,
@@ -606,6 +611,19 @@ mod tests {
             .to_string();
         assert!(error.contains("10001 characters"), "{error}");
         assert!(error.len() < 200, "{error}");
+    }
+
+    #[test]
+    fn media_item_saved_before_collections_loads() {
+        let json = r#"{"id":null,"source":null,"upstream_key":"k","kind":"movie","title":"Heat","links":{"imdb_id":"tt0113277"}}"#;
+        let item: MediaItem = serde_json::from_str(json).unwrap();
+        assert!(item.collections.is_empty());
+        assert_eq!(item.links.tvdb_id, None);
+        assert_eq!(item.links.imdb_id.as_deref(), Some("tt0113277"));
+
+        let written = serde_json::to_string(&item).unwrap();
+        assert!(!written.contains("collections"), "{written}");
+        assert!(!written.contains("tvdb_id"), "{written}");
     }
 
     #[test]
