@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use onesheet_domain::FieldError;
+use onesheet_domain::{FieldError, ValidationErrors};
 use onesheet_images::pipeline::{FailureReason, ImageFailure, PipelineError};
+use onesheet_sources::registry::RegistryError;
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -18,8 +19,22 @@ pub enum ApiError {
     /// A query or path value is invalid; the field names it.
     #[error("{0}")]
     InvalidInput(FieldError),
+    /// A request body has invalid fields; each names the field and what it accepts.
+    #[error("{0}")]
+    InvalidFields(ValidationErrors),
+    /// The body is not the JSON the route expects.
+    #[error("invalid request body: {reason}")]
+    InvalidBody { reason: String },
     #[error("{what} not found")]
     NotFound { what: &'static str },
+    /// Missing or wrong credentials for an admin route.
+    #[error("{reason}")]
+    Unauthorized { reason: &'static str },
+    /// The route exists but is switched off by configuration.
+    #[error("{reason}")]
+    Disabled { reason: &'static str },
+    #[error("{message}")]
+    Conflict { message: String },
     /// The item exists but its image cannot be produced from the bytes on disk.
     #[error("image cannot be served: {reason}")]
     UnprocessableImage { reason: String },
@@ -49,8 +64,13 @@ impl ApiError {
 
     fn status(&self) -> StatusCode {
         match self {
-            Self::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidInput(_) | Self::InvalidFields(_) | Self::InvalidBody { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Disabled { .. } => StatusCode::FORBIDDEN,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::UnprocessableImage { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Image(failure) => match failure.reason {
                 FailureReason::NotFound => StatusCode::NOT_FOUND,
@@ -64,8 +84,12 @@ impl ApiError {
 
     fn code(&self) -> &'static str {
         match self {
-            Self::InvalidInput(_) => "invalid-input",
+            Self::InvalidInput(_) | Self::InvalidFields(_) => "invalid-input",
+            Self::InvalidBody { .. } => "invalid-body",
             Self::NotFound { .. } => "not-found",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Disabled { .. } => "disabled",
+            Self::Conflict { .. } => "conflict",
             Self::UnprocessableImage { .. } => "image-unprocessable",
             Self::Image(failure) => failure.reason.code(),
             Self::Unavailable { .. } => "unavailable",
@@ -91,6 +115,8 @@ pub(crate) struct ErrorReport {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// Every invalid field of a request body, so a form can mark them all at once.
+    pub fields: Vec<FieldError>,
     /// The full error for the log; may contain details not fit for a client.
     pub detail: String,
 }
@@ -106,6 +132,8 @@ pub(crate) struct ErrorFields<'a> {
     pub message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    pub fields: &'a [FieldError],
     pub request_id: &'a str,
 }
 
@@ -116,7 +144,12 @@ impl IntoResponse for ApiError {
             message: self.public_message(),
             field: match &self {
                 Self::InvalidInput(error) => Some(error.field.clone()),
+                Self::InvalidFields(errors) => errors.errors.first().map(|e| e.field.clone()),
                 _ => None,
+            },
+            fields: match &self {
+                Self::InvalidFields(errors) => errors.errors.clone(),
+                _ => Vec::new(),
             },
             detail: self.to_string(),
         };
@@ -131,6 +164,12 @@ impl IntoResponse for ApiError {
         };
         if let Some(value) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if matches!(self, Self::Unauthorized { .. }) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"onesheet-admin\""),
+            );
         }
         response.extensions_mut().insert(report);
         response
@@ -152,6 +191,19 @@ impl From<PipelineError> for ApiError {
                 retry_after_seconds: 2,
             },
             PipelineError::Internal(detail) => Self::Internal { detail },
+        }
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(error: RegistryError) -> Self {
+        match error {
+            RegistryError::Invalid(errors) => Self::InvalidFields(errors),
+            RegistryError::NotFound { .. } => Self::NotFound { what: "source" },
+            RegistryError::Conflict { .. } => Self::Conflict {
+                message: error.to_string(),
+            },
+            other => Self::internal(other),
         }
     }
 }

@@ -1,9 +1,11 @@
-//! Onesheet's HTTP side: one axum router for display pages, the display API, images and health.
+//! Onesheet's HTTP side: one axum router for display pages, the display API, images, health and
+//! the admin API.
 //!
 //! Handlers are thin: they parse the request, call the catalog or the store, and map the result.
 //! Every error goes through [`error::ApiError`], which is the one place that picks the status
 //! code, the stable machine code and the message a client may see.
 
+pub mod auth;
 pub mod error;
 pub mod listener;
 mod middleware;

@@ -9,6 +9,10 @@ use moka::sync::Cache;
 use onesheet_domain::{DisplayMode, DisplaySettings, FieldError};
 use onesheet_images::pipeline::{ImagePipeline, PipelineConfig};
 use onesheet_sources::Catalog;
+use onesheet_sources::now_playing::NowPlayingHub;
+use onesheet_sources::registry::SourceRegistry;
+
+use crate::auth::AdminToken;
 use onesheet_store::Store;
 
 /// The path prefix the whole site lives under: empty for the root, else `/` followed by
@@ -54,6 +58,13 @@ pub struct AppState {
     /// Rendered playlist pages. Every screen of a fleet requests the same few pages of one
     /// generation, so most requests are served without serialising anything.
     pub(crate) playlist_pages: Cache<PageKey, RenderedPage>,
+    /// Configured media-server sources; `None` when the server runs without the admin API's
+    /// source management (some tests).
+    pub sources: Option<Arc<SourceRegistry>>,
+    /// Sessions playing on the media servers.
+    pub now_playing: Arc<NowPlayingHub>,
+    /// The bootstrap admin token; `None` switches the admin API off.
+    pub admin_token: Option<AdminToken>,
 }
 
 /// A serialised playlist page and its ETag.
@@ -89,7 +100,23 @@ impl AppState {
                     u32::try_from(page.body.len()).unwrap_or(u32::MAX)
                 })
                 .build(),
+            sources: None,
+            now_playing: Arc::new(NowPlayingHub::new()),
+            admin_token: None,
         }
+    }
+
+    /// Adds source management and the registry's now-playing hub.
+    pub fn with_sources(mut self, registry: Arc<SourceRegistry>) -> Self {
+        self.now_playing = registry.now_playing().clone();
+        self.sources = Some(registry);
+        self
+    }
+
+    /// Switches the admin API on, protected by `token`.
+    pub fn with_admin_token(mut self, token: AdminToken) -> Self {
+        self.admin_token = Some(token);
+        self
     }
 
     /// Replaces the image service, which [`AppState::new`] creates with no disk cache.

@@ -506,12 +506,16 @@ mod tests {
         let source = DemoSource::new(dir.path().to_path_buf()).unwrap();
         let items = source.fetch_items().await.unwrap();
         let poster = items[0].images.poster.clone().unwrap();
-        let ImageBody::File(path) = source.open_image(&poster).await.unwrap();
+        let ImageBody::File(path) = source.open_image(&poster).await.unwrap() else {
+            unreachable!("demo images are files")
+        };
         let decoded = image::open(&path).unwrap();
         assert_eq!((decoded.width(), decoded.height()), POSTER_SIZE);
 
         // A second request reuses the painted file.
-        let ImageBody::File(again) = source.open_image(&poster).await.unwrap();
+        let ImageBody::File(again) = source.open_image(&poster).await.unwrap() else {
+            unreachable!("demo images are files")
+        };
         assert_eq!(again, path);
     }
 

@@ -2,15 +2,25 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use async_trait::async_trait;
-use onesheet_domain::{ImageRef, MediaItem, SourceId};
+use bytes::Bytes;
+use onesheet_domain::{ImageRef, MediaItem, NowPlaying, SourceId};
+use onesheet_upstream::UpstreamError;
+use serde::Serialize;
 
 /// Location of the bytes of one image.
 #[derive(Debug, Clone)]
 pub enum ImageBody {
     /// A file already checked to lie inside the source's root.
     File(PathBuf),
+    /// Bytes fetched from a media server, at most the upstream client's image size cap.
+    Bytes {
+        bytes: Bytes,
+        /// The media type the server sent; the image pipeline sniffs the bytes anyway.
+        content_type: Option<String>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +37,112 @@ pub enum SourceError {
         #[source]
         error: std::io::Error,
     },
+    /// A request to the media server failed; the upstream error names the cause and the URL
+    /// with secrets removed.
+    #[error("source {source_id}: {error}")]
+    Upstream {
+        source_id: SourceId,
+        #[source]
+        error: UpstreamError,
+    },
+    /// The server answered, but its content is unusable (an XML or HTML page where JSON was
+    /// expected, a page that contradicts the previous one).
+    #[error("source {source_id} sent an invalid response: {reason}")]
+    InvalidResponse { source_id: SourceId, reason: String },
+    /// The source has no credential, or its stored credential cannot be decrypted.
+    #[error("source {source_id} has no usable credential: {reason}")]
+    MissingCredential { source_id: SourceId, reason: String },
+}
+
+impl SourceError {
+    /// Stable machine code for the admin API and status pages.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unavailable { .. } => "source-unavailable",
+            Self::ImageNotFound { .. } => "image-not-found",
+            Self::Io { .. } => "source-io",
+            Self::Upstream { error, .. } => error.code(),
+            Self::InvalidResponse { .. } => "source-invalid-response",
+            Self::MissingCredential { .. } => "source-credential-missing",
+        }
+    }
+}
+
+/// Progress of a running refresh, shared between the source that fetches and the status API
+/// that reads it. Counters only, so updating it per page costs two atomic stores.
+#[derive(Debug, Clone, Default)]
+pub struct RefreshProgress {
+    inner: Arc<ProgressInner>,
+}
+
+#[derive(Debug, Default)]
+struct ProgressInner {
+    running: AtomicBool,
+    fetched: AtomicU64,
+    /// 0 while unknown.
+    total: AtomicU64,
+}
+
+/// What the status API shows of a running refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ProgressView {
+    pub fetched: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+impl RefreshProgress {
+    pub fn start(&self) {
+        self.inner.fetched.store(0, Ordering::Relaxed);
+        self.inner.total.store(0, Ordering::Relaxed);
+        self.inner.running.store(true, Ordering::Release);
+    }
+
+    /// Records the running totals after a page: items fetched so far and the total the server
+    /// announced (which may grow while a library is being scanned).
+    pub fn update(&self, fetched: u64, total: Option<u64>) {
+        self.inner.fetched.store(fetched, Ordering::Relaxed);
+        self.inner
+            .total
+            .store(total.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    pub fn finish(&self) {
+        self.inner.running.store(false, Ordering::Release);
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.inner.running.load(Ordering::Acquire)
+    }
+
+    pub fn view(&self) -> ProgressView {
+        let total = self.inner.total.load(Ordering::Relaxed);
+        ProgressView {
+            fetched: self.inner.fetched.load(Ordering::Relaxed),
+            total: (total > 0).then_some(total),
+        }
+    }
+}
+
+/// What a connection test learned about the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerInfo {
+    /// The name the server's owner gave it.
+    pub name: String,
+    /// Product as the server reports it, such as `Jellyfin Server` or `Plex Media Server`.
+    pub product: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// One library (Plex section, Jellyfin virtual folder) a source can read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Library {
+    /// The id the settings' `libraries` list takes.
+    pub id: String,
+    pub name: String,
+    /// `movies`, `shows`, `music` or the server's own word for other kinds.
+    pub kind: String,
 }
 
 /// A place Onesheet reads media from: a local folder, a media server, a metadata service.
@@ -50,4 +166,93 @@ pub trait MediaSource: Send + Sync + 'static {
 
     /// Resolves an image reference that this source put into one of its items.
     async fn open_image(&self, image: &ImageRef) -> Result<ImageBody, SourceError>;
+
+    /// Progress of the refresh in flight, for sources whose listing takes long enough to be
+    /// worth showing (media servers page through thousands of items).
+    fn progress(&self) -> Option<RefreshProgress> {
+        None
+    }
+
+    /// Checks that the source is reachable and accepts its credential. Sources without a
+    /// server (a local folder) succeed with their own description.
+    async fn test_connection(&self) -> Result<ServerInfo, SourceError> {
+        Ok(ServerInfo {
+            name: self.id().to_string(),
+            product: self.kind().to_owned(),
+            version: None,
+        })
+    }
+
+    /// Lists the libraries the source can read. Empty for sources without libraries.
+    async fn libraries(&self) -> Result<Vec<Library>, SourceError> {
+        Ok(Vec::new())
+    }
+
+    /// Lists the playback sessions running now. Empty for sources that play nothing.
+    async fn now_playing(&self) -> Result<Vec<NowPlaying>, SourceError> {
+        Ok(Vec::new())
+    }
+}
+
+/// The items a media-server source returned last, by upstream key, so that a refresh hands
+/// back the same allocation for every item that did not change (see
+/// [`MediaSource::fetch_items`]).
+#[derive(Debug, Default)]
+pub(crate) struct PreviousItems {
+    items: std::sync::Mutex<std::collections::HashMap<String, Arc<MediaItem>>>,
+}
+
+impl PreviousItems {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<MediaItem>>> {
+        // Each update replaces the whole map, so a panic elsewhere cannot leave it half-written.
+        self.items
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Remembers items restored from the saved catalog.
+    pub(crate) fn adopt(&self, items: &[Arc<MediaItem>]) {
+        self.lock().extend(
+            items
+                .iter()
+                .map(|item| (item.upstream_key.clone(), item.clone())),
+        );
+    }
+
+    pub(crate) fn contains(&self, upstream_key: &str) -> bool {
+        self.lock().contains_key(upstream_key)
+    }
+
+    /// Assigns identities, reuses the previous allocation of unchanged items, and remembers
+    /// the result for the next refresh.
+    pub(crate) fn share(&self, source: &SourceId, items: Vec<MediaItem>) -> Vec<Arc<MediaItem>> {
+        let mut previous = self.lock();
+        let shared: Vec<Arc<MediaItem>> = items
+            .into_iter()
+            .map(|mut item| {
+                item.assign_identity(source);
+                match previous.get(&item.upstream_key) {
+                    Some(old) if same_but_appearance(old, &item) => old.clone(),
+                    _ => Arc::new(item),
+                }
+            })
+            .collect();
+        *previous = shared
+            .iter()
+            .map(|item| (item.upstream_key.clone(), item.clone()))
+            .collect();
+        shared
+    }
+}
+
+/// True when `old` equals `new` apart from the appearances (palettes, placeholders) the catalog
+/// added to `old`. A fresh listing never has them.
+fn same_but_appearance(old: &MediaItem, new: &MediaItem) -> bool {
+    let mut stripped = old.clone();
+    for kind in onesheet_domain::ImageKind::ALL {
+        if let Some(image) = stripped.images.slot_mut(kind) {
+            image.appearance = None;
+        }
+    }
+    stripped == *new
 }

@@ -8,11 +8,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use onesheet_domain::SourceId;
+use onesheet_server::auth::AdminToken;
 use onesheet_server::{AppState, BasePath};
 use onesheet_sources::demo::DemoSource;
 use onesheet_sources::local::LocalFolderSource;
+use onesheet_sources::now_playing::NowPlayingHub;
+use onesheet_sources::registry::SourceRegistry;
 use onesheet_sources::{Catalog, MediaSource};
-use onesheet_store::{SqliteStore, Store};
+use onesheet_store::{KeyOrigin, SecretKey, SqliteStore, Store};
+use onesheet_upstream::{ClientDefaults, UpstreamClient};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
@@ -50,15 +54,23 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let local_id = SourceId::new("local")?;
     let local = Arc::new(LocalFolderSource::new(local_id.clone(), media_dir.clone()));
     let demo = Arc::new(DemoSource::new(config.data_dir.join("demo"))?);
+    let demo_id = demo.id().clone();
     let sources: Vec<Arc<dyn MediaSource>> = vec![local.clone(), demo];
     let catalog = Arc::new(Catalog::new(sources, config.data_dir.join("catalog.json")));
+
+    // Configured media servers join the catalog before the saved snapshot is restored, so
+    // their saved items are served at once instead of waiting for their first refresh.
+    let registry = start_registry(&config, store.clone(), catalog.clone()).await?;
     catalog.restore().await;
     catalog.start_enrichment();
 
     // The first scan runs beside the server: a restored catalog is served meanwhile, and the
-    // readiness probe reports 503 until one of the two is there.
+    // readiness probe reports 503 until one of the two is there. Media servers refresh on
+    // their own schedules, so a slow one never delays readiness.
     let scanning = catalog.clone();
-    tokio::spawn(async move { scanning.refresh_all().await });
+    let first_scan = [local_id.clone(), demo_id];
+    tokio::spawn(async move { scanning.refresh_many(&first_scan).await });
+    registry.start_schedules().await;
     watch_media_folder(local, catalog.clone(), local_id);
 
     let images = crate::images::start(&config).await;
@@ -68,7 +80,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         settings,
         BasePath::new(&config.base_path)?,
     )
-    .with_images(images.clone());
+    .with_images(images.clone())
+    .with_sources(registry.clone());
+    let state = match &config.admin_token {
+        Some(token) => state.with_admin_token(AdminToken::new(token.expose().trim())),
+        None => state,
+    };
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
             "cannot listen on {}: is another program using that port? Set listen (ONESHEET_LISTEN) to a free address",
@@ -86,10 +103,37 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
 
     serve_until_signal(listener, onesheet_server::router(state)).await?;
+    registry.shutdown().await;
     images.persist().await;
     store.close().await;
     info!("stopped");
     Ok(())
+}
+
+/// Loads the secret key and the configured media-server sources.
+async fn start_registry(
+    config: &Config,
+    store: Arc<dyn Store>,
+    catalog: Arc<Catalog>,
+) -> anyhow::Result<Arc<SourceRegistry>> {
+    let configured = config.secret_key.as_ref().map(|key| key.expose());
+    let (key, origin) = SecretKey::load_or_generate(configured, &config.data_dir)
+        .context("cannot load the secret key for stored credentials")?;
+    if let KeyOrigin::Generated(path) = &origin {
+        warn!(path = %path.display(), "no secret_key configured: generated one; losing this file makes stored source credentials unreadable");
+    }
+
+    let client = UpstreamClient::new(ClientDefaults::default())
+        .context("cannot build the HTTP client for media servers")?;
+    let registry = SourceRegistry::new(store, key, client, catalog, Arc::new(NowPlayingHub::new()));
+    registry
+        .load_all()
+        .await
+        .context("cannot read the configured sources")?;
+    if config.admin_token.is_none() {
+        info!("the admin API is off; set admin_token (ONESHEET_ADMIN_TOKEN) to manage sources");
+    }
+    Ok(registry)
 }
 
 /// Returns a host a person can type: `localhost` for the wildcard address, which is not

@@ -90,11 +90,11 @@ fn bare_error_report(status: StatusCode) -> ErrorReport {
     let (code, message) = match status.as_u16() {
         405 => (
             "method-not-allowed",
-            "method not allowed: this route answers GET and HEAD only",
+            "method not allowed: display and image routes answer GET and HEAD only; see the API documentation for admin routes",
         ),
         413 => (
             "body-too-large",
-            "request body too large: this route takes no body",
+            "request body too large: the limit is 64 KiB",
         ),
         416 => (
             "range-not-satisfiable",
@@ -109,6 +109,7 @@ fn bare_error_report(status: StatusCode) -> ErrorReport {
         code,
         message: message.to_owned(),
         field: None,
+        fields: Vec::new(),
         detail: format!("{status} produced by a layer"),
     }
 }
@@ -164,6 +165,7 @@ fn render_error(response: Response, request_id: &str) -> Response {
             code: report.code,
             message: &report.message,
             field: report.field.as_deref(),
+            fields: &report.fields,
             request_id,
         },
     };

@@ -1,5 +1,6 @@
 //! Route groups by audience, merged into one router under the base path.
 
+mod admin;
 mod conditional;
 mod display;
 mod health;
@@ -17,8 +18,8 @@ use crate::error::ApiError;
 use crate::middleware::{track_request, with_security_headers};
 use crate::state::AppState;
 
-/// Largest request body accepted anywhere. The routes of this version take no bodies at all, so
-/// the limit only stops a client from streaming data that no handler reads.
+/// Largest request body accepted anywhere. Only admin routes read bodies, and their largest
+/// document, a source with its settings, is a few kilobytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Builds the whole application. With a base path such as `/posters`, every route lives under
@@ -26,6 +27,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(display::routes())
+        .merge(admin::routes())
         // JSON compresses about tenfold; images are already compressed and skip this layer.
         .layer(CompressionLayer::new().gzip(true).br(true));
 

@@ -170,10 +170,20 @@ impl Catalog {
             .ok_or_else(|| SourceError::ImageNotFound {
                 source_id: source.clone(),
             })?;
-        let ImageBody::File(path) = source.open_image(image).await?;
+        let body = source.open_image(image).await?;
         tokio::task::spawn_blocking(move || {
             let limits = DecodeLimits::default();
-            let original = read_limited(&path, limits.max_input_bytes)?;
+            let original = match body {
+                ImageBody::File(path) => read_limited(&path, limits.max_input_bytes)?,
+                ImageBody::Bytes { bytes, .. } if bytes.len() as u64 > limits.max_input_bytes => {
+                    return Err(DeriveError::InputTooLarge {
+                        bytes: bytes.len() as u64,
+                        max: limits.max_input_bytes,
+                    }
+                    .into());
+                }
+                ImageBody::Bytes { bytes, .. } => bytes.to_vec(),
+            };
             Ok(onesheet_images::appearance::appearance_of(
                 &original, &limits,
             )?)

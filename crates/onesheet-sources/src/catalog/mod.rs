@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tracing::{info, instrument, warn};
 
-use crate::source::MediaSource;
+use crate::source::{MediaSource, ProgressView, RefreshProgress};
 
 mod appearance;
 
@@ -98,7 +98,7 @@ pub enum SourceState {
     /// Not refreshed yet in this process.
     Pending,
     Ok,
-    /// The last refresh failed; the source's previous items are still served.
+    /// The last refresh failed; the source's previous items are still served, marked stale.
     Failing,
 }
 
@@ -113,6 +113,12 @@ pub struct SourceHealth {
     pub last_success_unix: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Stable machine code of the last error, such as `source-auth-rejected`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error_code: Option<&'static str>,
+    /// Set while a refresh runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<ProgressView>,
 }
 
 /// On-disk form of a snapshot, as read back.
@@ -136,10 +142,30 @@ struct SourceEntry {
     health: SourceHealth,
 }
 
+impl SourceEntry {
+    fn new(source: Arc<dyn MediaSource>) -> Self {
+        Self {
+            health: SourceHealth {
+                id: source.id().clone(),
+                kind: source.kind(),
+                state: SourceState::Pending,
+                items: 0,
+                last_success_unix: None,
+                last_error: None,
+                last_error_code: None,
+                progress: None,
+            },
+            source,
+            items: Vec::new(),
+        }
+    }
+}
+
 pub struct Catalog {
     current: ArcSwap<Snapshot>,
-    /// Fixed at construction, so image requests find their source without taking a lock.
-    sources: HashMap<SourceId, Arc<dyn MediaSource>>,
+    /// Read without a lock on every image request; replaced whole when a source is added or
+    /// removed, which is rare.
+    sources: ArcSwap<HashMap<SourceId, Arc<dyn MediaSource>>>,
     entries: Mutex<Vec<SourceEntry>>,
     health: ArcSwap<Vec<SourceHealth>>,
     snapshot_path: PathBuf,
@@ -159,25 +185,11 @@ impl Catalog {
             .iter()
             .map(|source| (source.id().clone(), source.clone()))
             .collect();
-        let entries: Vec<SourceEntry> = sources
-            .into_iter()
-            .map(|source| SourceEntry {
-                health: SourceHealth {
-                    id: source.id().clone(),
-                    kind: source.kind(),
-                    state: SourceState::Pending,
-                    items: 0,
-                    last_success_unix: None,
-                    last_error: None,
-                },
-                source,
-                items: Vec::new(),
-            })
-            .collect();
+        let entries: Vec<SourceEntry> = sources.into_iter().map(SourceEntry::new).collect();
         let health = entries.iter().map(|e| e.health.clone()).collect();
         Self {
             current: ArcSwap::from_pointee(Snapshot::default()),
-            sources: by_id,
+            sources: ArcSwap::from_pointee(by_id),
             entries: Mutex::new(entries),
             health: ArcSwap::from_pointee(health),
             snapshot_path,
@@ -193,8 +205,27 @@ impl Catalog {
         self.current.load_full()
     }
 
+    /// Returns the status of every source, with the progress of refreshes that are running.
     pub fn health(&self) -> Arc<Vec<SourceHealth>> {
-        self.health.load_full()
+        let health = self.health.load_full();
+        let sources = self.sources.load();
+        let running: Vec<(usize, RefreshProgress)> = health
+            .iter()
+            .enumerate()
+            .filter_map(|(position, entry)| {
+                let progress = sources.get(&entry.id)?.progress()?;
+                progress.is_running().then_some((position, progress))
+            })
+            .collect();
+        if running.is_empty() {
+            return health;
+        }
+
+        let mut with_progress = (*health).clone();
+        for (position, progress) in running {
+            with_progress[position].progress = Some(progress.view());
+        }
+        Arc::new(with_progress)
     }
 
     /// True once items are being served: a snapshot was restored from disk or every source was
@@ -204,7 +235,44 @@ impl Catalog {
     }
 
     pub fn source(&self, id: &SourceId) -> Option<Arc<dyn MediaSource>> {
-        self.sources.get(id).cloned()
+        self.sources.load().get(id).cloned()
+    }
+
+    /// Adds a source, or replaces the one with the same id. A replaced source's items stay in
+    /// the catalog until the new one's first refresh, so changing a setting does not blank the
+    /// screens.
+    pub async fn add_source(&self, source: Arc<dyn MediaSource>) {
+        let mut entries = self.entries.lock().await;
+        let id = source.id().clone();
+        match entries.iter_mut().find(|e| e.source.id() == &id) {
+            Some(entry) => {
+                source.adopt(&entry.items);
+                entry.health.kind = source.kind();
+                entry.source = source.clone();
+            }
+            None => entries.push(SourceEntry::new(source.clone())),
+        }
+
+        let mut sources = (**self.sources.load()).clone();
+        sources.insert(id, source);
+        self.sources.store(Arc::new(sources));
+        self.publish_health(&entries);
+    }
+
+    /// Removes a source and its items. Returns false when no such source exists.
+    pub async fn remove_source(&self, id: &SourceId) -> bool {
+        let mut entries = self.entries.lock().await;
+        let Some(position) = entries.iter().position(|e| e.source.id() == id) else {
+            return false;
+        };
+        entries.remove(position);
+
+        let mut sources = (**self.sources.load()).clone();
+        sources.remove(id);
+        self.sources.store(Arc::new(sources));
+        self.publish_health(&entries);
+        self.publish_merged(entries).await;
+        true
     }
 
     /// Restores the snapshot saved by a previous run. A missing file is normal on a first
@@ -263,7 +331,13 @@ impl Catalog {
             let entries = self.entries.lock().await;
             entries.iter().map(|e| e.source.id().clone()).collect()
         };
-        for id in &ids {
+        self.refresh_many(&ids).await;
+    }
+
+    /// Refreshes the given sources once, one after the other, then counts the catalog as
+    /// loaded.
+    pub async fn refresh_many(&self, ids: &[SourceId]) {
+        for id in ids {
             self.refresh(id, now_unix()).await;
         }
         self.loaded.store(true, Ordering::Release);
@@ -295,6 +369,7 @@ impl Catalog {
                 entry.health.state = SourceState::Ok;
                 entry.health.last_success_unix = Some(now_unix);
                 entry.health.last_error = None;
+                entry.health.last_error_code = None;
                 entry.health.items = items.len();
                 entry.items = items;
             }
@@ -302,10 +377,16 @@ impl Catalog {
                 warn!(%error, kept_items = entry.items.len(), "source refresh failed; serving its last items");
                 entry.health.state = SourceState::Failing;
                 entry.health.last_error = Some(error.to_string());
+                entry.health.last_error_code = Some(error.code());
             }
         }
         self.publish_health(&entries);
+        self.publish_merged(entries).await;
+    }
 
+    /// Builds the merged item list and swaps in a new snapshot when it differs from the
+    /// current one. Takes the entries' guard so no other refresh can publish in between.
+    async fn publish_merged(&self, entries: tokio::sync::MutexGuard<'_, Vec<SourceEntry>>) {
         // Comparing the merged result, not the one source's result, keeps the generation (and
         // with it every screen's cursor and cached page) when a change is invisible, such as demo
         // items returning while real items hide them.

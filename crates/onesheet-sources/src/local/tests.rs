@@ -326,7 +326,9 @@ async fn symlink_inside_root_is_followed() {
 
     let linked = find(&items, "posters/Linked (2010).jpg");
     let poster = linked.images.poster.clone().unwrap();
-    let ImageBody::File(path) = source.open_image(&poster).await.unwrap();
+    let ImageBody::File(path) = source.open_image(&poster).await.unwrap() else {
+        unreachable!("local images are files")
+    };
 
     let expected = media.path().join("extra/real.jpg").canonicalize().unwrap();
     assert_eq!(path, expected);
@@ -420,7 +422,9 @@ async fn open_image_returns_file_inside_root() {
         .into_iter()
         .flatten()
         {
-            let ImageBody::File(path) = source.open_image(image).await.unwrap();
+            let ImageBody::File(path) = source.open_image(image).await.unwrap() else {
+                unreachable!("local images are files")
+            };
             assert!(
                 path.starts_with(media.path().canonicalize().unwrap()),
                 "{path:?}"

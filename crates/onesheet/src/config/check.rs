@@ -55,7 +55,18 @@ pub fn render_check(loaded: &LoadedConfig) -> String {
         (
             "secret_key",
             mask(config.secret_key.as_ref()),
-            origin("secret_key"),
+            match config.secret_key {
+                Some(_) => origin("secret_key"),
+                None => "default: generated into <data_dir>/secret.key".to_owned(),
+            },
+        ),
+        (
+            "admin_token",
+            mask(config.admin_token.as_ref()),
+            match config.admin_token {
+                Some(_) => origin("admin_token"),
+                None => "default: the admin API is off".to_owned(),
+            },
         ),
         (
             "log.format",
@@ -189,7 +200,8 @@ mod tests {
             r#"base_path = ""                (default)"#,
             r#"public_url = (unset)          (default)"#,
             r#"database_url = (unset)        (default: SQLite file "./data/onesheet.db")"#,
-            r#"secret_key = (unset)          (default)"#,
+            r#"secret_key = (unset)          (default: generated into <data_dir>/secret.key)"#,
+            r#"admin_token = (unset)         (default: the admin API is off)"#,
             r#"log.format = "text"           (default)"#,
             r#"log.level = "info"            (default)"#,
         ];

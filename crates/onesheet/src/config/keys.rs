@@ -60,7 +60,12 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "secret_key",
         secret: true,
-        expected: "a non-empty string",
+        expected: "32 random bytes as 64 hex digits or base64, such as the output of `openssl rand -base64 32`",
+    },
+    Key {
+        name: "admin_token",
+        secret: true,
+        expected: "a random string of at least 24 characters, such as the output of `openssl rand -base64 24`",
     },
     Key {
         name: "log.format",

@@ -55,8 +55,12 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Database connection URL, or `None` for the SQLite file `<data_dir>/onesheet.db`.
     pub database_url: Option<Secret>,
-    /// Key for encrypting secrets that the database stores, such as upstream credentials.
+    /// Key for encrypting secrets that the database stores, such as upstream credentials: 32
+    /// random bytes as 64 hex digits or base64. Unset: generated into `<data_dir>/secret.key`.
     pub secret_key: Option<Secret>,
+    /// Bearer token that unlocks the admin API until admin accounts exist. Unset: the admin API
+    /// is off.
+    pub admin_token: Option<Secret>,
     /// Log output settings.
     pub log: LogConfig,
     /// Derived-image caches.
@@ -75,6 +79,7 @@ impl Default for Config {
             public_url: None,
             database_url: None,
             secret_key: None,
+            admin_token: None,
             log: LogConfig::default(),
             cache: CacheConfig::default(),
             images: ImagesConfig::default(),

@@ -49,12 +49,18 @@ pub fn validate(
         return Err(invalid("database_url", ""));
     }
 
-    // NOTE: only emptiness is checked because the encryption that uses the key does not exist
-    // yet. Its length and encoding rules belong here once it does.
+    // The key is parsed here as well as at start-up, so `config check` reports a bad key.
     if let Some(key) = &config.secret_key
-        && key.expose().is_empty()
+        && onesheet_store::SecretKey::parse(key.expose(), "secret_key").is_err()
     {
         return Err(invalid("secret_key", ""));
+    }
+
+    // A short token can be guessed over the network; 24 characters of base64 are 144 bits.
+    if let Some(token) = &config.admin_token
+        && token.expose().trim().chars().count() < 24
+    {
+        return Err(invalid("admin_token", ""));
     }
 
     // An empty directive parses, but it turns logging off, which is never what was meant.

@@ -285,6 +285,9 @@ pub fn free_port() -> u16 {
 
 /// Builds an HTTP client for loopback requests: no proxy, short timeouts.
 pub fn http_client() -> reqwest::Client {
+    // reqwest is built without a default TLS provider for the whole workspace, and panics
+    // without one even for plain HTTP.
+    onesheet_upstream::install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .connect_timeout(Duration::from_secs(2))

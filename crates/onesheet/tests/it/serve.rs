@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use crate::fixtures::{gradient_jpeg, write_mixed_posters};
-use crate::harness::{ServerOptions, TestServer};
+use crate::harness::{ServerOptions, TestServer, http_client};
 
 /// Generous bound for the watcher; the target is 2 s, and the measured latency is printed.
 const WATCH_DEADLINE: Duration = Duration::from_secs(15);
@@ -425,7 +425,7 @@ async fn replaced_media_folder_is_watched_again() {
 #[tokio::test]
 async fn oversized_body_is_rejected_as_json() {
     let server = TestServer::start(ServerOptions::default()).await;
-    let response = reqwest::Client::new()
+    let response = http_client()
         .get(server.url("/health"))
         .body(vec![b'x'; 100 * 1024])
         .send()

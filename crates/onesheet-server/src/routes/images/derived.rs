@@ -65,15 +65,23 @@ pub(super) async fn serve(
     let max_bytes = state.images.limits().max_input_bytes;
     let image = image.clone();
     let load = move || async move {
-        let ImageBody::File(path) =
-            source
-                .open_image(&image)
-                .await
-                .map_err(|error| match error {
-                    SourceError::ImageNotFound { .. } => LoadError::NotFound,
-                    other => LoadError::Io(other.to_string()),
-                })?;
-        read_original(path, max_bytes).await
+        let body = source
+            .open_image(&image)
+            .await
+            .map_err(|error| match error {
+                SourceError::ImageNotFound { .. } => LoadError::NotFound,
+                other => LoadError::Io(other.to_string()),
+            })?;
+        match body {
+            ImageBody::File(path) => read_original(path, max_bytes).await,
+            ImageBody::Bytes { bytes, .. } if bytes.len() as u64 > max_bytes => {
+                Err(LoadError::TooLarge {
+                    bytes: bytes.len() as u64,
+                    max: max_bytes,
+                })
+            }
+            ImageBody::Bytes { bytes, .. } => Ok(bytes.to_vec()),
+        }
     };
 
     let variant = state.images.variant(identity, request, load).await?;

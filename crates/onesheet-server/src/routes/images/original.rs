@@ -46,13 +46,27 @@ pub(super) async fn serve(
         .as_ref()
         .and_then(|id| state.catalog.source(id))
         .ok_or(ApiError::NotFound { what: "image" })?;
-    let ImageBody::File(path) = source
+    let body = source
         .open_image(image)
         .await
         .map_err(|error| match error {
             SourceError::ImageNotFound { .. } => ApiError::NotFound { what: "image" },
             other => ApiError::internal(other),
         })?;
+    let path = match body {
+        ImageBody::File(path) => path,
+        // Fetched from a media server: the type comes from the bytes, never from the server's
+        // header, which some servers get wrong (WebP sent as image/png).
+        ImageBody::Bytes { bytes, .. } => {
+            let content_type = handle_sniff(sniff_bytes(&bytes))?;
+            let response = (
+                [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+                bytes,
+            )
+                .into_response();
+            return Ok(with_cache_headers(response, &etag, cache_control));
+        }
+    };
 
     // If-Range with another validator means the client's copy is stale: it gets the whole file.
     // ServeFile compares If-Range only with dates, so entity tags are settled here.

@@ -1,0 +1,12 @@
+//! The admin API: configuration changes, behind [`AdminAccess`](crate::auth::AdminAccess).
+
+mod body;
+mod sources;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().merge(sources::routes())
+}

@@ -1,0 +1,387 @@
+//! The settings of a media-server source as the admin API accepts and shows them.
+//!
+//! A source is stored as an id, a kind, a name, a JSON settings document and a sealed
+//! credential. This module owns the settings document: its fields, defaults and validation. A
+//! credential is never part of it, so the document can be returned to the admin UI and written
+//! to logs as it is.
+
+use std::path::PathBuf;
+
+use onesheet_domain::{FieldError, SourceId, ValidationErrors};
+use onesheet_upstream::{ServerAddress, TlsOptions};
+use serde::{Deserialize, Serialize};
+
+/// Bounds of the refresh interval in minutes.
+pub const REFRESH_MINUTES: std::ops::RangeInclusive<u32> = 5..=1440;
+/// Bounds of the now-playing poll interval in seconds.
+pub const POLL_SECONDS: std::ops::RangeInclusive<u32> = 2..=300;
+/// Longest accepted credential. Plex tokens are 20 characters and Jellyfin keys 32; a
+/// TVDB JWT is about 700. Anything much longer is a paste error.
+pub const MAX_CREDENTIAL_CHARS: usize = 4096;
+const MAX_NAME_CHARS: usize = 100;
+const MAX_LIST_ENTRIES: usize = 200;
+const MAX_ENTRY_CHARS: usize = 200;
+
+/// The media-server software a source talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerKind {
+    Plex,
+    Jellyfin,
+    Emby,
+}
+
+impl ServerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plex => "plex",
+            Self::Jellyfin => "jellyfin",
+            Self::Emby => "emby",
+        }
+    }
+
+    /// The port the software listens on out of the box, used when the address names none.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::Plex => 32400,
+            Self::Jellyfin | Self::Emby => 8096,
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "plex" => Some(Self::Plex),
+            "jellyfin" => Some(Self::Jellyfin),
+            "emby" => Some(Self::Emby),
+            _ => None,
+        }
+    }
+}
+
+/// Non-secret settings of one media-server source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// The address as the user typed it: a host, `host:port`, or a whole URL with a path.
+    pub host: String,
+    /// A base path typed in its own field, such as `jellyfin` for `https://host/jellyfin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_path: Option<String>,
+    /// The "use HTTPS" switch; `None` takes the scheme from `host`, or plain HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub https: Option<bool>,
+    /// Library ids to read (Plex section keys, Jellyfin `ItemId`s); empty reads every movie,
+    /// show and music library.
+    #[serde(default)]
+    pub libraries: Vec<String>,
+    /// Minutes between two refreshes of the source's items.
+    #[serde(default = "default_refresh_minutes")]
+    pub refresh_minutes: u32,
+    #[serde(default)]
+    pub tls: TlsSettings,
+    #[serde(default)]
+    pub now_playing: NowPlayingSettings,
+}
+
+/// Certificate checks for a server on HTTPS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsSettings {
+    /// PEM file of a private CA that signed the server's certificate.
+    pub ca_file: Option<PathBuf>,
+    /// `false` accepts any certificate from this source alone. Shown as a warning in status.
+    pub verify: bool,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        Self {
+            ca_file: None,
+            verify: true,
+        }
+    }
+}
+
+/// Which playback sessions of the server drive now-playing displays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NowPlayingSettings {
+    pub enabled: bool,
+    /// Seconds between two polls of the server's sessions.
+    pub poll_seconds: u32,
+    /// User names whose sessions count; empty means everyone.
+    pub users: Vec<String>,
+    /// Player or device names whose sessions count; empty means every player.
+    pub players: Vec<String>,
+    /// Library names whose items count; empty means every library.
+    pub libraries: Vec<String>,
+}
+
+impl Default for NowPlayingSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_seconds: 5,
+            users: Vec::new(),
+            players: Vec::new(),
+            libraries: Vec::new(),
+        }
+    }
+}
+
+fn default_refresh_minutes() -> u32 {
+    30
+}
+
+impl ServerSettings {
+    /// Checks every field and returns the normalised server address. Errors name the field
+    /// under `settings.`, as the admin API nests it.
+    pub fn validate(&self, kind: ServerKind) -> Result<ServerAddress, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+
+        // The software's own port applies to a bare host on plain HTTP. A user who switches
+        // HTTPS on for a bare host has a reverse proxy in front, which listens on 443.
+        let default_port = match self.https {
+            Some(true) => None,
+            _ => Some(kind.default_port()),
+        };
+        let address = ServerAddress::parse(
+            &self.host,
+            self.base_path.as_deref(),
+            self.https,
+            default_port,
+        )
+        .map_err(|error| errors.push(format!("settings.{}", error.field), error.message))
+        .ok();
+
+        if !REFRESH_MINUTES.contains(&self.refresh_minutes) {
+            errors.push(
+                "settings.refresh_minutes",
+                format!(
+                    "invalid refresh interval {}: use {} to {} minutes",
+                    self.refresh_minutes,
+                    REFRESH_MINUTES.start(),
+                    REFRESH_MINUTES.end()
+                ),
+            );
+        }
+        if !POLL_SECONDS.contains(&self.now_playing.poll_seconds) {
+            errors.push(
+                "settings.now_playing.poll_seconds",
+                format!(
+                    "invalid poll interval {}: use {} to {} seconds",
+                    self.now_playing.poll_seconds,
+                    POLL_SECONDS.start(),
+                    POLL_SECONDS.end()
+                ),
+            );
+        }
+        check_list(&mut errors, "settings.libraries", &self.libraries);
+        check_list(
+            &mut errors,
+            "settings.now_playing.users",
+            &self.now_playing.users,
+        );
+        check_list(
+            &mut errors,
+            "settings.now_playing.players",
+            &self.now_playing.players,
+        );
+        check_list(
+            &mut errors,
+            "settings.now_playing.libraries",
+            &self.now_playing.libraries,
+        );
+        if let Some(path) = &self.tls.ca_file
+            && !path.is_absolute()
+        {
+            errors.push(
+                "settings.tls.ca_file",
+                format!(
+                    "invalid CA file {}: use an absolute path to a PEM file",
+                    path.display()
+                ),
+            );
+        }
+
+        errors.into_result()?;
+        // A failed parse pushed its error above, so `address` is set whenever this is reached.
+        address.ok_or_else(|| {
+            ValidationErrors::from(FieldError::new("settings.host", "missing server address"))
+        })
+    }
+
+    pub fn tls_options(&self) -> TlsOptions {
+        TlsOptions {
+            ca_file: self.tls.ca_file.clone(),
+            verify: self.tls.verify,
+        }
+    }
+}
+
+fn check_list(errors: &mut ValidationErrors, field: &str, entries: &[String]) {
+    if entries.len() > MAX_LIST_ENTRIES {
+        errors.push(
+            field,
+            format!(
+                "too many entries ({}): at most {MAX_LIST_ENTRIES}",
+                entries.len()
+            ),
+        );
+    }
+    if let Some(entry) = entries
+        .iter()
+        .find(|entry| entry.trim().is_empty() || entry.chars().count() > MAX_ENTRY_CHARS)
+    {
+        errors.push(
+            field,
+            format!("invalid entry {entry:?}: use 1 to {MAX_ENTRY_CHARS} characters"),
+        );
+    }
+}
+
+/// Checks a source's display name.
+pub fn validate_name(name: &str, errors: &mut ValidationErrors) {
+    let length = name.trim().chars().count();
+    if length == 0 || length > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        errors.push(
+            "name",
+            format!("invalid name {name:?}: use 1 to {MAX_NAME_CHARS} printable characters"),
+        );
+    }
+}
+
+/// Checks a credential typed into the admin form.
+pub fn validate_credential(credential: &str, errors: &mut ValidationErrors) {
+    if credential.chars().count() > MAX_CREDENTIAL_CHARS || credential.chars().any(char::is_control)
+    {
+        errors.push(
+            "credential",
+            format!(
+                "invalid credential: use at most {MAX_CREDENTIAL_CHARS} characters without line breaks"
+            ),
+        );
+    }
+}
+
+/// Derives a source id from a name: lowercase ASCII letters and digits joined by single
+/// hyphens, as [`SourceId`] accepts. Returns `None` when nothing usable remains (a name in
+/// another script), and the caller then asks for an explicit id.
+pub fn id_from_name(name: &str) -> Option<SourceId> {
+    let mut slug = String::new();
+    for ch in name.chars() {
+        if ch.is_ascii_alphanumeric() {
+            slug.push(ch.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+        if slug.len() >= 48 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    SourceId::new(slug).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn settings(host: &str) -> ServerSettings {
+        serde_json::from_value(serde_json::json!({ "host": host })).unwrap()
+    }
+
+    #[test]
+    fn defaults_fill_missing_fields() {
+        let parsed = settings("media.example.org");
+        assert_eq!(parsed.refresh_minutes, 30);
+        assert!(parsed.tls.verify);
+        assert!(parsed.now_playing.enabled);
+        assert_eq!(parsed.now_playing.poll_seconds, 5);
+    }
+
+    #[test]
+    fn address_forms_normalise_alike() {
+        let full = settings("https://media.example.org/jellyfin/")
+            .validate(ServerKind::Jellyfin)
+            .unwrap();
+        let mut split = settings("media.example.org");
+        split.base_path = Some("jellyfin".to_owned());
+        split.https = Some(true);
+        let split = split.validate(ServerKind::Jellyfin).unwrap();
+        assert_eq!(
+            full.url("/System/Info/Public", &[]),
+            split.url("/System/Info/Public", &[])
+        );
+        assert_eq!(
+            full.url("/System/Info/Public", &[]).as_str(),
+            "https://media.example.org/jellyfin/System/Info/Public"
+        );
+    }
+
+    #[test]
+    fn bare_host_takes_kind_port() {
+        let address = settings("plex.lan").validate(ServerKind::Plex).unwrap();
+        assert_eq!(address.port(), 32400);
+    }
+
+    #[test]
+    fn contradiction_names_field() {
+        let mut contradictory = settings("https://media.example.org");
+        contradictory.https = Some(false);
+        let errors = contradictory.validate(ServerKind::Jellyfin).unwrap_err();
+        assert_eq!(errors.errors[0].field, "settings.https", "{errors}");
+    }
+
+    #[test]
+    fn ranges_and_lists_are_checked() {
+        let mut bad = settings("media.example.org");
+        bad.refresh_minutes = 1;
+        bad.now_playing.poll_seconds = 0;
+        bad.libraries = vec![String::new()];
+        bad.tls.ca_file = Some(PathBuf::from("ca.pem"));
+        let errors = bad.validate(ServerKind::Emby).unwrap_err();
+        let fields: Vec<&str> = errors.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "settings.refresh_minutes",
+                "settings.now_playing.poll_seconds",
+                "settings.libraries",
+                "settings.tls.ca_file"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_settings_field_is_rejected() {
+        let parsed: Result<ServerSettings, _> =
+            serde_json::from_value(serde_json::json!({ "host": "a", "hots": "b" }));
+        assert!(parsed.unwrap_err().to_string().contains("hots"));
+    }
+
+    #[test]
+    fn id_from_name_makes_slug() {
+        assert_eq!(
+            id_from_name("Living Room — Jellyfin!").unwrap().as_str(),
+            "living-room-jellyfin"
+        );
+        assert!(id_from_name("千と千尋").is_none());
+    }
+
+    #[test]
+    fn name_and_credential_checks() {
+        let mut errors = ValidationErrors::default();
+        validate_name("  ", &mut errors);
+        validate_name("ok\nname", &mut errors);
+        validate_credential("token\n", &mut errors);
+        validate_credential(&"x".repeat(MAX_CREDENTIAL_CHARS + 1), &mut errors);
+        assert_eq!(errors.errors.len(), 4);
+        let mut fine = ValidationErrors::default();
+        validate_name("Plex", &mut fine);
+        validate_credential("abc123", &mut fine);
+        assert!(fine.is_empty());
+    }
+}
