@@ -24,6 +24,59 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/playlist", get(playlist))
         .route("/api/v1/display-settings", get(display_settings))
+        .route("/api/v1/now-playing", get(now_playing))
+}
+
+/// One playback session as screens see it: no user name and no upstream keys, and the poster
+/// as an Onesheet URL when the item is in the catalog.
+#[derive(Serialize)]
+struct NowPlayingView<'a> {
+    source: &'a str,
+    session_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    player: Option<&'a str>,
+    title: &'a str,
+    kind: MediaKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    year: Option<u16>,
+    state: onesheet_domain::PlaybackState,
+    position_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_ms: Option<u64>,
+    /// The catalog item, when the played title is one of the catalog's items.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item: Option<PlaylistItem<'a>>,
+}
+
+/// Sessions playing now on every media server, for now-playing screens.
+async fn now_playing(State(state): State<AppState>) -> Response {
+    let sessions = state.now_playing.sessions();
+    let snapshot = state.catalog.snapshot();
+    let views: Vec<NowPlayingView<'_>> = sessions
+        .iter()
+        .map(|session| {
+            let id = onesheet_domain::ItemId::derive(&session.source, &session.item.upstream_key);
+            NowPlayingView {
+                source: session.source.as_str(),
+                session_id: &session.session_id,
+                player: session.player.as_deref(),
+                title: &session.item.title,
+                kind: session.item.kind,
+                year: session.item.year,
+                state: session.state,
+                position_ms: session.position_ms,
+                duration_ms: session.duration_ms,
+                item: snapshot
+                    .get(&id)
+                    .and_then(|item| project(item, &state.base_path)),
+            }
+        })
+        .collect();
+    let mut response = axum::Json(serde_json::json!({ "sessions": views })).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 #[derive(Deserialize)]

@@ -70,7 +70,7 @@ pub struct TestApp {
     pub catalog: Arc<Catalog>,
     pub images: Arc<onesheet_images::pipeline::ImagePipeline>,
     pub media: PathBuf,
-    _dir: tempfile::TempDir,
+    pub _dir: tempfile::TempDir,
 }
 
 impl TestApp {

@@ -1,0 +1,365 @@
+//! The admin sources API: the bootstrap token, validation errors, secrets never echoed, and a
+//! fake Jellyfin whose items reach the playlist and whose images reach the image pipeline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::Request;
+use onesheet_domain::DisplaySettings;
+use onesheet_fakes::{FakeJellyfin, FakeServer, JellyfinConfig, Library, LibraryKind};
+use onesheet_server::auth::AdminToken;
+use onesheet_server::{AppState, BasePath};
+use onesheet_sources::Catalog;
+use onesheet_sources::now_playing::NowPlayingHub;
+use onesheet_sources::registry::SourceRegistry;
+use onesheet_store::{SecretKey, SqliteStore};
+use onesheet_upstream::{ClientDefaults, UpstreamClient};
+
+use crate::support::{TestApp, TestResponse};
+
+const TOKEN: &str = "admin-token-for-tests-0123456789";
+const API_KEY: &str = "JELLYFIN_KEY_A";
+
+struct AdminApp {
+    app: TestApp,
+    fake: FakeServer,
+}
+
+async fn admin_app(with_token: bool) -> AdminApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        SqliteStore::open(&dir.path().join("onesheet.db"))
+            .await
+            .unwrap(),
+    );
+    let catalog = Arc::new(Catalog::new(Vec::new(), dir.path().join("catalog.json")));
+    let registry = SourceRegistry::new(
+        store.clone(),
+        SecretKey::from_bytes(&[3; 32]),
+        UpstreamClient::new(ClientDefaults::default()).unwrap(),
+        catalog.clone(),
+        Arc::new(NowPlayingHub::new()),
+    );
+    let state = AppState::new(
+        catalog.clone(),
+        store,
+        DisplaySettings::default(),
+        BasePath::new("").unwrap(),
+    )
+    .with_sources(registry);
+    let state = if with_token {
+        state.with_admin_token(AdminToken::new(TOKEN))
+    } else {
+        state
+    };
+    let fake = FakeJellyfin::start(JellyfinConfig {
+        api_key: API_KEY.to_owned(),
+        libraries: vec![Library::generate(LibraryKind::Movies, 30, 11)],
+        poster_size: (120, 180),
+        ..JellyfinConfig::default()
+    })
+    .await
+    .unwrap();
+    AdminApp {
+        app: TestApp {
+            images: state.images.clone(),
+            router: onesheet_server::router(state),
+            catalog,
+            media: dir.path().to_path_buf(),
+            _dir: dir,
+        },
+        fake,
+    }
+}
+
+async fn send(
+    app: &TestApp,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> TestResponse {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let body = match body {
+        Some(json) => {
+            request = request.header("content-type", "application/json");
+            Body::from(json.to_string())
+        }
+        None => Body::empty(),
+    };
+    app.send(request.body(body).unwrap()).await
+}
+
+fn source_body(fake: &FakeServer, credential: &str) -> serde_json::Value {
+    serde_json::json!({
+        "kind": "jellyfin",
+        "name": "Living Room",
+        "credential": credential,
+        "settings": { "host": fake.base_url() },
+    })
+}
+
+#[tokio::test]
+async fn admin_routes_need_the_token() {
+    let admin = admin_app(true).await;
+    let app = &admin.app;
+
+    let missing = send(app, "GET", "/api/v1/admin/sources", None, None).await;
+    assert_eq!(missing.status, 401);
+    assert_eq!(missing.json()["error"]["code"], "unauthorized");
+    assert!(missing.header("www-authenticate").starts_with("Bearer"));
+
+    let wrong = send(app, "GET", "/api/v1/admin/sources", Some("nope"), None).await;
+    assert_eq!(wrong.status, 401);
+
+    // A token in the query string is never accepted.
+    let query = send(
+        app,
+        "GET",
+        &format!("/api/v1/admin/sources?token={TOKEN}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(query.status, 401);
+
+    let ok = send(app, "GET", "/api/v1/admin/sources", Some(TOKEN), None).await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.json()["sources"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn admin_api_is_off_without_a_token() {
+    let admin = admin_app(false).await;
+    let response = send(
+        &admin.app,
+        "GET",
+        "/api/v1/admin/sources",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(response.status, 403);
+    assert_eq!(response.json()["error"]["code"], "disabled");
+    let message = response.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("admin_token"), "{message}");
+}
+
+#[tokio::test]
+async fn bad_bodies_name_the_fields() {
+    let admin = admin_app(true).await;
+    let app = &admin.app;
+
+    let not_json = send(app, "POST", "/api/v1/admin/sources", Some(TOKEN), None).await;
+    assert_eq!(not_json.status, 400);
+    assert_eq!(not_json.json()["error"]["code"], "invalid-body");
+
+    let unknown = send(
+        app,
+        "POST",
+        "/api/v1/admin/sources",
+        Some(TOKEN),
+        Some(serde_json::json!({
+            "kind": "jellyfin", "name": "x", "settings": { "host": "a", "hots": "b" }
+        })),
+    )
+    .await;
+    assert_eq!(unknown.status, 400);
+    let message = unknown.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("hots"), "{message}");
+
+    let invalid = send(
+        app,
+        "POST",
+        "/api/v1/admin/sources",
+        Some(TOKEN),
+        Some(serde_json::json!({
+            "kind": "plex", "name": "",
+            "settings": { "host": "https://plex.example.org", "https": false }
+        })),
+    )
+    .await;
+    assert_eq!(invalid.status, 400);
+    let fields: Vec<String> = invalid.json()["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(fields.contains(&"name".to_owned()), "{fields:?}");
+    assert!(fields.contains(&"settings.https".to_owned()), "{fields:?}");
+}
+
+#[tokio::test]
+async fn jellyfin_source_feeds_playlist_and_images() {
+    let admin = admin_app(true).await;
+    let app = &admin.app;
+
+    let created = send(
+        app,
+        "POST",
+        "/api/v1/admin/sources",
+        Some(TOKEN),
+        Some(source_body(&admin.fake, API_KEY)),
+    )
+    .await;
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let text = String::from_utf8_lossy(&created.body).into_owned();
+    assert!(!text.contains(API_KEY), "{text}");
+    assert_eq!(created.json()["credential_set"], true);
+
+    let duplicate = send(
+        app,
+        "POST",
+        "/api/v1/admin/sources",
+        Some(TOKEN),
+        Some(source_body(&admin.fake, API_KEY)),
+    )
+    .await;
+    assert_eq!(duplicate.status, 409);
+
+    let tested = send(
+        app,
+        "POST",
+        "/api/v1/admin/sources/living-room/test",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(tested.status, 200);
+    assert_eq!(tested.json()["ok"], true);
+    assert_eq!(tested.json()["server"]["product"], "Jellyfin Server");
+
+    // The first refresh runs in the background.
+    let mut playlist = serde_json::Value::Null;
+    for _ in 0..200 {
+        playlist = app.get("/api/v1/playlist?limit=500").await.json();
+        if playlist["items"]
+            .as_array()
+            .is_some_and(|items| !items.is_empty())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let items = playlist["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    let body = playlist.to_string();
+    assert!(!body.contains(API_KEY));
+    assert!(
+        !body.contains(admin.fake.base_url()),
+        "no upstream URL reaches a screen"
+    );
+
+    let poster = items
+        .iter()
+        .find_map(|item| item["images"]["poster"].as_str())
+        .unwrap();
+    let image = app.get(&format!("{poster}&w=240")).await;
+    assert_eq!(image.status, 200);
+    assert_eq!(image.header("content-type"), "image/jpeg");
+
+    let deleted = send(
+        app,
+        "DELETE",
+        "/api/v1/admin/sources/living-room",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, 204);
+    let gone = send(
+        app,
+        "GET",
+        "/api/v1/admin/sources/living-room",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(gone.status, 404);
+}
+
+#[tokio::test]
+async fn update_with_masked_credential_keeps_it() {
+    let admin = admin_app(true).await;
+    let app = &admin.app;
+    send(
+        app,
+        "POST",
+        "/api/v1/admin/sources",
+        Some(TOKEN),
+        Some(source_body(&admin.fake, API_KEY)),
+    )
+    .await;
+
+    let mut body = source_body(&admin.fake, "********");
+    body["name"] = "Renamed".into();
+    let updated = send(
+        app,
+        "PUT",
+        "/api/v1/admin/sources/living-room",
+        Some(TOKEN),
+        Some(body),
+    )
+    .await;
+    assert_eq!(updated.status, 200);
+    assert_eq!(updated.json()["name"], "Renamed");
+    assert_eq!(updated.json()["credential_set"], true);
+
+    let tested = send(
+        app,
+        "POST",
+        "/api/v1/admin/sources/living-room/test",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(tested.json()["ok"], true, "the stored key was kept");
+}
+
+#[tokio::test]
+async fn now_playing_hides_user_names() {
+    let admin = admin_app(true).await;
+    let app = &admin.app;
+    send(
+        app,
+        "POST",
+        "/api/v1/admin/sources",
+        Some(TOKEN),
+        Some(source_body(&admin.fake, API_KEY)),
+    )
+    .await;
+
+    let mut sessions = serde_json::Value::Null;
+    for _ in 0..200 {
+        sessions = app.get("/api/v1/now-playing").await.json();
+        if sessions["sessions"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let list = sessions["sessions"].as_array().unwrap();
+    assert!(!list.is_empty());
+    for session in list {
+        assert!(session.get("user").is_none(), "{session}");
+        assert!(session["title"].is_string());
+    }
+}
