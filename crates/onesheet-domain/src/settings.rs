@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::filters::CatalogFilter;
 use crate::validation::ValidationErrors;
 
 /// Shortest and longest time a screensaver item stays on screen, in seconds.
@@ -14,6 +15,8 @@ pub const INTERVAL_SECONDS_RANGE: std::ops::RangeInclusive<u32> = 2..=3600;
 #[serde(default, deny_unknown_fields)]
 pub struct DisplaySettings {
     pub screensaver: ScreensaverSettings,
+    /// Which catalog items screens show, across every source.
+    pub filter: CatalogFilter,
 }
 
 impl DisplaySettings {
@@ -38,6 +41,11 @@ impl DisplaySettings {
                     "invalid transition length {fade} ms: use at most 10000 ms and less than the interval"
                 ),
             );
+        }
+        if let Err(filter_errors) = self.filter.validate() {
+            for error in filter_errors.errors {
+                errors.push(format!("filter.{}", error.field), error.message);
+            }
         }
         errors.into_result()
     }

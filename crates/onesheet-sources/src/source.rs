@@ -173,6 +173,12 @@ pub trait MediaSource: Send + Sync + 'static {
         None
     }
 
+    /// Relative share of the display order for this source's items: 2.0 shows them twice as
+    /// often as items of weight 1.0.
+    fn weight(&self) -> f32 {
+        1.0
+    }
+
     /// Checks that the source is reachable and accepts its credential. Sources without a
     /// server (a local folder) succeed with their own description.
     async fn test_connection(&self) -> Result<ServerInfo, SourceError> {

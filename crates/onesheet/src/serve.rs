@@ -56,7 +56,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let demo = Arc::new(DemoSource::new(config.data_dir.join("demo"))?);
     let demo_id = demo.id().clone();
     let sources: Vec<Arc<dyn MediaSource>> = vec![local.clone(), demo];
-    let catalog = Arc::new(Catalog::new(sources, config.data_dir.join("catalog.json")));
+    let catalog = Arc::new(
+        Catalog::new(sources, config.data_dir.join("catalog.json"))
+            .with_filter(settings.filter.compile()),
+    );
 
     // Configured media servers join the catalog before the saved snapshot is restored, so
     // their saved items are served at once instead of waiting for their first refresh.

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
-use onesheet_domain::playlist::display_order;
-use onesheet_domain::{ItemId, MediaItem, SourceId};
+use onesheet_domain::playlist::{display_order, weighted_order};
+use onesheet_domain::{CompiledFilter, ItemId, MediaItem, SourceId, dedupe};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tracing::{info, instrument, warn};
@@ -63,6 +63,26 @@ impl Snapshot {
             demo,
             index,
         }
+    }
+
+    /// Builds a snapshot whose display order holds only the items with a positive weight, in a
+    /// weighted shuffle seeded by the generation. `weights` has one entry per item.
+    pub fn weighted(generation: u64, items: Vec<Arc<MediaItem>>, weights: &[f32]) -> Self {
+        let mut snapshot = Self::new(generation, Vec::new());
+        // Equal weights give the plain shuffle, which screens' cursors already know.
+        snapshot.order = if weights.iter().all(|&weight| weight == 1.0) {
+            display_order(items.len(), generation)
+        } else {
+            weighted_order(weights, generation)
+        };
+        snapshot.index = items
+            .iter()
+            .enumerate()
+            .filter_map(|(position, item)| item.id.clone().map(|id| (id, position)))
+            .collect();
+        snapshot.demo = !items.is_empty() && items.iter().all(|item| item.demo);
+        snapshot.items = items;
+        snapshot
     }
 
     pub fn with_revision(mut self, revision: u64) -> Self {
@@ -175,6 +195,9 @@ pub struct Catalog {
     /// Source of [`Snapshot::revision`] values.
     revisions: AtomicU64,
     enrichment: appearance::Enrichment,
+    /// The global filter: items it rejects stay in the snapshot (their images still resolve)
+    /// but leave the display order.
+    filter: ArcSwap<CompiledFilter>,
 }
 
 impl Catalog {
@@ -197,7 +220,54 @@ impl Catalog {
             revisions: AtomicU64::new(0),
             loaded: AtomicBool::new(false),
             enrichment: appearance::Enrichment::new(),
+            filter: ArcSwap::from_pointee(CompiledFilter::default()),
         }
+    }
+
+    /// Sets the global filter before the first snapshot is built.
+    pub fn with_filter(self, filter: CompiledFilter) -> Self {
+        self.filter.store(Arc::new(filter));
+        self
+    }
+
+    /// Replaces the global filter and publishes a new generation ordered by it.
+    pub async fn set_filter(&self, filter: CompiledFilter) {
+        self.filter.store(Arc::new(filter));
+        let entries = self.entries.lock().await;
+        let previous = self.current.load_full();
+        let items = merge(&entries);
+        let snapshot = self.build(previous.generation + 1, items, &entries);
+        self.current.store(Arc::new(snapshot));
+        info!("catalog filter changed");
+    }
+
+    /// Builds a snapshot: each item's weight is its source's weight, or 0 when the global
+    /// filter rejects it.
+    fn build(
+        &self,
+        generation: u64,
+        items: Vec<Arc<MediaItem>>,
+        entries: &[SourceEntry],
+    ) -> Snapshot {
+        let filter = self.filter.load();
+        let now = now_unix();
+        let source_weights: HashMap<&SourceId, f32> = entries
+            .iter()
+            .map(|entry| (entry.source.id(), entry.source.weight()))
+            .collect();
+        let weights: Vec<f32> = items
+            .iter()
+            .map(|item| {
+                if !filter.matches(item, now) {
+                    return 0.0;
+                }
+                item.source
+                    .as_ref()
+                    .and_then(|id| source_weights.get(id).copied())
+                    .unwrap_or(1.0)
+            })
+            .collect();
+        Snapshot::weighted(generation, items, &weights).with_revision(self.next_revision())
     }
 
     /// Returns the current snapshot; cheap enough to call on every request.
@@ -312,9 +382,8 @@ impl Catalog {
             entry.source.adopt(&entry.items);
         }
         let count = items.len();
-        self.current.store(Arc::new(
-            Snapshot::new(file.generation, items).with_revision(self.next_revision()),
-        ));
+        let snapshot = self.build(file.generation, items, &entries);
+        self.current.store(Arc::new(snapshot));
         self.publish_health(&entries);
         self.loaded.store(true, Ordering::Release);
         self.enrichment.request();
@@ -401,16 +470,13 @@ impl Catalog {
                 .zip(&previous.items)
                 .all(|(a, b)| Arc::ptr_eq(a, b));
             if !shared {
-                self.current.store(Arc::new(
-                    Snapshot::new(previous.generation, items).with_revision(self.next_revision()),
-                ));
+                let snapshot = self.build(previous.generation, items, &entries);
+                self.current.store(Arc::new(snapshot));
                 self.enrichment.request();
             }
             return;
         }
-        let snapshot = Arc::new(
-            Snapshot::new(previous.generation + 1, items).with_revision(self.next_revision()),
-        );
+        let snapshot = Arc::new(self.build(previous.generation + 1, items, &entries));
         self.current.store(snapshot.clone());
         self.enrichment.request();
         info!(
@@ -459,8 +525,9 @@ impl Catalog {
     }
 }
 
-/// Concatenates the sources' items in source order, dropping items with nothing to show. Demo
-/// items appear only when no other source contributes.
+/// Concatenates the sources' items in source order, dropping items with nothing to show and
+/// keeping one item per film held by several servers (by IMDb, TMDB or TVDB id, then by title
+/// and year; the first source wins). Demo items appear only when no other source contributes.
 fn merge(entries: &[SourceEntry]) -> Vec<Arc<MediaItem>> {
     let real: Vec<Arc<MediaItem>> = entries
         .iter()
@@ -470,7 +537,7 @@ fn merge(entries: &[SourceEntry]) -> Vec<Arc<MediaItem>> {
         .cloned()
         .collect();
     if !real.is_empty() {
-        return real;
+        return dedupe(&real).items;
     }
     entries
         .iter()

@@ -700,3 +700,82 @@ mod enrichment {
         assert_eq!(source.opened.load(Ordering::SeqCst), 0);
     }
 }
+
+fn with_imdb(items: Vec<Arc<MediaItem>>, ids: &[&str]) -> Vec<Arc<MediaItem>> {
+    items
+        .into_iter()
+        .zip(ids)
+        .map(|(item, id)| {
+            let mut item = (*item).clone();
+            item.links.imdb_id = Some((*id).to_owned());
+            Arc::new(item)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn film_on_two_servers_appears_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let plex = ScriptedSource::new("plex", "plex");
+    let jellyfin = ScriptedSource::new("jellyfin", "jellyfin");
+    plex.answer(Ok(with_imdb(
+        items("plex", &["Heat", "Alien"]),
+        &["tt0113277", "tt0078748"],
+    )));
+    // Another title, same IMDb id: the same film under a localised name.
+    jellyfin.answer(Ok(with_imdb(
+        items("jellyfin", &["Heat (1995)", "Ran"]),
+        &["tt0113277", "tt0089881"],
+    )));
+    let catalog = Catalog::new(vec![plex, jellyfin], dir.path().join("catalog.json"));
+    catalog.refresh_all().await;
+
+    let snapshot = catalog.snapshot();
+    let titles: Vec<&str> = snapshot
+        .items
+        .iter()
+        .map(|item| item.title.as_str())
+        .collect();
+    assert_eq!(titles, ["Heat", "Alien", "Ran"]);
+    assert_eq!(snapshot.order.len(), 3);
+}
+
+#[tokio::test]
+async fn global_filter_leaves_items_resolvable_but_unlisted() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = ScriptedSource::new("plex", "plex");
+    let mut listed = items("plex", &["Bambi", "Heat"]);
+    for (item, rating) in listed.iter_mut().zip(["G", "R"]) {
+        Arc::make_mut(item).content_rating = Some(rating.to_owned());
+    }
+    source.answer(Ok(listed));
+    let filter = onesheet_domain::CatalogFilter {
+        content_rating_max: Some("PG".to_owned()),
+        ..onesheet_domain::CatalogFilter::default()
+    };
+    let catalog =
+        Catalog::new(vec![source], dir.path().join("catalog.json")).with_filter(filter.compile());
+    catalog.refresh_all().await;
+
+    let snapshot = catalog.snapshot();
+    assert_eq!(snapshot.items.len(), 2);
+    let shown: Vec<&str> = snapshot
+        .order
+        .iter()
+        .map(|&position| snapshot.items[position as usize].title.as_str())
+        .collect();
+    assert_eq!(shown, ["Bambi"]);
+    let heat = snapshot
+        .items
+        .iter()
+        .find(|item| item.title == "Heat")
+        .unwrap();
+    assert!(snapshot.get(heat.id.as_ref().unwrap()).is_some());
+
+    // Lifting the filter publishes a new generation with both.
+    let generation = snapshot.generation;
+    catalog.set_filter(CompiledFilter::default()).await;
+    let snapshot = catalog.snapshot();
+    assert_eq!(snapshot.order.len(), 2);
+    assert!(snapshot.generation > generation);
+}

@@ -19,6 +19,7 @@ use tracing::{debug, info, instrument};
 
 use super::{Flavour, MapContext, PublicSystemInfo, SessionInfo, VirtualFolder};
 use super::{ItemsPage, is_untagged, map_items, map_sessions};
+use crate::registry::settings::Selection;
 use crate::source::{
     ImageBody, Library, MediaSource, PreviousItems, RefreshProgress, ServerInfo, SourceError,
 };
@@ -52,8 +53,7 @@ pub struct JellyfinSource {
     flavour: Flavour,
     client: SourceClient,
     credential: Option<String>,
-    /// Library ids to read; empty reads every poster library.
-    libraries: Vec<String>,
+    selection: Selection,
     progress: RefreshProgress,
     /// The previous listing by upstream key, so unchanged items keep their allocation.
     previous: PreviousItems,
@@ -65,14 +65,14 @@ impl JellyfinSource {
         flavour: Flavour,
         client: SourceClient,
         credential: Option<String>,
-        libraries: Vec<String>,
+        selection: Selection,
     ) -> Self {
         Self {
             id,
             flavour,
             client,
             credential,
-            libraries,
+            selection,
             progress: RefreshProgress::default(),
             previous: PreviousItems::default(),
         }
@@ -271,6 +271,10 @@ impl MediaSource for JellyfinSource {
         Some(self.progress.clone())
     }
 
+    fn weight(&self) -> f32 {
+        self.selection.weight
+    }
+
     #[instrument(skip_all, fields(source.id = %self.id))]
     async fn test_connection(&self) -> Result<ServerInfo, SourceError> {
         // The public endpoint needs no key, so a wrong key and a wrong server are told apart.
@@ -332,19 +336,19 @@ impl JellyfinSource {
         let selected: Vec<&VirtualFolder> = folders
             .iter()
             .filter(
-                |folder| match (&folder.item_id, self.libraries.is_empty()) {
+                |folder| match (&folder.item_id, self.selection.libraries.is_empty()) {
                     (None, _) => false,
                     (Some(_), true) => folder
                         .collection_type
                         .as_deref()
                         .is_none_or(|kind| POSTER_LIBRARIES.contains(&kind)),
-                    (Some(id), false) => self.libraries.contains(id),
+                    (Some(id), false) => self.selection.libraries.contains(id),
                 },
             )
             .collect();
-        if !self.libraries.is_empty() && selected.len() < self.libraries.len() {
+        if !self.selection.libraries.is_empty() && selected.len() < self.selection.libraries.len() {
             debug!(
-                configured = self.libraries.len(),
+                configured = self.selection.libraries.len(),
                 found = selected.len(),
                 "some configured libraries no longer exist on the server"
             );
@@ -384,6 +388,9 @@ impl JellyfinSource {
             .collect()
             .await;
 
+        let now = crate::now_unix();
+        let mut items = items;
+        items.retain(|item| self.selection.filters.accepts(item, now));
         let items = self.previous.share(&self.id, items);
         info!(items = items.len(), listed = fetched, "listing finished");
         Ok(items)

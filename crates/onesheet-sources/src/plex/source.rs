@@ -18,6 +18,7 @@ use onesheet_upstream::{HeaderName, HeaderValue, Request, SourceClient, Upstream
 use tracing::{info, instrument};
 
 use super::{MapContext, MediaContainer, map_container, map_sessions, parse_container};
+use crate::registry::settings::Selection;
 use crate::source::{
     ImageBody, Library, MediaSource, PreviousItems, RefreshProgress, ServerInfo, SourceError,
 };
@@ -36,8 +37,7 @@ pub struct PlexSource {
     id: SourceId,
     client: SourceClient,
     token: Option<String>,
-    /// Section keys to read; empty reads every movie, show and music section.
-    libraries: Vec<String>,
+    selection: Selection,
     progress: RefreshProgress,
     previous: PreviousItems,
 }
@@ -47,13 +47,13 @@ impl PlexSource {
         id: SourceId,
         client: SourceClient,
         token: Option<String>,
-        libraries: Vec<String>,
+        selection: Selection,
     ) -> Self {
         Self {
             id,
             client,
             token,
-            libraries,
+            selection,
             progress: RefreshProgress::default(),
             previous: PreviousItems::default(),
         }
@@ -160,7 +160,9 @@ impl PlexSource {
             let Some((_, entry_type)) = SECTION_TYPES.iter().find(|(name, _)| *name == kind) else {
                 continue;
             };
-            if !self.libraries.is_empty() && !self.libraries.iter().any(|id| id == key) {
+            if !self.selection.libraries.is_empty()
+                && !self.selection.libraries.iter().any(|id| id == key)
+            {
                 continue;
             }
             let context = MapContext {
@@ -171,6 +173,8 @@ impl PlexSource {
                 .list_section(key, entry_type, &context, fetched, &mut mapped)
                 .await?;
         }
+        let now = crate::now_unix();
+        mapped.retain(|item| self.selection.filters.accepts(item, now));
         let items = self.previous.share(&self.id, mapped);
         info!(items = items.len(), listed = fetched, "listing finished");
         Ok(items)
@@ -262,6 +266,10 @@ impl MediaSource for PlexSource {
 
     fn progress(&self) -> Option<RefreshProgress> {
         Some(self.progress.clone())
+    }
+
+    fn weight(&self) -> f32 {
+        self.selection.weight
     }
 
     #[instrument(skip_all, fields(source.id = %self.id))]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use onesheet_domain::SourceId;
 use onesheet_upstream::{ServerAddress, SourceOptions, UpstreamClient};
 
-use super::settings::{ServerKind, ServerSettings};
+use super::settings::{Selection, ServerKind, ServerSettings};
 use crate::jellyfin::{Flavour, JellyfinSource};
 use crate::plex::PlexSource;
 use crate::source::{MediaSource, SourceError};
@@ -37,28 +37,28 @@ pub(super) fn build_source(input: BuildInput<'_>) -> Result<Arc<dyn MediaSource>
             source_id: input.id.clone(),
             error,
         })?;
-    let libraries = input.settings.libraries.clone();
+    let selection = Selection::from_settings(input.settings);
 
     let source: Arc<dyn MediaSource> = match input.kind {
         ServerKind::Plex => Arc::new(PlexSource::new(
             input.id,
             client,
             input.credential,
-            libraries,
+            selection.clone(),
         )),
         ServerKind::Jellyfin => Arc::new(JellyfinSource::new(
             input.id,
             Flavour::Jellyfin,
             client,
             input.credential,
-            libraries,
+            selection.clone(),
         )),
         ServerKind::Emby => Arc::new(JellyfinSource::new(
             input.id,
             Flavour::Emby,
             client,
             input.credential,
-            libraries,
+            selection.clone(),
         )),
     };
     Ok(source)

@@ -5,14 +5,19 @@
 //! credential is never part of it, so the document can be returned to the admin UI and written
 //! to logs as it is.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use onesheet_domain::{FieldError, SourceId, ValidationErrors};
+use onesheet_domain::{
+    CatalogFilter, CompiledFilter, FieldError, MediaItem, SourceId, ValidationErrors,
+};
 use onesheet_upstream::{ServerAddress, TlsOptions};
 use serde::{Deserialize, Serialize};
 
 /// Bounds of the refresh interval in minutes.
 pub const REFRESH_MINUTES: std::ops::RangeInclusive<u32> = 5..=1440;
+/// Bounds of a source's weight in the display order.
+pub const WEIGHT: std::ops::RangeInclusive<f32> = 0.1..=10.0;
 /// Bounds of the now-playing poll interval in seconds.
 pub const POLL_SECONDS: std::ops::RangeInclusive<u32> = 2..=300;
 /// Longest accepted credential. Plex tokens are 20 characters and Jellyfin keys 32; a
@@ -81,6 +86,84 @@ pub struct ServerSettings {
     pub tls: TlsSettings,
     #[serde(default)]
     pub now_playing: NowPlayingSettings,
+    /// Which of the source's items join the catalog.
+    #[serde(default)]
+    pub filter: CatalogFilter,
+    /// Further filters for single libraries, by library name, applied on top of `filter`.
+    #[serde(default)]
+    pub library_filters: BTreeMap<String, CatalogFilter>,
+    /// Share of the display order: 2.0 shows this source's items twice as often as those of a
+    /// source with 1.0, whatever the library sizes.
+    #[serde(default = "default_weight")]
+    pub weight: f32,
+}
+
+fn default_weight() -> f32 {
+    1.0
+}
+
+/// What a running media-server source reads and how much of the display order it gets.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// Library ids to read; empty reads every poster library.
+    pub libraries: Vec<String>,
+    pub filters: SourceFilters,
+    pub weight: f32,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Self {
+            libraries: Vec::new(),
+            filters: SourceFilters::default(),
+            weight: 1.0,
+        }
+    }
+}
+
+impl Selection {
+    pub fn from_settings(settings: &ServerSettings) -> Self {
+        Self {
+            libraries: settings.libraries.clone(),
+            filters: SourceFilters::new(settings),
+            weight: settings.weight,
+        }
+    }
+}
+
+/// A source's filters, compiled once when the source starts.
+#[derive(Debug, Clone, Default)]
+pub struct SourceFilters {
+    source: CompiledFilter,
+    libraries: Vec<(String, CompiledFilter)>,
+}
+
+impl SourceFilters {
+    pub fn new(settings: &ServerSettings) -> Self {
+        Self {
+            source: settings.filter.compile(),
+            libraries: settings
+                .library_filters
+                .iter()
+                .map(|(name, filter)| (name.to_lowercase(), filter.compile()))
+                .collect(),
+        }
+    }
+
+    /// True when the item passes the source filter and its library's filter, if it has one.
+    pub fn accepts(&self, item: &MediaItem, now_unix: i64) -> bool {
+        if !self.source.matches(item, now_unix) {
+            return false;
+        }
+        let Some(library) = item.library.as_deref() else {
+            return true;
+        };
+        let library = library.to_lowercase();
+        self.libraries
+            .iter()
+            .filter(|(name, _)| *name == library)
+            .all(|(_, filter)| filter.matches(item, now_unix))
+    }
 }
 
 /// Certificate checks for a server on HTTPS.
@@ -192,6 +275,31 @@ impl ServerSettings {
             "settings.now_playing.libraries",
             &self.now_playing.libraries,
         );
+        if !WEIGHT.contains(&self.weight) {
+            errors.push(
+                "settings.weight",
+                format!(
+                    "invalid weight {}: use {} to {}",
+                    self.weight,
+                    WEIGHT.start(),
+                    WEIGHT.end()
+                ),
+            );
+        }
+        check_filter(&mut errors, "settings.filter", &self.filter);
+        if self.library_filters.len() > MAX_LIST_ENTRIES {
+            errors.push(
+                "settings.library_filters",
+                format!("too many library filters: at most {MAX_LIST_ENTRIES}"),
+            );
+        }
+        for (library, filter) in &self.library_filters {
+            check_filter(
+                &mut errors,
+                &format!("settings.library_filters.{library}"),
+                filter,
+            );
+        }
         if let Some(path) = &self.tls.ca_file
             && !path.is_absolute()
         {
@@ -215,6 +323,15 @@ impl ServerSettings {
         TlsOptions {
             ca_file: self.tls.ca_file.clone(),
             verify: self.tls.verify,
+        }
+    }
+}
+
+/// Adds a filter's errors under `prefix`.
+fn check_filter(errors: &mut ValidationErrors, prefix: &str, filter: &CatalogFilter) {
+    if let Err(filter_errors) = filter.validate() {
+        for error in filter_errors.errors {
+            errors.push(format!("{prefix}.{}", error.field), error.message);
         }
     }
 }
@@ -353,6 +470,50 @@ mod tests {
                 "settings.tls.ca_file"
             ]
         );
+    }
+
+    #[test]
+    fn filters_and_weight_are_checked() {
+        let mut bad = settings("media.example.org");
+        bad.weight = 0.0;
+        bad.filter.min_rating = Some(11.0);
+        bad.library_filters
+            .insert("Kids".to_owned(), CatalogFilter::default());
+        bad.library_filters.get_mut("Kids").unwrap().year_from = Some(2020);
+        bad.library_filters.get_mut("Kids").unwrap().year_to = Some(2000);
+        let errors = bad.validate(ServerKind::Jellyfin).unwrap_err();
+        let fields: Vec<&str> = errors.errors.iter().map(|e| e.field.as_str()).collect();
+        assert!(fields.contains(&"settings.weight"), "{fields:?}");
+        assert!(
+            fields.iter().any(|f| f.starts_with("settings.filter.")),
+            "{fields:?}"
+        );
+        assert!(
+            fields
+                .iter()
+                .any(|f| f.starts_with("settings.library_filters.Kids.")),
+            "{fields:?}"
+        );
+    }
+
+    #[test]
+    fn library_filter_applies_to_its_library_only() {
+        let mut with_filters = settings("media.example.org");
+        let kids = CatalogFilter {
+            content_rating_max: Some("PG".to_owned()),
+            ..CatalogFilter::default()
+        };
+        with_filters.library_filters.insert("Kids".to_owned(), kids);
+        let filters = SourceFilters::new(&with_filters);
+
+        let item = |library: &str, rating: &str| MediaItem {
+            library: Some(library.to_owned()),
+            content_rating: Some(rating.to_owned()),
+            ..MediaItem::default()
+        };
+        assert!(filters.accepts(&item("Kids", "G"), 0));
+        assert!(!filters.accepts(&item("kids", "R"), 0));
+        assert!(filters.accepts(&item("Movies", "R"), 0));
     }
 
     #[test]

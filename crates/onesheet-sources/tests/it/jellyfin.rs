@@ -4,6 +4,7 @@ use onesheet_fakes::{
     FakeEmby, FakeJellyfin, Fault, FaultRule, JellyfinConfig, Library, LibraryKind, StatusCode,
 };
 use onesheet_sources::jellyfin::{Flavour, JellyfinSource};
+use onesheet_sources::registry::settings::Selection;
 use onesheet_sources::{ImageBody, MediaSource};
 
 use super::support::{client_for, source_id};
@@ -27,7 +28,7 @@ fn jellyfin_source(fake: &onesheet_fakes::FakeServer, key: Option<&str>) -> Jell
         Flavour::Jellyfin,
         client_for(fake, "jellyfin", "jellyfin"),
         key.map(str::to_owned),
-        Vec::new(),
+        Selection::default(),
     )
 }
 
@@ -188,7 +189,7 @@ async fn emby_uses_its_own_header() {
         Flavour::Emby,
         client_for(&fake, "emby", "emby"),
         Some(KEY.to_owned()),
-        Vec::new(),
+        Selection::default(),
     );
     let info = source.test_connection().await.unwrap();
     assert_eq!(info.product, "Emby Server");

@@ -6,6 +6,7 @@ use onesheet_fakes::{
     FakePlex, FakeServer, Fault, FaultRule, Library, LibraryKind, PlexConfig, StatusCode,
 };
 use onesheet_sources::plex::PlexSource;
+use onesheet_sources::registry::settings::Selection;
 use onesheet_sources::{ImageBody, MediaSource};
 
 use super::support::{client_for, source_id};
@@ -30,7 +31,7 @@ fn plex_source(fake: &FakeServer, token: Option<&str>) -> PlexSource {
         source_id("plex"),
         client_for(fake, "plex", "plex"),
         token.map(str::to_owned),
-        Vec::new(),
+        Selection::default(),
     )
 }
 
