@@ -67,6 +67,9 @@ pub struct SourceView {
     pub status: Option<SourceHealth>,
     /// Set when certificate checks are off for this source, which the UI shows as a warning.
     pub tls_verify_disabled: bool,
+    /// The HTTP client's counters: requests, failures, retries, last error, breaker state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<onesheet_upstream::SourceStats>,
 }
 
 /// Outcome of a connection test: either the server and its libraries, or the reason.
@@ -480,6 +483,7 @@ impl SourceRegistry {
         let tls_verify_disabled = running
             .get(&id)
             .map_or(!settings.tls.verify, |r| r.tls_verify_disabled);
+        let client = running.get(&id).and_then(|r| r.source.client_stats());
         drop(running);
 
         Ok(SourceView {
@@ -493,6 +497,7 @@ impl SourceRegistry {
             updated_at: stored.updated_at,
             status,
             tls_verify_disabled,
+            client,
         })
     }
 

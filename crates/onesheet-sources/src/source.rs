@@ -173,6 +173,12 @@ pub trait MediaSource: Send + Sync + 'static {
         None
     }
 
+    /// Request counts, failures, retries and breaker state of the source's HTTP client, for
+    /// sources that talk to a server.
+    fn client_stats(&self) -> Option<onesheet_upstream::SourceStats> {
+        None
+    }
+
     /// Relative share of the display order for this source's items: 2.0 shows them twice as
     /// often as items of weight 1.0.
     fn weight(&self) -> f32 {
@@ -261,4 +267,143 @@ fn same_but_appearance(old: &MediaItem, new: &MediaItem) -> bool {
         }
     }
     stripped == *new
+}
+
+/// Pages of a listing requested at once after the first. The upstream client's per-source
+/// limit (4 by default) still caps the requests in flight.
+const PAGES_IN_FLIGHT: usize = 3;
+
+/// One page of a paged listing, already mapped.
+pub(crate) struct Page {
+    pub items: Vec<MediaItem>,
+    /// Entries the server sent, mapped or not.
+    pub received: u64,
+    /// Entries across all pages, as the server announced them.
+    pub total: Option<u64>,
+}
+
+/// Lists a paged collection: the first page alone, because it gives the total and the
+/// server's real page size (servers cap `Limit`), then the other pages a few at a time, in
+/// order. Pages that appeared while listing are read one by one at the end. Returns the
+/// number of entries received.
+pub(crate) async fn list_pages<F, Fut>(
+    fetch: F,
+    progress: &RefreshProgress,
+    fetched_before: u64,
+    items: &mut Vec<MediaItem>,
+) -> Result<u64, SourceError>
+where
+    F: Fn(u64) -> Fut,
+    Fut: std::future::Future<Output = Result<Page, SourceError>>,
+{
+    use futures::StreamExt;
+
+    let first = fetch(0).await?;
+    let step = first.received;
+    let mut received = first.received;
+    let mut total = first.total.unwrap_or(received).max(received);
+    items.extend(first.items);
+    progress.update(fetched_before + received, Some(fetched_before + total));
+    if step == 0 || received >= total {
+        return Ok(received);
+    }
+
+    let starts: Vec<u64> = (1..total.div_ceil(step)).map(|page| page * step).collect();
+    let mut pages = futures::stream::iter(starts.into_iter().map(&fetch)).buffered(PAGES_IN_FLIGHT);
+    let mut last_full = true;
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        received += page.received;
+        total = page.total.unwrap_or(total).max(received);
+        last_full = page.received >= step;
+        items.extend(page.items);
+        progress.update(fetched_before + received, Some(fetched_before + total));
+        // An empty page means the collection shrank during the listing; the pages after it
+        // would be empty too.
+        if page.received == 0 {
+            return Ok(received);
+        }
+    }
+
+    // The collection grew while it was listed: read what was added, one page at a time.
+    while last_full && received < total {
+        let page = fetch(received).await?;
+        received += page.received;
+        total = page.total.unwrap_or(total).max(received);
+        last_full = page.received >= step;
+        items.extend(page.items);
+        progress.update(fetched_before + received, Some(fetched_before + total));
+        if page.received == 0 {
+            break;
+        }
+    }
+    Ok(received)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// A listing of `total` entries served `cap` at a time, whatever the client asks for, that
+    /// grows by `growth` entries after the first page.
+    async fn list(total: u64, cap: u64, growth: u64) -> (u64, Vec<u64>) {
+        let size = Mutex::new(total);
+        let starts = Mutex::new(Vec::new());
+        let fetch = |start: u64| {
+            starts.lock().unwrap().push(start);
+            let now = *size.lock().unwrap();
+            if start == 0 {
+                *size.lock().unwrap() += growth;
+            }
+            async move {
+                let received = now.saturating_sub(start).min(cap);
+                Ok(Page {
+                    items: (start..start + received)
+                        .map(|key| MediaItem {
+                            upstream_key: key.to_string(),
+                            ..MediaItem::default()
+                        })
+                        .collect(),
+                    received,
+                    total: Some(now),
+                })
+            }
+        };
+        let mut items = Vec::new();
+        let received = list_pages(fetch, &RefreshProgress::default(), 0, &mut items)
+            .await
+            .unwrap();
+        let keys: Vec<u64> = items
+            .iter()
+            .map(|i| i.upstream_key.parse().unwrap())
+            .collect();
+        assert_eq!(keys, (0..received).collect::<Vec<_>>(), "in order, no gaps");
+        let mut starts = starts.into_inner().unwrap();
+        starts.sort_unstable();
+        (received, starts)
+    }
+
+    #[tokio::test]
+    async fn pages_follow_server_page_size() {
+        let (received, starts) = list(250, 100, 0).await;
+        assert_eq!(received, 250);
+        assert_eq!(starts, [0, 100, 200]);
+    }
+
+    #[tokio::test]
+    async fn growth_during_listing_is_read() {
+        let (received, _) = list(250, 100, 30).await;
+        assert_eq!(received, 280);
+    }
+
+    #[tokio::test]
+    async fn empty_listing_makes_one_request() {
+        let (received, starts) = list(0, 100, 0).await;
+        assert_eq!(received, 0);
+        assert_eq!(starts, [0]);
+    }
 }

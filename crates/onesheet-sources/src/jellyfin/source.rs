@@ -21,7 +21,8 @@ use super::{Flavour, MapContext, PublicSystemInfo, SessionInfo, VirtualFolder};
 use super::{ItemsPage, is_untagged, map_items, map_sessions};
 use crate::registry::settings::Selection;
 use crate::source::{
-    ImageBody, Library, MediaSource, PreviousItems, RefreshProgress, ServerInfo, SourceError,
+    ImageBody, Library, MediaSource, Page, PreviousItems, RefreshProgress, ServerInfo, SourceError,
+    list_pages,
 };
 
 /// Items per page. Large enough that a 25,000-item library takes 125 requests, small enough
@@ -137,8 +138,7 @@ impl JellyfinSource {
         fetched_before: u64,
         items: &mut Vec<MediaItem>,
     ) -> Result<u64, SourceError> {
-        let mut start = 0u64;
-        loop {
+        let fetch = |start: u64| async move {
             let request = Request::json("items", "/Items")
                 .query("ParentId", library_id)
                 .query("Recursive", "true")
@@ -149,20 +149,13 @@ impl JellyfinSource {
                 .query("StartIndex", start.to_string())
                 .query("Limit", PAGE_SIZE.to_string());
             let page: ItemsPage = self.get_json(request).await?;
-            let received = page.items.len() as u64;
-            items.extend(map_items(&page, self.flavour, context));
-            start += received;
-            self.progress.update(
-                fetched_before + start,
-                Some(fetched_before + page.total_record_count.max(start)),
-            );
-
-            // An empty page ends the listing even when the total promised more: the library
-            // shrank during the listing, and asking again would loop.
-            if received == 0 || start >= page.total_record_count {
-                return Ok(start);
-            }
-        }
+            Ok(Page {
+                items: map_items(&page, self.flavour, context),
+                received: page.items.len() as u64,
+                total: Some(page.total_record_count),
+            })
+        };
+        list_pages(fetch, &self.progress, fetched_before, items).await
     }
 
     /// Checks an image the server listed without a tag, as some servers do for images that
@@ -273,6 +266,10 @@ impl MediaSource for JellyfinSource {
 
     fn weight(&self) -> f32 {
         self.selection.weight
+    }
+
+    fn client_stats(&self) -> Option<onesheet_upstream::SourceStats> {
+        Some(self.client.stats())
     }
 
     #[instrument(skip_all, fields(source.id = %self.id))]

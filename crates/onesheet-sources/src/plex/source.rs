@@ -17,10 +17,14 @@ use onesheet_domain::{ImageRef, MediaItem, NowPlaying, SourceId};
 use onesheet_upstream::{HeaderName, HeaderValue, Request, SourceClient, UpstreamError};
 use tracing::{info, instrument};
 
-use super::{MapContext, MediaContainer, map_container, map_sessions, parse_container};
+use super::{
+    MapContext, MediaContainer, SetKind, map_collection, map_container, map_sessions,
+    parse_container,
+};
 use crate::registry::settings::Selection;
 use crate::source::{
-    ImageBody, Library, MediaSource, PreviousItems, RefreshProgress, ServerInfo, SourceError,
+    ImageBody, Library, MediaSource, Page, PreviousItems, RefreshProgress, ServerInfo, SourceError,
+    list_pages,
 };
 
 /// Entries per page; see the Jellyfin source for the reasoning behind the size.
@@ -28,6 +32,9 @@ pub const PAGE_SIZE: u64 = 200;
 
 /// Largest side asked of the photo transcoder: the biggest screens are 3840 pixels wide.
 const MAX_IMAGE_SIDE: &str = "3840";
+
+/// Most collections and playlists read per refresh; each costs one request for its members.
+const MAX_SETS: usize = 200;
 
 /// Section types that hold posters, with the Plex `type` numbers of the entries listed from
 /// them: movies (1), shows (2), and for music the albums (9), whose covers make the posters.
@@ -118,8 +125,7 @@ impl PlexSource {
         fetched_before: u64,
         items: &mut Vec<MediaItem>,
     ) -> Result<u64, SourceError> {
-        let mut start = 0u64;
-        loop {
+        let fetch = |start: u64| async move {
             let request = Request::json("items", format!("/library/sections/{key}/all"))
                 .query("type", entry_type)
                 .query("includeGuids", "1")
@@ -132,21 +138,15 @@ impl PlexSource {
                     HeaderValue::from(PAGE_SIZE),
                 );
             let page = self.container(request).await?;
-            let received = page.metadata.len() as u64;
-            items.extend(map_container(&page, context));
-            start += received;
-            // A server that ignores the paging headers sends everything at once without a
-            // total; the received count is then the total.
-            let total = page.total_size.unwrap_or(start);
-            self.progress.update(
-                fetched_before + start,
-                Some(fetched_before + total.max(start)),
-            );
-
-            if received == 0 || start >= total {
-                return Ok(start);
-            }
-        }
+            Ok(Page {
+                items: map_container(&page, context),
+                received: page.metadata.len() as u64,
+                // A server that ignores the paging headers sends everything at once without a
+                // total; the received count is then the total.
+                total: page.total_size,
+            })
+        };
+        list_pages(fetch, &self.progress, fetched_before, items).await
     }
 
     async fn fetch_all(&self) -> Result<Vec<Arc<MediaItem>>, SourceError> {
@@ -173,11 +173,92 @@ impl PlexSource {
                 .list_section(key, entry_type, &context, fetched, &mut mapped)
                 .await?;
         }
+        self.add_set_titles(&sections, &mut mapped).await?;
         let now = crate::now_unix();
         mapped.retain(|item| self.selection.filters.accepts(item, now));
         let items = self.previous.share(&self.id, mapped);
         info!(items = items.len(), listed = fetched, "listing finished");
         Ok(items)
+    }
+
+    /// Records on each item the titles of the collections and playlists that hold it, so
+    /// filters can select by them. Reads the collections of the sections read and the
+    /// server's video and music playlists, at most [`MAX_SETS`] in all.
+    async fn add_set_titles(
+        &self,
+        sections: &[super::Directory],
+        items: &mut [MediaItem],
+    ) -> Result<(), SourceError> {
+        let mut sets = Vec::new();
+        for section in sections {
+            let Some(key) = section.key.as_deref() else {
+                continue;
+            };
+            if !self.selection.libraries.is_empty()
+                && !self.selection.libraries.iter().any(|id| id == key)
+            {
+                continue;
+            }
+            let listing = self
+                .container(Request::json(
+                    "collections",
+                    format!("/library/sections/{key}/collections"),
+                ))
+                .await?;
+            sets.extend(
+                listing
+                    .metadata
+                    .iter()
+                    .filter_map(|entry| map_collection(entry, &MapContext::default())),
+            );
+        }
+        let playlists = self
+            .container(Request::json("playlists", "/playlists"))
+            .await?;
+        sets.extend(
+            playlists
+                .metadata
+                .iter()
+                .filter_map(|entry| map_collection(entry, &MapContext::default())),
+        );
+        if sets.len() > MAX_SETS {
+            info!(
+                sets = sets.len(),
+                kept = MAX_SETS,
+                "more collections and playlists than are read per refresh"
+            );
+            sets.truncate(MAX_SETS);
+        }
+
+        let mut by_key: std::collections::HashMap<String, Vec<&str>> =
+            std::collections::HashMap::new();
+        let mut members_of = Vec::with_capacity(sets.len());
+        for set in &sets {
+            let path = match set.kind {
+                SetKind::Collection => {
+                    format!("/library/collections/{}/children", set.upstream_key)
+                }
+                SetKind::Playlist => format!("/playlists/{}/items", set.upstream_key),
+            };
+            members_of.push(self.container(Request::json("set-members", path)).await?);
+        }
+        for (set, members) in sets.iter().zip(&members_of) {
+            for member in &members.metadata {
+                if let Some(key) = member.rating_key.as_deref() {
+                    by_key.entry(key.to_owned()).or_default().push(&set.title);
+                }
+            }
+        }
+        for item in items.iter_mut() {
+            if let Some(titles) = by_key.get(&item.upstream_key) {
+                for title in titles {
+                    if !item.collections.iter().any(|known| known == title) {
+                        item.collections.push((*title).to_owned());
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn fetch_image(&self, request: Request) -> Result<ImageBody, SourceError> {
@@ -270,6 +351,10 @@ impl MediaSource for PlexSource {
 
     fn weight(&self) -> f32 {
         self.selection.weight
+    }
+
+    fn client_stats(&self) -> Option<onesheet_upstream::SourceStats> {
+        Some(self.client.stats())
     }
 
     #[instrument(skip_all, fields(source.id = %self.id))]

@@ -209,3 +209,40 @@ async fn plex_now_playing_skips_trailers() {
         );
     }
 }
+
+#[tokio::test]
+async fn collections_and_playlists_are_recorded_on_items() {
+    let fake = FakePlex::start(config(vec![Library::generate(LibraryKind::Movies, 60, 5)]))
+        .await
+        .unwrap();
+    let library = &fake.libraries()[0];
+    let collection = library
+        .collections()
+        .first()
+        .expect("the generator makes collections");
+
+    let items = plex_source(&fake, Some(TOKEN)).fetch_items().await.unwrap();
+
+    let member_keys: Vec<String> = collection
+        .members
+        .iter()
+        .map(|&position| library.items()[position].key.to_string())
+        .collect();
+    let in_catalog: Vec<_> = items
+        .iter()
+        .filter(|item| member_keys.contains(&item.upstream_key))
+        .collect();
+    assert!(
+        !in_catalog.is_empty(),
+        "no member of the collection is shown"
+    );
+    for item in in_catalog {
+        assert!(
+            item.collections.contains(&collection.title),
+            "{:?} lacks {}",
+            item.collections,
+            collection.title
+        );
+    }
+    assert!(!fake.recorder().matching("/playlists/*/items").is_empty());
+}
