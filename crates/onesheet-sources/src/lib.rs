@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod demo;
 pub mod jellyfin;
 pub mod local;
+pub mod mapping;
 pub mod now_playing;
 pub mod plex;
 pub mod registry;

@@ -8,56 +8,23 @@
 
 use std::fmt;
 
-use onesheet_domain::{ExternalLinks, ItemImages, MediaItem, MediaKind, Ratings};
+use onesheet_domain::{ExternalLinks, MediaItem, MediaKind, Ratings};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tracing::debug;
+
+pub use crate::mapping::{
+    MAX_LIST_ENTRIES, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MapContext, MediaSet, SetKind,
+};
+pub(super) use crate::mapping::{bounded, short_text};
 
 use super::Flavour;
 use super::art::{item_images, valid_id};
 use super::badges::best_badges;
 use super::model::{BaseItemDto, ItemsPage};
 
-/// Maximum length of a title, name or short label, in characters.
-pub const MAX_TITLE_CHARS: usize = 512;
-/// Maximum length of an overview, in characters. A plot runs to about a thousand.
-pub const MAX_TEXT_CHARS: usize = 4096;
-/// Most entries kept in one list: genres, directors, cast, studios, collections.
-pub const MAX_LIST_ENTRIES: usize = 50;
-
 /// Ticks (100 ns) per millisecond, the unit of `RunTimeTicks` and `PositionTicks`.
 pub(super) const TICKS_PER_MS: i64 = 10_000;
-
-/// Context of a listing, supplied by the caller: where the items came from.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MapContext {
-    /// Name of the library (the virtual folder), recorded as [`MediaItem::library`].
-    pub library: Option<String>,
-    /// Title of the box set or playlist the items were listed from, added to
-    /// [`MediaItem::collections`]. Items do not name their box sets themselves.
-    pub collection: Option<String>,
-}
-
-/// Whether a [`MediaSet`] is a collection (a box set) or a playlist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SetKind {
-    Collection,
-    Playlist,
-}
-
-/// A box set or playlist on the server, which an admin may pick as the set of items to show.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MediaSet {
-    /// The set's item id, used as `ParentId` to list its members.
-    pub upstream_key: String,
-    pub kind: SetKind,
-    pub title: String,
-    pub summary: Option<String>,
-    /// Number of members, when the server reports it.
-    pub item_count: Option<u32>,
-    pub images: ItemImages,
-    pub library: Option<String>,
-}
 
 /// Reason an item did not become a catalog item, written to the debug log.
 #[derive(Debug)]
@@ -207,6 +174,7 @@ pub fn map_collection(item: &BaseItemDto, context: &MapContext) -> Option<MediaS
             .as_deref()
             .and_then(|overview| bounded(overview, MAX_TEXT_CHARS)),
         item_count: item.child_count.and_then(|count| u32::try_from(count).ok()),
+        smart: false,
         library: context.library.as_deref().and_then(short_text),
     })
 }
@@ -318,21 +286,4 @@ fn names<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
         }
     }
     names
-}
-
-pub(super) fn short_text(value: &str) -> Option<String> {
-    bounded(value, MAX_TITLE_CHARS)
-}
-
-/// Trims the text, drops control characters other than line breaks, and cuts it to `max_chars`.
-/// Returns `None` for text that is empty afterwards.
-fn bounded(value: &str, max_chars: usize) -> Option<String> {
-    let cleaned: String = value
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control() || *c == '\n')
-        .take(max_chars)
-        .collect();
-    let cleaned = cleaned.trim_end();
-    (!cleaned.is_empty()).then(|| cleaned.to_owned())
 }

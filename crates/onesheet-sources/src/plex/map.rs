@@ -8,53 +8,17 @@
 
 use std::fmt;
 
-use onesheet_domain::{ExternalLinks, ItemImages, MediaItem, MediaKind, Ratings};
+use onesheet_domain::{ExternalLinks, MediaItem, MediaKind, Ratings};
 use tracing::debug;
+
+pub use crate::mapping::{
+    MAX_LIST_ENTRIES, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MapContext, MediaSet, SetKind,
+};
+pub(super) use crate::mapping::{bounded, short_text};
 
 use super::art::{item_images, set_images};
 use super::badges::best_badges;
 use super::model::{MediaContainer, Metadata, Tag};
-
-/// Maximum length of a title, name or short label, in characters.
-pub const MAX_TITLE_CHARS: usize = 512;
-/// Maximum length of a summary, in characters. A plot runs to about a thousand.
-pub const MAX_TEXT_CHARS: usize = 4096;
-/// Most entries kept in one list: genres, directors, cast, studios, collections.
-pub const MAX_LIST_ENTRIES: usize = 50;
-
-/// Context of a listing, supplied by the caller: where the metadata came from.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MapContext {
-    /// Name of the library section, recorded as [`MediaItem::library`]. When `None`, the
-    /// item's own `librarySectionTitle` is used.
-    pub library: Option<String>,
-    /// Title of the collection or playlist the items were listed from, added to
-    /// [`MediaItem::collections`].
-    pub collection: Option<String>,
-}
-
-/// Whether a [`MediaSet`] is a collection or a playlist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SetKind {
-    Collection,
-    Playlist,
-}
-
-/// A collection or playlist on the server, which an admin may pick as the set of items to show.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MediaSet {
-    /// The collection's or playlist's `ratingKey`, for listing its members.
-    pub upstream_key: String,
-    pub kind: SetKind,
-    pub title: String,
-    pub summary: Option<String>,
-    /// Number of members, when the server reports it.
-    pub item_count: Option<u32>,
-    /// True when the server fills the set from rules rather than a fixed list.
-    pub smart: bool,
-    pub images: ItemImages,
-    pub library: Option<String>,
-}
 
 /// Reason an entry did not become an item, written to the debug log.
 #[derive(Debug)]
@@ -346,21 +310,4 @@ fn names(tags: &[Tag]) -> Vec<String> {
         }
     }
     names
-}
-
-pub(super) fn short_text(value: &str) -> Option<String> {
-    bounded(value, MAX_TITLE_CHARS)
-}
-
-/// Trims the text, drops control characters other than line breaks, and cuts it to `max_chars`.
-/// Returns `None` for text that is empty afterwards.
-fn bounded(value: &str, max_chars: usize) -> Option<String> {
-    let cleaned: String = value
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control() || *c == '\n')
-        .take(max_chars)
-        .collect();
-    let cleaned = cleaned.trim_end();
-    (!cleaned.is_empty()).then(|| cleaned.to_owned())
 }
