@@ -36,7 +36,7 @@ impl AdminToken {
     }
 
     /// Compares digests in constant time: equal-length inputs, no early exit, so the time a
-    /// wrong guess takes says nothing about how much of it was right.
+    /// wrong guess takes reveals nothing about how much of it was right.
     fn matches(&self, candidate: &str) -> bool {
         let candidate: [u8; 32] = Sha256::digest(candidate.as_bytes()).into();
         let difference = self

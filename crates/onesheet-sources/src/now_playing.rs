@@ -1,6 +1,6 @@
 //! Now playing: polling each media server's sessions and publishing what changed.
 //!
-//! Every source with now playing enabled has a poller that asks for the server's sessions every
+//! Every source with now playing enabled has a poller that requests the server's sessions every
 //! few seconds, keeps the ones its filter accepts, and hands them to the [`NowPlayingHub`]. The
 //! hub compares them with the previous poll and broadcasts start, pause, resume, progress and
 //! stop events, which display pages consume. A failing server slows its poller down (doubling
@@ -23,7 +23,7 @@ use crate::source::MediaSource;
 /// gets `RecvError::Lagged` and should re-read [`NowPlayingHub::sessions`].
 const EVENT_BUFFER: usize = 256;
 
-/// Longest wait between two polls of a failing server.
+/// Maximum wait between two polls of a failing server.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// The current sessions of every source and the channel their changes go out on.
@@ -70,7 +70,7 @@ impl NowPlayingHub {
             events
         };
         for event in &events {
-            // An error means nobody subscribes right now, which is normal.
+            // An error means no subscriber exists right now, which is normal.
             let _ = self.events.send(event.clone());
         }
         events
@@ -89,7 +89,7 @@ impl NowPlayingHub {
     }
 }
 
-/// Which sessions drive displays: by user, player and library, compared case-insensitively.
+/// Session filter for displays: by user, player and library, compared case-insensitively.
 /// An empty list accepts everything.
 #[derive(Debug, Clone, Default)]
 pub struct SessionFilter {

@@ -4,7 +4,7 @@
 //! [`SourceRegistry`] is the service behind `/api/v1/admin/sources`. It validates input, seals
 //! credentials with the secret key before they reach the store, builds the source, adds it to
 //! the catalog and runs its schedule. Credentials leave it only towards the source itself: a
-//! [`SourceView`] says whether one is set, never what it is.
+//! [`SourceView`] reports whether one is set, never what it is.
 
 pub mod settings;
 
@@ -29,11 +29,12 @@ pub use settings::{ServerKind, ServerSettings};
 
 use schedule::Schedules;
 
-/// What the admin API accepts to create or update a source.
+/// Request body of the admin API's create and update calls.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceInput {
-    /// Taken from the name when absent on create; ignored on update (the path names the source).
+    /// Derived from the name when absent on create. On update it must be absent or equal the id
+    /// in the path.
     #[serde(default)]
     pub id: Option<String>,
     pub kind: ServerKind,

@@ -55,7 +55,7 @@ pub enum SecretError {
     Undecryptable,
 }
 
-/// Where the key in use came from, for the start-up log and `config check`.
+/// Origin of the key in use, for the start-up log and `config check`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyOrigin {
     Configured,

@@ -274,7 +274,7 @@ impl MediaSource for JellyfinSource {
 
     #[instrument(skip_all, fields(source.id = %self.id))]
     async fn test_connection(&self) -> Result<ServerInfo, SourceError> {
-        // The public endpoint needs no key, so a wrong key and a wrong server are told apart.
+        // The public endpoint needs no key, so a wrong key and a wrong server give different errors.
         let info: PublicSystemInfo = self
             .client
             .get_json(Request::json("system-info", "/System/Info/Public"))

@@ -1,7 +1,7 @@
 //! The Plex source: the HTTP calls that feed the models and mappings of this module.
 //!
 //! Every call sends the token in the `X-Plex-Token` header and exactly `Accept:
-//! application/json`, because Plex answers XML to any other Accept value. A body that still
+//! application/json`, because Plex sends XML for any other Accept value. A body that still
 //! arrives as XML is parsed as XML; an HTML page fails the refresh with an error that says so,
 //! never as an empty library.
 //!
@@ -274,7 +274,7 @@ impl PlexSource {
                 UpstreamError::NotFound { .. } => not_found(),
                 other => self.upstream(other),
             })?;
-        // The transcoder answers some failures with an empty 200; that is no image.
+        // The transcoder reports some failures as an empty 200, which is no image.
         if response.body.is_empty() {
             return Err(not_found());
         }

@@ -1,7 +1,7 @@
 //! The background tasks of each running source: a refresh loop and a now-playing poller.
 //!
 //! A refresh loop refreshes its source at once, then every `refresh_minutes`, or sooner when an
-//! admin asks for a refresh. A loop runs one refresh at a time, so a request during a refresh
+//! admin requests a refresh. A loop runs one refresh at a time, so a request during a refresh
 //! is answered "already running" instead of starting a second listing of the same library.
 
 use std::collections::HashMap;
@@ -42,7 +42,7 @@ pub(super) struct Schedules {
     handles: std::sync::Mutex<HashMap<SourceId, RefreshHandle>>,
 }
 
-/// What wakes a refresh loop, and whether it is refreshing now.
+/// Trigger that wakes a refresh loop, and a flag set while it refreshes.
 #[derive(Clone)]
 struct RefreshHandle {
     trigger: Arc<Notify>,

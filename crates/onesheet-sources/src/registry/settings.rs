@@ -45,7 +45,7 @@ impl ServerKind {
         }
     }
 
-    /// The port the software listens on out of the box, used when the address names none.
+    /// Returns the port the software listens on out of the box, used when the address names none.
     pub fn default_port(self) -> u16 {
         match self {
             Self::Plex => 32400,
@@ -86,7 +86,7 @@ pub struct ServerSettings {
     pub tls: TlsSettings,
     #[serde(default)]
     pub now_playing: NowPlayingSettings,
-    /// Which of the source's items join the catalog.
+    /// Filter that selects which of the source's items join the catalog.
     #[serde(default)]
     pub filter: CatalogFilter,
     /// Further filters for single libraries, by library name, applied on top of `filter`.
@@ -102,7 +102,7 @@ fn default_weight() -> f32 {
     1.0
 }
 
-/// What a running media-server source reads and how much of the display order it gets.
+/// Libraries, filters and display-order weight of a running media-server source.
 #[derive(Debug, Clone)]
 pub struct Selection {
     /// Library ids to read; empty reads every poster library.
@@ -185,7 +185,7 @@ impl Default for TlsSettings {
     }
 }
 
-/// Which playback sessions of the server drive now-playing displays.
+/// Selection of the server's playback sessions that drive now-playing displays.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NowPlayingSettings {
