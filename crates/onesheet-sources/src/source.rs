@@ -269,6 +269,9 @@ fn same_but_appearance(old: &MediaItem, new: &MediaItem) -> bool {
     stripped == *new
 }
 
+/// A listing logs its progress each time it passes another multiple of this many entries.
+const PROGRESS_LOG_EVERY: u64 = 5_000;
+
 /// Pages of a listing requested at once after the first. The upstream client's per-source
 /// limit (4 by default) still caps the requests in flight.
 const PAGES_IN_FLIGHT: usize = 3;
@@ -317,6 +320,13 @@ where
         total = page.total.unwrap_or(total).max(received);
         last_full = page.received >= step;
         items.extend(page.items);
+        if (received - page.received) / PROGRESS_LOG_EVERY != received / PROGRESS_LOG_EVERY {
+            tracing::info!(
+                fetched = fetched_before + received,
+                total = fetched_before + total,
+                "listing in progress"
+            );
+        }
         progress.update(fetched_before + received, Some(fetched_before + total));
         // An empty page means the collection shrank during the listing; the pages after it
         // would be empty too.
