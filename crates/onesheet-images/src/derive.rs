@@ -18,6 +18,26 @@
 //! 4. The result is encoded as JPEG (`jpeg-encoder`), lossy WebP (libwebp) or PNG.
 //!
 //! This is a blocking, CPU-bound function: the caller runs it on a bounded blocking pool.
+//!
+//! # Memory
+//!
+//! Each decode has a budget of [`DecodeLimits::memory_budget`], 4 bytes per pixel of
+//! `max_pixels` (400 MB at the defaults, 100 megapixels of 8-bit RGBA). Before any pixel
+//! buffer exists, the bytes the decoder will need are estimated from the header. The estimate
+//! is width × height × channels × bytes per sample, plus the DCT coefficients of a progressive
+//! JPEG and the component planes of a JPEG decoded by `jpeg-decoder`. An original over the
+//! budget fails with [`DeriveError::OverMemoryBudget`]. PNG is decoded straight to 8 bits per sample,
+//! so a 16-bit PNG never exists as a 16-bit copy beside its 8-bit one.
+//!
+//! The peak of one worker is then about the decoded image (at most the budget) plus the
+//! resize's intermediate buffer (source width × output height) and its output, which the box
+//! bounds at 3840 pixels wide. RGBA is premultiplied in place rather than copied. A
+//! 10000×10000 RGBA original resized to 3840×3840 takes about 400 + 154 + 59 MB, so the
+//! worst case per worker is about 1.5 times the budget, and the whole pool about `workers`
+//! times that.
+//!
+//! NOTE: working memory inside the `image` crate's decoders is not counted. Lossy WebP, for
+//! one, keeps its YUV and alpha planes beside the output, an estimated 2.5 bytes per pixel.
 
 mod color;
 mod decode;
@@ -40,7 +60,9 @@ pub const WIDTH_LADDER: [u32; 9] = [240, 360, 480, 720, 960, 1280, 1920, 2560, 3
 ///
 /// 2: DCT-scaled JPEG decoding, ICC conversion to sRGB, `jpeg-encoder` for JPEG, lossy WebP,
 /// and PNG written in the decoded colour type rather than always RGBA.
-pub const PIPELINE_VERSION: u32 = 2;
+/// 3: transparency composited over black for JPEG, 16-bit PNG cut to 8 bits by the `png`
+/// crate, and BMP decoded.
+pub const PIPELINE_VERSION: u32 = 3;
 
 /// Bounds on the originals a derivation accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +73,14 @@ pub struct DecodeLimits {
     pub max_side: u32,
     /// Maximum original file size, in bytes.
     pub max_input_bytes: u64,
+}
+
+impl DecodeLimits {
+    /// Returns the maximum bytes one decode may use: 4 per pixel of `max_pixels`, the size of
+    /// the largest accepted image as 8-bit RGBA.
+    pub fn memory_budget(&self) -> u64 {
+        self.max_pixels.saturating_mul(4)
+    }
 }
 
 impl Default for DecodeLimits {
@@ -123,9 +153,10 @@ pub enum DeriveWarning {
     IccProfileIgnored { reason: String },
 }
 
-/// Reason a derivation failed. `InputTooLarge` and `TooManyPixels` are limits, `UnknownFormat`
-/// and `Invalid` describe the file before any decoding, `Decode` is a decoder failure, and
-/// `Resize` and `Encode` are internal errors that no original should cause.
+/// Reason a derivation failed. `InputTooLarge`, `TooManyPixels` and `OverMemoryBudget` are
+/// limits, `UnknownFormat`, `Unsupported` and `Invalid` describe the file before any decoding,
+/// `Decode` is a decoder failure, and `Resize` and `Encode` are internal errors that no
+/// original should cause.
 #[derive(Debug, thiserror::Error)]
 pub enum DeriveError {
     #[error("the original is {bytes} bytes, over the limit of {max}")]
@@ -139,10 +170,25 @@ pub enum DeriveError {
         max_pixels: u64,
         max_side: u32,
     },
-    /// Not an image, or a format with no decoder here (AVIF and BMP are recognised by the
-    /// probe but not decoded).
+    /// Decoding would need more than [`DecodeLimits::memory_budget`] bytes, as estimated from
+    /// the header.
+    #[error(
+        "decoding the {width}×{height} original needs about {needed} bytes, over the budget of {budget} (4 bytes per pixel of images.max_pixels); lower its resolution or raise images.max_pixels"
+    )]
+    OverMemoryBudget {
+        width: u32,
+        height: u32,
+        needed: u64,
+        budget: u64,
+    },
+    /// Not an image in any format the probe recognises.
     #[error("the original is not an image in a supported format")]
     UnknownFormat,
+    /// A recognised format with no decoder in this build (AVIF).
+    #[error(
+        "{format} originals cannot be decoded by this version of Onesheet; convert the file to JPEG or WebP"
+    )]
+    Unsupported { format: crate::ImageFormat },
     /// Empty, truncated or otherwise broken, as found by the header probe.
     #[error("the original is not a usable image: {0}")]
     Invalid(#[source] crate::ProbeError),

@@ -5,6 +5,8 @@ use moxcms::ColorProfile;
 
 use super::*;
 
+const AVIF: &[u8] = include_bytes!("testdata/gradient-12x8.avif");
+
 const RED: [u8; 3] = [230, 20, 20];
 const BLUE: [u8; 3] = [20, 20, 230];
 
@@ -701,12 +703,6 @@ fn oversized_input_is_rejected() {
 #[test]
 fn broken_inputs_give_distinct_errors() {
     let jpeg = marked_jpeg(300, 200);
-    let mut bmp = b"BM".to_vec();
-    bmp.extend_from_slice(&[0; 12]);
-    bmp.extend_from_slice(&40u32.to_le_bytes());
-    bmp.extend_from_slice(&4u32.to_le_bytes());
-    bmp.extend_from_slice(&4u32.to_le_bytes());
-    bmp.extend_from_slice(&[0; 80]);
 
     let derive_bytes = |bytes: &[u8]| {
         derive(
@@ -730,10 +726,31 @@ fn broken_inputs_give_distinct_errors() {
         ),
         "{truncated:?}"
     );
-    let unsupported = derive_bytes(&bmp);
+    let unsupported = derive_bytes(AVIF);
     assert!(
-        matches!(unsupported, Err(DeriveError::UnknownFormat)),
+        matches!(
+            unsupported,
+            Err(DeriveError::Unsupported {
+                format: crate::ImageFormat::Avif
+            })
+        ),
         "{unsupported:?}"
+    );
+    let mut lying = marked_jpeg(16, 16);
+    let sof = lying
+        .windows(2)
+        .position(|pair| pair == [0xFF, 0xC0])
+        .unwrap();
+    lying[sof + 5..sof + 9].copy_from_slice(&[0x27, 0x10, 0x27, 0x10]);
+    let too_small = derive_bytes(&lying);
+    assert!(
+        matches!(
+            too_small,
+            Err(DeriveError::Invalid(
+                crate::ProbeError::TooSmallForSize { .. }
+            ))
+        ),
+        "{too_small:?}"
     );
 
     // Damage inside the entropy-coded data passes the probe and reaches the decoders. They
@@ -743,4 +760,172 @@ fn broken_inputs_give_distinct_errors() {
     damaged[middle..middle + 64].fill(0xFF);
     let _ = derive_bytes(&damaged);
     let _ = decode_upright_at_least(&damaged, &DecodeLimits::default(), 64, 64);
+}
+
+/// Builds a bottom-up 24-bit BMP whose left half is red and right half blue.
+fn marked_bmp(width: u32, height: u32) -> Vec<u8> {
+    let stride = (width * 3).div_ceil(4) * 4;
+    let pixel_bytes = stride * height;
+    let mut bmp = b"BM".to_vec();
+    bmp.extend_from_slice(&(54 + pixel_bytes).to_le_bytes());
+    bmp.extend_from_slice(&[0; 4]);
+    bmp.extend_from_slice(&54u32.to_le_bytes());
+    bmp.extend_from_slice(&40u32.to_le_bytes());
+    bmp.extend_from_slice(&width.to_le_bytes());
+    bmp.extend_from_slice(&height.to_le_bytes());
+    bmp.extend_from_slice(&1u16.to_le_bytes());
+    bmp.extend_from_slice(&24u16.to_le_bytes());
+    bmp.extend_from_slice(&[0; 24]);
+    for _ in 0..height {
+        let mut row = Vec::with_capacity(stride as usize);
+        for x in 0..width {
+            let [r, g, b] = if x < width / 2 { RED } else { BLUE };
+            row.extend_from_slice(&[b, g, r]);
+        }
+        row.resize(stride as usize, 0);
+        bmp.extend_from_slice(&row);
+    }
+    bmp
+}
+
+#[test]
+fn bmp_originals_are_decoded() {
+    let derived = derive(
+        &marked_bmp(600, 900),
+        &request(240, None, Fit::Contain, OutputFormat::Jpeg),
+        &DecodeLimits::default(),
+    )
+    .unwrap();
+
+    let decoded = image::load_from_memory(&derived.bytes).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (240, 360));
+    assert_red(pixel(&decoded, 40, 180), "left half");
+    assert_blue(pixel(&decoded, 200, 180), "right half");
+}
+
+/// Draws a 600×900 RGBA poster: the left half is magenta at alpha 0, the right half opaque
+/// blue, and the bottom rows white at half opacity.
+fn hidden_colour_png() -> Vec<u8> {
+    let image = RgbaImage::from_fn(600, 900, |x, y| {
+        if y >= 800 {
+            Rgba([255, 255, 255, 128])
+        } else if x < 300 {
+            Rgba([255, 0, 254, 0])
+        } else {
+            Rgba([0, 0, 255, 255])
+        }
+    });
+    encode_as(DynamicImage::ImageRgba8(image), ImageFormat::Png)
+}
+
+#[test]
+fn jpeg_composites_alpha_over_black_at_every_size() {
+    let original = hidden_colour_png();
+    // 720 is wider than the original, so it keeps its size and is not resized.
+    for width in [720, 240] {
+        let derived = derive(
+            &original,
+            &request(width, None, Fit::Contain, OutputFormat::Jpeg),
+            &DecodeLimits::default(),
+        )
+        .unwrap();
+        let decoded = image::load_from_memory(&derived.bytes).unwrap();
+        // Maps a point of the original to the output, whatever its size.
+        let at = |x: u32, y: u32| {
+            pixel(
+                &decoded,
+                x * decoded.width() / 600,
+                y * decoded.height() / 900,
+            )
+        };
+
+        let hidden = at(100, 400);
+        assert!(
+            hidden.iter().all(|&channel| channel < 12),
+            "transparent half at width {width}: {hidden:?}"
+        );
+        assert_blue(at(450, 400), &format!("opaque half at width {width}"));
+        let translucent = at(450, 860);
+        assert!(
+            translucent
+                .iter()
+                .all(|&channel| channel.abs_diff(128) < 12),
+            "half-transparent white at width {width}: {translucent:?}"
+        );
+    }
+}
+
+#[test]
+fn decode_over_memory_budget_is_too_large() {
+    let image = marked_image(400, 300);
+    let encode = |progressive: bool| {
+        let mut bytes = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, 90);
+        encoder.set_progressive(progressive);
+        encoder
+            .encode(image.as_raw(), 400, 300, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        bytes
+    };
+    // Exactly the original's pixels, so only the budget of 4 bytes per pixel can reject it.
+    let limits = DecodeLimits {
+        max_pixels: 400 * 300,
+        ..DecodeLimits::default()
+    };
+    let jpeg_request = request(240, None, Fit::Contain, OutputFormat::Jpeg);
+
+    // A baseline decode needs 3 bytes per pixel. A progressive one also keeps 2 bytes of DCT
+    // coefficients per sample of its three full-resolution components: 9 bytes per pixel.
+    assert!(derive(&encode(false), &jpeg_request, &limits).is_ok());
+    let error = derive(&encode(true), &jpeg_request, &limits).unwrap_err();
+
+    assert!(
+        matches!(
+            error,
+            DeriveError::OverMemoryBudget {
+                width: 400,
+                height: 300,
+                needed: 1_080_000,
+                budget: 480_000,
+            }
+        ),
+        "{error}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("raise images.max_pixels"), "{message}");
+    assert!(message.contains("lower its resolution"), "{message}");
+}
+
+#[test]
+fn deep_png_fits_budget_at_pixel_limit() {
+    // As 16-bit samples this is 8 bytes per pixel, twice the budget, so it must be cut to
+    // 8 bits while it is decoded.
+    let deep: ImageBuffer<Rgba<u16>, Vec<u16>> =
+        ImageBuffer::from_pixel(300, 200, Rgba([65535, 0, 30_000, 65535]));
+    let original = encode_as(DynamicImage::ImageRgba16(deep), ImageFormat::Png);
+    let limits = DecodeLimits {
+        max_pixels: 300 * 200,
+        ..DecodeLimits::default()
+    };
+
+    let decoded = decode_upright(&original, &limits).unwrap();
+
+    assert!(matches!(decoded, DynamicImage::ImageRgba8(_)));
+    assert_eq!(decoded.to_rgba8().get_pixel(10, 10).0, [255, 0, 117, 255]);
+}
+
+#[test]
+fn grey_alpha_png_becomes_rgba() {
+    let image = ImageBuffer::from_fn(40, 20, |x, _| {
+        image::LumaA([200u8, if x < 20 { 0 } else { 255 }])
+    });
+    let original = encode_as(DynamicImage::ImageLumaA8(image), ImageFormat::Png);
+
+    let decoded = decode_upright(&original, &DecodeLimits::default()).unwrap();
+
+    let DynamicImage::ImageRgba8(rgba) = decoded else {
+        panic!("expected RGBA, got {:?}", decoded.color());
+    };
+    assert_eq!(rgba.get_pixel(5, 5).0, [200, 200, 200, 0]);
+    assert_eq!(rgba.get_pixel(35, 5).0, [200, 200, 200, 255]);
 }

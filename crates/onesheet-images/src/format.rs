@@ -50,6 +50,12 @@ impl ImageFormat {
         }
     }
 
+    /// Returns false for a format that is recognised but has no decoder in this build: AVIF,
+    /// because no pure-Rust AVIF decoder is built in. Files in it are rejected by the probe.
+    pub fn is_decodable(self) -> bool {
+        self != Self::Avif
+    }
+
     /// Maps a file extension (without the dot, any case) to the format it usually holds.
     ///
     /// Scanners use this only to pick which files to probe; the probe itself sniffs the bytes.

@@ -4,6 +4,10 @@
 //! header (SOFn) and seeks over everything else, so a 500 KiB ICC profile costs one seek and
 //! not a read. Baseline, progressive, lossless and arithmetic-coded frames are all accepted,
 //! whatever the number of components (grey, YCbCr, CMYK).
+//!
+//! A Huffman-coded file must also be long enough for the size its frame header declares (see
+//! [`min_data_bytes`]). A few hundred bytes that claim 10000×10000 pixels are rejected here,
+//! where decoding them would cost seconds and produce only a flat picture.
 
 use std::io::{Read, Seek};
 
@@ -30,7 +34,20 @@ pub(crate) fn probe<R: Read + Seek>(window: &mut FileWindow<R>) -> Result<(u32, 
         ));
     }
 
-    let (width, height, orientation) = read_frame_header(window)?;
+    let (frame, orientation) = read_frame_header(window)?;
+    let (width, height) = (frame.width, frame.height);
+
+    if let Some(min_bytes) = min_data_bytes(&frame)
+        && window.len() < min_bytes
+    {
+        return Err(ProbeError::TooSmallForSize {
+            format: FORMAT,
+            bytes: window.len(),
+            width,
+            height,
+            min_bytes,
+        });
+    }
 
     // Orientations 5 to 8 rotate the picture by 90 or 270 degrees (with or without a mirror),
     // and browsers apply them, so the displayed width is the stored height.
@@ -41,9 +58,19 @@ pub(crate) fn probe<R: Read + Seek>(window: &mut FileWindow<R>) -> Result<(u32, 
     }
 }
 
+/// The parts of a frame header (SOFn) the probe checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Frame {
+    marker: u8,
+    width: u32,
+    height: u32,
+    /// Horizontal and vertical sampling factors of each component, 1 to 4 each.
+    sampling: Vec<(u8, u8)>,
+}
+
 fn read_frame_header<R: Read + Seek>(
     window: &mut FileWindow<R>,
-) -> Result<(u32, u32, Option<u16>), ProbeError> {
+) -> Result<(Frame, Option<u16>), ProbeError> {
     let too_short = || ProbeError::truncated(FORMAT, "the file ends inside the header");
     let mut orientation = None;
     let mut offset: u64 = 2;
@@ -101,17 +128,12 @@ fn read_frame_header<R: Read + Seek>(
         let payload_len = usize::from(length - 2);
 
         if is_frame_header(marker[1]) {
-            // Precision (1 byte), height (2), width (2), component count (1).
-            let mut frame = [0u8; 5];
-            if payload_len < frame.len() {
-                return Err(ProbeError::invalid(FORMAT, "frame header too short"));
-            }
-            if !window.read_at(payload_offset, &mut frame)? {
+            let mut payload = vec![0u8; payload_len];
+            if !window.read_at(payload_offset, &mut payload)? {
                 return Err(too_short());
             }
-            let height = u32::from(u16::from_be_bytes([frame[1], frame[2]]));
-            let width = u32::from(u16::from_be_bytes([frame[3], frame[4]]));
-            return Ok((width, height, orientation));
+            let frame = parse_frame(marker[1], &payload)?;
+            return Ok((frame, orientation));
         }
 
         if marker[1] == 0xE1 && orientation.is_none() {
@@ -129,6 +151,81 @@ fn read_frame_header<R: Read + Seek>(
         FORMAT,
         format!("no frame header in the first {MAX_SEGMENTS} segments"),
     ))
+}
+
+/// Parses a frame header payload: precision (1 byte), height (2), width (2), component count
+/// (1), then per component its id (1), sampling factors (1, horizontal in the high four bits)
+/// and quantisation table (1).
+fn parse_frame(marker: u8, payload: &[u8]) -> Result<Frame, ProbeError> {
+    let &[_precision, h1, h2, w1, w2, count, ref components @ ..] = payload else {
+        return Err(ProbeError::invalid(FORMAT, "frame header too short"));
+    };
+    if count == 0 {
+        return Err(ProbeError::invalid(
+            FORMAT,
+            "frame header lists no components",
+        ));
+    }
+    let Some(components) = components.get(..usize::from(count) * 3) else {
+        return Err(ProbeError::invalid(
+            FORMAT,
+            format!("frame header too short for its {count} components"),
+        ));
+    };
+
+    let mut sampling = Vec::with_capacity(usize::from(count));
+    for component in components.chunks_exact(3) {
+        let (horizontal, vertical) = (component[1] >> 4, component[1] & 0x0F);
+        if !(1..=4).contains(&horizontal) || !(1..=4).contains(&vertical) {
+            return Err(ProbeError::invalid(
+                FORMAT,
+                format!(
+                    "component {} has sampling factors {horizontal}×{vertical}; each must be 1 to 4",
+                    component[0]
+                ),
+            ));
+        }
+        sampling.push((horizontal, vertical));
+    }
+
+    Ok(Frame {
+        marker,
+        width: u32::from(u16::from_be_bytes([w1, w2])),
+        height: u32::from(u16::from_be_bytes([h1, h2])),
+        sampling,
+    })
+}
+
+/// Returns the fewest bytes a file with this frame can have, or `None` when no useful bound
+/// is known.
+///
+/// In Huffman-coded frames (SOF0 to SOF3) every 8×8 block of every component is coded with at
+/// least one bit. A baseline block needs a DC code and an end-of-block code, and a progressive
+/// file codes each block's DC coefficient in its first scans. A component's block count
+/// follows from the frame size and its sampling factors, so chroma at 4:2:0 counts a quarter
+/// of the luma blocks. Arithmetic-coded and hierarchical frames can code a flat picture in far
+/// less than a bit per block, so they get no bound.
+fn min_data_bytes(frame: &Frame) -> Option<u64> {
+    if !matches!(frame.marker, 0xC0..=0xC3) {
+        return None;
+    }
+    let max_horizontal = frame.sampling.iter().map(|&(h, _)| h).max()?;
+    let max_vertical = frame.sampling.iter().map(|&(_, v)| v).max()?;
+
+    let blocks: u64 = frame
+        .sampling
+        .iter()
+        .map(|&(horizontal, vertical)| {
+            let columns = (u64::from(frame.width) * u64::from(horizontal))
+                .div_ceil(u64::from(max_horizontal))
+                .div_ceil(8);
+            let rows = (u64::from(frame.height) * u64::from(vertical))
+                .div_ceil(u64::from(max_vertical))
+                .div_ceil(8);
+            columns * rows
+        })
+        .sum();
+    Some(blocks.div_ceil(8))
 }
 
 /// Returns true for the frame header markers SOF0 to SOF15 (C0 to CF). DHT (C4), JPG (C8) and

@@ -3,7 +3,9 @@
 //! A media scan probes every image file it finds, so the probe reads the first few KiB and the
 //! last KiB of the file and seeks past anything else. It catches the failures that show up in real
 //! libraries (empty files, HTML saved under an image name, interrupted copies) but not damage
-//! in the middle of the compressed data, which only a full decode can find.
+//! in the middle of the compressed data, which only a full decode can find. A file in a format
+//! that cannot be decoded here (AVIF) fails the probe too, and the message names the fix:
+//! converting the file.
 
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
@@ -53,6 +55,22 @@ pub enum ProbeError {
         width: u32,
         height: u32,
     },
+    /// The header declares more pixels than the file has bytes to code them.
+    #[error(
+        "the {format} file is {bytes} bytes, too small for the {width}×{height} pixels its header declares (at least {min_bytes} bytes)"
+    )]
+    TooSmallForSize {
+        format: ImageFormat,
+        bytes: u64,
+        width: u32,
+        height: u32,
+        min_bytes: u64,
+    },
+    /// A format that is recognised but that this build cannot decode.
+    #[error(
+        "{format} images cannot be decoded by this version of Onesheet; convert the file to JPEG or WebP"
+    )]
+    Unsupported { format: ImageFormat },
 }
 
 impl ProbeError {
@@ -113,6 +131,11 @@ pub(crate) fn probe_reader<R: Read + Seek>(reader: R, len: u64) -> Result<ProbeI
             width,
             height,
         });
+    }
+
+    // The header walk still runs first, so a truncated file is reported as truncated.
+    if !format.is_decodable() {
+        return Err(ProbeError::Unsupported { format });
     }
 
     Ok(ProbeInfo {

@@ -263,6 +263,82 @@ fn jpeg_truncations_are_rejected() {
     assert_truncated(&preallocated, "zero-filled tail");
 }
 
+/// Returns the offset of the first frame header (SOF0 or SOF2) of a JPEG.
+fn frame_header_offset(jpeg: &[u8]) -> usize {
+    jpeg.windows(2)
+        .position(|pair| pair == [0xFF, 0xC0] || pair == [0xFF, 0xC2])
+        .unwrap()
+}
+
+#[test]
+fn jpeg_too_small_for_its_size_is_rejected() {
+    // 16×16 pixels of real data under a header that declares 10000×10000.
+    let mut bytes = jpeg_rgb(16, 16);
+    let sof = frame_header_offset(&bytes);
+    bytes[sof + 5..sof + 9].copy_from_slice(&[0x27, 0x10, 0x27, 0x10]);
+
+    let result = probe_bytes(&bytes);
+
+    // 1250 × 1250 blocks for each of three components, one bit each at the least.
+    assert!(
+        matches!(
+            result,
+            Err(ProbeError::TooSmallForSize {
+                width: 10_000,
+                height: 10_000,
+                min_bytes: 585_938,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn flat_jpegs_pass_the_size_check() {
+    // A flat colour is the smallest a real encoder makes a file, most of all progressive with
+    // optimised tables and subsampled chroma, which needs about one bit per block.
+    for (sampling, progressive) in [
+        (jpeg_encoder::SamplingFactor::F_2_2, true),
+        (jpeg_encoder::SamplingFactor::F_2_2, false),
+        (jpeg_encoder::SamplingFactor::F_1_1, true),
+    ] {
+        let (width, height) = (2048u16, 1536u16);
+        let flat = vec![0u8; usize::from(width) * usize::from(height) * 3];
+        let mut bytes = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, 10);
+        encoder.set_sampling_factor(sampling);
+        encoder.set_progressive(progressive);
+        encoder.set_optimized_huffman_tables(true);
+        encoder
+            .encode(&flat, width, height, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+
+        let result = probe_bytes(&bytes);
+
+        assert!(
+            result.is_ok(),
+            "{sampling:?}, progressive {progressive}, {} bytes: {result:?}",
+            bytes.len()
+        );
+    }
+}
+
+#[test]
+fn jpeg_with_bad_sampling_factor_is_invalid() {
+    let mut bytes = jpeg_rgb(16, 16);
+    let sof = frame_header_offset(&bytes);
+    // The first component's sampling byte follows the count and the component id.
+    bytes[sof + 11] = 0x05;
+
+    let result = probe_bytes(&bytes);
+
+    assert!(
+        matches!(result, Err(ProbeError::InvalidHeader { .. })),
+        "{result:?}"
+    );
+}
+
 #[test]
 fn png_variants_probe_ok() {
     assert_probe(
@@ -356,8 +432,24 @@ fn gif_probe_and_trailer() {
 }
 
 #[test]
-fn avif_probe_and_truncation() {
-    assert_probe(AVIF, ImageFormat::Avif, 12, 8);
+fn avif_is_unsupported_with_a_fix() {
+    let result = probe_bytes(AVIF);
+    assert!(
+        matches!(
+            result,
+            Err(ProbeError::Unsupported {
+                format: ImageFormat::Avif
+            })
+        ),
+        "{result:?}"
+    );
+    let message = result.unwrap_err().to_string();
+    assert!(
+        message.contains("convert the file to JPEG or WebP"),
+        "{message}"
+    );
+
+    // The header walk still runs first, so damage is reported as such.
     assert_truncated(&AVIF[..AVIF.len() - 10], "mdat cut");
     assert_truncated(&AVIF[..100], "meta cut");
 }

@@ -1,78 +1,106 @@
 //! `onesheet cache stats` and `onesheet cache clear`: the disk cache of derived images from the
 //! command line.
 //!
-//! Both work on the cache folder directly, so they also work while the server is stopped. With
-//! the server running, `clear` is safe: the server treats a deleted entry as a miss and derives
-//! the image again.
+//! Both work on the cache folder directly, so they also work while the server is stopped, and
+//! neither opens the cache as the server does. `stats` only reads: it creates no folder and
+//! deletes, evicts or rewrites nothing. `clear` deletes the derived images and the saved index
+//! but leaves the temporary folder alone, because a running server may be writing there. It
+//! then leaves a marker, and a running server re-reads the folder within a few seconds, so its
+//! entry count and size stop counting the deleted files.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use anyhow::Context;
 use bytesize::ByteSize;
-use onesheet_images::cache::disk::{DiskCache, DiskCacheConfig, DiskCacheStats};
+use onesheet_images::cache::disk::DiskCache;
+use serde::Serialize;
 
 use crate::cli::CacheCommand;
 use crate::config::Config;
 
+/// The folder's figures and the configured limits, as `cache stats --json` prints them.
+/// Counters such as hits and evictions belong to the server process, which reports them on
+/// `/health/ready`, so this process prints none of its own.
+#[derive(Debug, Serialize)]
+struct StatsReport {
+    folder: String,
+    entries: u64,
+    bytes: u64,
+    max_bytes: u64,
+    min_free_bytes: u64,
+    free_bytes: Option<u64>,
+    temp_files: u64,
+}
+
 /// Runs one cache command and returns what to print.
 pub fn run(config: &Config, command: &CacheCommand) -> anyhow::Result<String> {
     let folder = config.cache_dir();
-    let cache = DiskCache::open(
-        &folder,
-        DiskCacheConfig {
-            max_bytes: config.cache.max_bytes.as_u64(),
-            min_free_bytes: config.cache.min_free_bytes.as_u64(),
-        },
-    )
-    .with_context(|| format!("cannot open the image cache in {}", folder.display()))?;
 
     match command {
-        CacheCommand::Stats { json: true } => {
-            let mut text = serde_json::to_string_pretty(&cache.stats())?;
-            text.push('\n');
-            Ok(text)
+        CacheCommand::Stats { json } => {
+            let stats = DiskCache::inspect(&folder).context("cannot read the image cache")?;
+            let report = StatsReport {
+                folder: folder.display().to_string(),
+                entries: stats.entries,
+                bytes: stats.bytes,
+                max_bytes: config.cache.max_bytes.as_u64(),
+                min_free_bytes: config.cache.min_free_bytes.as_u64(),
+                free_bytes: stats.free_bytes,
+                temp_files: stats.temp_files,
+            };
+            if *json {
+                let mut text = serde_json::to_string_pretty(&report)?;
+                text.push('\n');
+                Ok(text)
+            } else {
+                Ok(render_stats(&report))
+            }
         }
-        CacheCommand::Stats { json: false } => {
-            Ok(render_stats(&folder.display().to_string(), &cache.stats()))
-        }
-        CacheCommand::Clear => {
-            let cleared = cache
-                .clear()
-                .with_context(|| format!("cannot clear the image cache in {}", folder.display()))?;
-            cache
-                .persist_index()
-                .with_context(|| format!("cannot save the cache index in {}", folder.display()))?;
-            Ok(format!(
-                "removed {} derived images ({}) from {}\n",
-                cleared.entries,
-                human(cleared.bytes),
-                folder.display()
-            ))
-        }
+        CacheCommand::Clear => clear(&folder),
     }
 }
 
-fn render_stats(folder: &str, stats: &DiskCacheStats) -> String {
-    let used_percent = if stats.max_bytes == 0 {
+fn clear(folder: &Path) -> anyhow::Result<String> {
+    let cleared = DiskCache::clear_folder(folder).context("cannot clear the image cache")?;
+    Ok(format!(
+        "removed {} derived images ({}) from {}\n",
+        cleared.entries,
+        human(cleared.bytes),
+        folder.display()
+    ))
+}
+
+fn render_stats(report: &StatsReport) -> String {
+    let used_percent = if report.max_bytes == 0 {
         0.0
     } else {
-        stats.bytes as f64 * 100.0 / stats.max_bytes as f64
+        report.bytes as f64 * 100.0 / report.max_bytes as f64
     };
     let mut out = String::new();
-    let _ = writeln!(out, "folder      {folder}");
-    let _ = writeln!(out, "entries     {}", stats.entries);
+    let _ = writeln!(out, "folder      {}", report.folder);
+    let _ = writeln!(out, "entries     {}", report.entries);
     let _ = writeln!(
         out,
         "size        {} of {} ({used_percent:.1}%)",
-        human(stats.bytes),
-        human(stats.max_bytes)
+        human(report.bytes),
+        human(report.max_bytes)
     );
-    let free = stats.free_bytes.map_or_else(|| "unknown".to_owned(), human);
+    let free = report
+        .free_bytes
+        .map_or_else(|| "unknown".to_owned(), human);
     let _ = writeln!(
         out,
         "free space  {free} (the cache stops writing below {})",
-        human(stats.min_free_bytes)
+        human(report.min_free_bytes)
     );
+    if report.temp_files > 0 {
+        let _ = writeln!(
+            out,
+            "temporary   {} files being written, or left by a crash",
+            report.temp_files
+        );
+    }
     out
 }
 

@@ -13,6 +13,10 @@ use crate::config::Config;
 /// never entries: the folder is the record of what exists.
 const PERSIST_INTERVAL: Duration = Duration::from_secs(60);
 
+/// How often the server looks for the marker that `onesheet cache clear` leaves, to re-read
+/// the cleared folder. Each look is one small file read.
+const CLEAR_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
 /// Builds the image service. A disk cache that cannot be opened is logged and left out:
 /// images are then derived and served from memory only, which is slower but never wrong.
 pub async fn start(config: &Config) -> Arc<ImagePipeline> {
@@ -20,13 +24,23 @@ pub async fn start(config: &Config) -> Arc<ImagePipeline> {
     let disk = open_disk_cache(config).await;
     let pipeline = Arc::new(ImagePipeline::new(pipeline_config, disk));
 
-    let persisting = Arc::clone(&pipeline);
+    let maintained = Arc::clone(&pipeline);
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(PERSIST_INTERVAL);
-        interval.tick().await;
+        let mut persist = tokio::time::interval(PERSIST_INTERVAL);
+        persist.tick().await;
+        let mut clear_check = tokio::time::interval(CLEAR_CHECK_INTERVAL);
+        clear_check.tick().await;
         loop {
-            interval.tick().await;
-            persisting.persist().await;
+            tokio::select! {
+                _ = persist.tick() => maintained.persist().await,
+                _ = clear_check.tick() => {
+                    // A fresh index is saved at once, so the next start does not load the
+                    // deleted entries the old one listed.
+                    if maintained.reload_disk_if_cleared().await {
+                        maintained.persist().await;
+                    }
+                }
+            }
         }
     });
     pipeline

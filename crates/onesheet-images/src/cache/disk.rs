@@ -9,10 +9,13 @@
 //! Entries are only ever replaced by a rename of a complete file, and every read checks the
 //! entry's length and CRC-32, so a crash, a full disk or a stray edit costs at most a rebuild.
 //! Another process (the `cache clear` command) may delete files while the server runs: a
-//! missing file is a miss and leaves the index.
+//! missing file is a miss and leaves the index, and [`DiskCache::reload_if_cleared`] re-reads
+//! the folder once that command has left its marker. [`DiskCache::inspect`] and
+//! [`DiskCache::clear_folder`] are what such a command uses instead of opening the cache.
 
 mod entry;
 mod error;
+mod folder;
 mod index;
 mod index_file;
 mod key;
@@ -31,6 +34,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 
 pub use error::DiskCacheError;
+pub use folder::FolderStats;
 pub use key::CacheKey;
 
 use entry::ReadError;
@@ -75,7 +79,7 @@ pub struct ClearOutcome {
     pub bytes: u64,
 }
 
-/// Snapshot of the cache's size, limits and counters since `open`.
+/// Snapshot of the cache's size, limits and this process's counters since `open`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct DiskCacheStats {
     pub entries: u64,
@@ -132,6 +136,9 @@ pub struct DiskCache {
     /// Index change count at the last successful persist. The lock also keeps two persists
     /// from racing to rename older contents over newer ones.
     persisted_changes: Mutex<Option<u64>>,
+    /// The clear marker's token when the index last matched the folder, so each clear by
+    /// another process is handled once.
+    clear_token: Mutex<Option<String>>,
     counters: Counters,
 }
 
@@ -145,6 +152,8 @@ impl DiskCache {
         let layout = Layout::new(root);
         layout.create_folders()?;
         let temp_files = layout.remove_temp_files()?;
+        // Read before the folder, so a clear that runs during the scan is handled later.
+        let clear_token = layout.read_clear_marker();
 
         let indexed = match index_file::load(layout.index_path()) {
             Ok(entries) => entries.unwrap_or_default(),
@@ -166,6 +175,7 @@ impl DiskCache {
             config,
             index: Mutex::new(index),
             persisted_changes: Mutex::new(None),
+            clear_token: Mutex::new(clear_token),
             counters: Counters::default(),
         };
         cache.delete_evicted(&evicted);
@@ -412,39 +422,73 @@ impl DiskCache {
     /// index. Temporary files are left alone because concurrent writes still own them.
     pub fn clear(&self) -> Result<ClearOutcome, DiskCacheError> {
         self.lock_index().clear();
+        folder::delete_entry_files(&self.layout)
+    }
 
-        let mut outcome = ClearOutcome::default();
-        for shard in 0..=u8::MAX {
-            let folder = self.layout.shard_path(shard);
-            let read_error = |source| DiskCacheError::ReadFolder {
-                path: folder.clone(),
-                source,
-            };
-            let items = match fs::read_dir(&folder) {
-                Ok(items) => items,
-                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-                Err(source) => return Err(read_error(source)),
-            };
-            for item in items {
-                let item = item.map_err(read_error)?;
-                let Ok(metadata) = item.metadata() else {
-                    continue;
-                };
-                if !metadata.is_file() {
-                    continue;
-                }
-                let path = item.path();
-                match fs::remove_file(&path) {
-                    Ok(()) => {
-                        outcome.entries += 1;
-                        outcome.bytes += metadata.len();
-                    }
-                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-                    Err(source) => return Err(DiskCacheError::Remove { path, source }),
-                }
+    /// Reads the entry count and size of the cache folder at `root` without changing
+    /// anything: no folder is created, no file deleted, nothing evicted. Fails with
+    /// [`DiskCacheError::Missing`] when the folder does not exist.
+    pub fn inspect(root: &Path) -> Result<FolderStats, DiskCacheError> {
+        folder::inspect(root)
+    }
+
+    /// Deletes every entry of the cache folder at `root`, which a server may be using, and
+    /// leaves a marker that makes the server re-read the folder. Temporary files are left
+    /// alone. Fails with [`DiskCacheError::Missing`] when the folder does not exist.
+    pub fn clear_folder(root: &Path) -> Result<ClearOutcome, DiskCacheError> {
+        folder::clear(root)
+    }
+
+    /// Rebuilds the index from the folder when another process cleared it
+    /// ([`DiskCache::clear_folder`]) since `open` or the last call, and returns whether it did.
+    /// Otherwise it costs one small read. The server calls it periodically.
+    ///
+    /// Entries stored after the index is emptied stay. Files on disk that the index lacks are
+    /// adopted as the least recently used, as at `open`.
+    pub fn reload_if_cleared(&self) -> Result<bool, DiskCacheError> {
+        let token = self.layout.read_clear_marker();
+        {
+            let mut seen = self
+                .clear_token
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if token.is_none() || *seen == token {
+                return Ok(false);
             }
+            *seen = token;
         }
-        Ok(outcome)
+
+        let forgotten = {
+            let mut index = self.lock_index();
+            let entries = index.len();
+            index.clear();
+            entries
+        };
+        let reconciled = reconcile::reconcile(&self.layout, Vec::new())?;
+
+        let evicted = {
+            let mut index = self.lock_index();
+            let stored_since = index.least_recent_first();
+            let mut entries: Vec<IndexEntry> = reconciled
+                .entries
+                .into_iter()
+                .filter(|entry| index.stamp(&entry.key).is_none())
+                .collect();
+            entries.extend(stored_since);
+            index.reset(entries);
+            index.evict_to_fit(self.config.max_bytes)
+        };
+        self.delete_evicted(&evicted);
+
+        let stats = self.stats();
+        tracing::info!(
+            path = %self.root().display(),
+            forgotten,
+            entries = stats.entries,
+            bytes = stats.bytes,
+            "the image cache was cleared by another process; re-read its folder",
+        );
+        Ok(true)
     }
 
     /// Writes the index with its recency order to disk (temporary file, sync, rename), so the

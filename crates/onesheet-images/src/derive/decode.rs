@@ -4,12 +4,14 @@ use std::io::Cursor;
 
 use image::error::{DecodingError, ImageFormatHint};
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
+use image::{
+    ColorType, DynamicImage, GrayImage, ImageDecoder, ImageError, ImageReader, RgbImage, RgbaImage,
+};
 
 use super::color::{self, PendingConversion};
 use super::jpeg_scaled::{self, ScaleRule};
 use super::{DecodeLimits, DeriveError, DeriveWarning};
-use crate::ImageFormat;
+use crate::{ImageFormat, ProbeError};
 
 /// A decoded original, not yet turned upright or converted to sRGB.
 pub(super) struct Decoded {
@@ -54,14 +56,25 @@ pub(super) fn decode(
 
     // The probe reads only the header and the end, and rejects truncated files that decoders
     // would otherwise fill with grey.
-    let probe = crate::probe_bytes(original).map_err(|error| match error {
-        crate::ProbeError::NotAnImage => DeriveError::UnknownFormat,
-        other => DeriveError::Invalid(other),
-    })?;
+    let probe = match crate::probe_bytes(original) {
+        Ok(probe) => probe,
+        Err(ProbeError::NotAnImage) => return Err(DeriveError::UnknownFormat),
+        Err(ProbeError::Unsupported { format }) => {
+            return Err(DeriveError::Unsupported { format });
+        }
+        // A header over the pixel limit is reported as such even when the file is also too
+        // short for it, because the limit names the fix more directly.
+        Err(error @ ProbeError::TooSmallForSize { width, height, .. }) => {
+            check_pixels(width, height, limits)?;
+            return Err(DeriveError::Invalid(error));
+        }
+        Err(other) => return Err(DeriveError::Invalid(other)),
+    };
     check_pixels(probe.width, probe.height, limits)?;
 
     match probe.format {
         ImageFormat::Jpeg => jpeg_scaled::decode(original, limits, min_size, rule),
+        ImageFormat::Png => decode_png(original, limits),
         _ => decode_with_image_crate(original, limits),
     }
 }
@@ -83,6 +96,26 @@ pub(super) fn check_pixels(
     Ok(())
 }
 
+/// Rejects a decode whose buffers, `needed` bytes as estimated from the header, would not fit
+/// in the memory budget.
+pub(super) fn check_budget(
+    width: u32,
+    height: u32,
+    needed: u64,
+    limits: &DecodeLimits,
+) -> Result<(), DeriveError> {
+    let budget = limits.memory_budget();
+    if needed > budget {
+        return Err(DeriveError::OverMemoryBudget {
+            width,
+            height,
+            needed,
+            budget,
+        });
+    }
+    Ok(())
+}
+
 /// Wraps a decoder's message in the error type [`DeriveError::Decode`] carries.
 pub(super) fn decode_error(
     format: image::ImageFormat,
@@ -94,7 +127,78 @@ pub(super) fn decode_error(
     )))
 }
 
-/// Decodes PNG, WebP and GIF through the `image` crate. Animated GIF and WebP files give their
+/// Decodes a PNG with the `png` crate, straight to 8 bits per sample: 16-bit samples are cut
+/// to their high byte row by row, palettes are expanded, and grey with alpha is widened to
+/// RGBA inside the same buffer. The `image` crate's decoder returns 16-bit samples as they
+/// are, and converting them needs a second full buffer: 12 bytes per RGBA pixel at the peak
+/// where this takes 4.
+fn decode_png(original: &[u8], limits: &DecodeLimits) -> Result<Decoded, DeriveError> {
+    const FORMAT: image::ImageFormat = image::ImageFormat::Png;
+    let png_error = |error: png::DecodingError| decode_error(FORMAT, error);
+
+    // The crate's own limit covers its row buffers and metadata; the pixel buffer below is
+    // checked against the budget before it is allocated.
+    let png_limits = png::Limits {
+        bytes: usize::try_from(limits.memory_budget()).unwrap_or(usize::MAX),
+    };
+    let mut decoder = png::Decoder::new_with_limits(Cursor::new(original), png_limits);
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().map_err(png_error)?;
+    let (width, height) = reader.info().size();
+    check_pixels(width, height, limits)?;
+
+    let (color_type, _) = reader.output_color_type();
+    let channels: u8 = match color_type {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::Rgb => 3,
+        png::ColorType::GrayscaleAlpha | png::ColorType::Rgba => 4,
+        png::ColorType::Indexed => {
+            return Err(decode_error(FORMAT, "the palette was not expanded"));
+        }
+    };
+    let pixels = u64::from(width) * u64::from(height);
+    let needed = pixels * u64::from(channels);
+    check_budget(width, height, needed, limits)?;
+
+    let too_large = || decode_error(FORMAT, "the image does not fit in memory");
+    let len = usize::try_from(needed).map_err(|_| too_large())?;
+    let decoded_len = reader.output_buffer_size().ok_or_else(too_large)?;
+    let mut buffer = vec![0; len.max(decoded_len)];
+    reader.next_frame(&mut buffer).map_err(png_error)?;
+    if color_type == png::ColorType::GrayscaleAlpha {
+        widen_grey_alpha(&mut buffer, len / 4);
+    }
+    buffer.truncate(len);
+
+    let info = reader.info();
+    let orientation = info
+        .exif_metadata
+        .as_deref()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    let icc = info.icc_profile.as_deref().map(<[u8]>::to_vec);
+
+    let mismatch = || decode_error(FORMAT, "decoded buffer does not match the dimensions");
+    let image = match channels {
+        1 => GrayImage::from_raw(width, height, buffer).map(DynamicImage::ImageLuma8),
+        3 => RgbImage::from_raw(width, height, buffer).map(DynamicImage::ImageRgb8),
+        _ => RgbaImage::from_raw(width, height, buffer).map(DynamicImage::ImageRgba8),
+    }
+    .ok_or_else(mismatch)?;
+    Ok(finish(image, orientation, icc.as_deref()))
+}
+
+/// Turns `pixels` grey-with-alpha pairs at the start of `buffer` into RGBA quadruples that
+/// fill it. Working from the last pixel backwards, every write lands at or after the pair it
+/// reads, so no pair is overwritten before it is read.
+fn widen_grey_alpha(buffer: &mut [u8], pixels: usize) {
+    for index in (0..pixels).rev() {
+        let (grey, alpha) = (buffer[2 * index], buffer[2 * index + 1]);
+        buffer[4 * index..4 * index + 4].copy_from_slice(&[grey, grey, grey, alpha]);
+    }
+}
+
+/// Decodes WebP, GIF and BMP through the `image` crate. Animated GIF and WebP files give their
 /// first frame.
 fn decode_with_image_crate(original: &[u8], limits: &DecodeLimits) -> Result<Decoded, DeriveError> {
     let reader = ImageReader::new(Cursor::new(original))
@@ -104,19 +208,28 @@ fn decode_with_image_crate(original: &[u8], limits: &DecodeLimits) -> Result<Dec
         return Err(DeriveError::UnknownFormat);
     }
     let mut decoder = reader.into_decoder().map_err(|error| match error {
-        // AVIF and BMP pass the probe, but this build has no decoder for them.
+        // A variant the decoder does not implement, such as a BMP that embeds a JPEG.
         ImageError::Unsupported(_) => DeriveError::UnknownFormat,
         other => DeriveError::Decode(other),
     })?;
 
     let (width, height) = decoder.dimensions();
     check_pixels(width, height, limits)?;
-    // The decoder's own allocation cap backs the header check up: 16-bit RGBA is 8 bytes per
-    // pixel, the most any supported format needs.
+    // The buffer the decoder fills, plus the 8-bit copy for the colour types the rest of the
+    // pipeline does not take. None of these formats decodes to such a type today.
+    let pixels = u64::from(width) * u64::from(height);
+    let conversion = match decoder.color_type() {
+        ColorType::L8 | ColorType::Rgb8 | ColorType::Rgba8 => 0,
+        other if other.has_alpha() => pixels * 4,
+        _ => pixels * 3,
+    };
+    check_budget(width, height, decoder.total_bytes() + conversion, limits)?;
+
+    // The decoder's own allocation cap backs the estimate up.
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_image_width = Some(limits.max_side);
     decoder_limits.max_image_height = Some(limits.max_side);
-    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+    decoder_limits.max_alloc = Some(limits.memory_budget());
     decoder
         .set_limits(decoder_limits)
         .map_err(DeriveError::Decode)?;
@@ -124,23 +237,27 @@ fn decode_with_image_crate(original: &[u8], limits: &DecodeLimits) -> Result<Dec
     let orientation = decoder.orientation().map_err(DeriveError::Decode)?;
     let icc = decoder.icc_profile().map_err(DeriveError::Decode)?;
     let image = DynamicImage::from_decoder(decoder).map_err(DeriveError::Decode)?;
-    let image = to_8_bit(image);
+    Ok(finish(to_8_bit(image), orientation, icc.as_deref()))
+}
 
+/// Prepares the colour conversion and records the upright size.
+fn finish(image: DynamicImage, orientation: Orientation, icc: Option<&[u8]>) -> Decoded {
     let mut warnings = Vec::new();
-    let color = color::prepare(icc.as_deref(), color::pixels_of(&image), &mut warnings);
+    let color = color::prepare(icc, color::pixels_of(&image), &mut warnings);
+    let (width, height) = (image.width(), image.height());
     let (upright_width, upright_height) = if swaps_axes(orientation) {
         (height, width)
     } else {
         (width, height)
     };
-    Ok(Decoded {
+    Decoded {
         image,
         orientation,
         color,
         warnings,
         upright_width,
         upright_height,
-    })
+    }
 }
 
 /// Converts to the three types the rest of the pipeline handles: 8-bit grey, RGB and RGBA.
@@ -153,5 +270,20 @@ fn to_8_bit(image: DynamicImage) -> DynamicImage {
         image if image.color().has_alpha() => DynamicImage::ImageRgba8(image.to_rgba8()),
         DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma8(image.to_luma8()),
         image => DynamicImage::ImageRgb8(image.to_rgb8()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grey_alpha_widens_in_place() {
+        let mut buffer = vec![0; 12];
+        buffer[..6].copy_from_slice(&[10, 255, 20, 128, 30, 0]);
+
+        widen_grey_alpha(&mut buffer, 3);
+
+        assert_eq!(buffer, [10, 10, 10, 255, 20, 20, 20, 128, 30, 30, 30, 0]);
     }
 }

@@ -24,7 +24,9 @@ const WEBP_QUALITY: f32 = 80.0;
 /// libwebp's speed and size trade-off, 0 (fastest) to 6.
 const WEBP_METHOD: i32 = 2;
 
-/// Encodes an 8-bit grey, RGB or RGBA image. JPEG drops alpha; WebP and PNG keep it.
+/// Encodes an 8-bit grey, RGB or RGBA image. WebP and PNG keep alpha. JPEG has none, so
+/// transparent and translucent pixels are composited over black, the colour display pages
+/// show around a poster, whether or not the image was resized before.
 pub(super) fn encode(image: &DynamicImage, format: OutputFormat) -> Result<Vec<u8>, DeriveError> {
     match format {
         OutputFormat::Jpeg => encode_jpeg(image),
@@ -47,12 +49,35 @@ fn encode_jpeg(image: &DynamicImage) -> Result<Vec<u8>, DeriveError> {
             encoder.encode(rgb.as_raw(), width, height, jpeg_encoder::ColorType::Rgb)
         }
         other => {
-            let rgb = other.to_rgb8();
-            encoder.encode(rgb.as_raw(), width, height, jpeg_encoder::ColorType::Rgb)
+            let rgb = over_black(other);
+            encoder.encode(&rgb, width, height, jpeg_encoder::ColorType::Rgb)
         }
     };
     encoded.map_err(|error| encode_error(image::ImageFormat::Jpeg, error))?;
     Ok(bytes)
+}
+
+/// Returns the RGB bytes of `image` composited over black: each channel times alpha / 255,
+/// rounded. The pixel's colour under alpha 0 never shows, so it cannot depend on whether a
+/// resize (which leaves such pixels black) ran first.
+fn over_black(image: &DynamicImage) -> Vec<u8> {
+    let converted;
+    let rgba = match image {
+        DynamicImage::ImageRgba8(rgba) => rgba,
+        other => {
+            converted = other.to_rgba8();
+            &converted
+        }
+    };
+    let mut rgb = Vec::with_capacity(rgba.as_raw().len() / 4 * 3);
+    for pixel in rgba.as_raw().chunks_exact(4) {
+        let alpha = u32::from(pixel[3]);
+        for &channel in &pixel[..3] {
+            // Rounded division by 255; the product is at most 255 × 255.
+            rgb.push(((u32::from(channel) * alpha + 127) / 255) as u8);
+        }
+    }
+    rgb
 }
 
 fn encode_webp(image: &DynamicImage) -> Result<Vec<u8>, DeriveError> {

@@ -27,7 +27,7 @@ use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
 
 use super::color;
-use super::decode::{Decoded, check_pixels, decode_error, swaps_axes};
+use super::decode::{Decoded, check_budget, check_pixels, decode_error, swaps_axes};
 use super::{DecodeLimits, DeriveError, DeriveWarning};
 
 const FORMAT: image::ImageFormat = image::ImageFormat::Jpeg;
@@ -64,11 +64,76 @@ pub(super) struct JpegHeader {
     pub components: u8,
     /// Bits per sample: 8 for nearly all files, up to 16 for lossless ones.
     pub precision: u8,
+    /// True for progressive frames, whose decoders keep every DCT coefficient until the last
+    /// scan.
+    pub progressive: bool,
+    /// Horizontal and vertical sampling factors of each component.
+    pub sampling: Vec<(u8, u8)>,
     pub orientation: Orientation,
     /// The ICC profile reassembled from its APP2 chunks, if all of them are present.
     pub icc: Option<Vec<u8>>,
     /// A profile that was present but could not be reassembled.
     pub icc_problem: Option<String>,
+}
+
+/// The decoder that runs, for the memory estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JpegDecoder {
+    Zune,
+    JpegDecoder,
+}
+
+impl JpegHeader {
+    /// Estimates the bytes a decode at `1/denominator` needs at its peak: the output buffer,
+    /// the component planes that `jpeg-decoder` fills before converting colours, and for a
+    /// progressive frame the DCT coefficients of the whole image at 2 bytes each, which both
+    /// decoders keep until the last scan whatever the scale. `zune-jpeg` converts one row of
+    /// blocks at a time, so it needs no planes.
+    fn decode_bytes(&self, denominator: u32, decoder: JpegDecoder) -> u64 {
+        let bytes_per_sample: u64 = if self.precision > 8 { 2 } else { 1 };
+        let scaled = |side: u32| u64::from(side.div_ceil(denominator));
+        let channels: u64 = match self.components {
+            1 => 1,
+            4 => 4,
+            _ => 3,
+        };
+        let output = scaled(self.width) * scaled(self.height) * channels * bytes_per_sample;
+
+        let samples = self.component_samples();
+        let scale_area = u64::from(denominator) * u64::from(denominator);
+        let planes = match decoder {
+            JpegDecoder::JpegDecoder => samples.div_ceil(scale_area) * bytes_per_sample,
+            JpegDecoder::Zune => 0,
+        };
+        let coefficients = if self.progressive { samples * 2 } else { 0 };
+        output + planes + coefficients
+    }
+
+    /// Counts the samples of all components at full size, from their sampling factors.
+    fn component_samples(&self) -> u64 {
+        let max_horizontal = self.sampling.iter().map(|&(h, _)| h).max().unwrap_or(1);
+        let max_vertical = self.sampling.iter().map(|&(_, v)| v).max().unwrap_or(1);
+        self.sampling
+            .iter()
+            .map(|&(horizontal, vertical)| {
+                let columns = (u64::from(self.width) * u64::from(horizontal))
+                    .div_ceil(u64::from(max_horizontal.max(1)));
+                let rows = (u64::from(self.height) * u64::from(vertical))
+                    .div_ceil(u64::from(max_vertical.max(1)));
+                columns * rows
+            })
+            .sum()
+    }
+
+    fn check_budget(
+        &self,
+        denominator: u32,
+        decoder: JpegDecoder,
+        limits: &DecodeLimits,
+    ) -> Result<(), DeriveError> {
+        let needed = self.decode_bytes(denominator, decoder);
+        check_budget(self.width, self.height, needed, limits)
+    }
 }
 
 /// Decodes at the smallest DCT scale whose upright result is at least `min_size(upright
@@ -105,11 +170,14 @@ pub(super) fn decode(
 
     let use_zune = denominator == 1 && header.components != 4;
     let image = if use_zune || !matches!(header.components, 1 | 3 | 4) {
+        header.check_budget(1, JpegDecoder::Zune, limits)?;
         decode_full_with_zune(original, limits)?
     } else {
+        header.check_budget(denominator, JpegDecoder::JpegDecoder, limits)?;
         match decode_with_jpeg_decoder(original, &header, limits, denominator, &mut warnings) {
             // Features `jpeg-decoder` lacks may still be within reach of the other decoder.
             Err(ScaledError::Unsupported(_)) if header.components != 4 => {
+                header.check_budget(1, JpegDecoder::Zune, limits)?;
                 decode_full_with_zune(original, limits)?
             }
             Err(ScaledError::Unsupported(error)) => return Err(decode_error(FORMAT, error)),
@@ -166,6 +234,10 @@ fn decode_full_with_zune(
     limits: &DecodeLimits,
 ) -> Result<DynamicImage, DeriveError> {
     let max_side = usize::try_from(limits.max_side).unwrap_or(usize::MAX);
+    // NOTE: with strict mode off, a file cut short and then ended with FFD9 passes the probe
+    // and decodes with its missing blocks filled in grey instead of failing. `jpeg-decoder`
+    // does the same for scaled decodes. Strict mode would also reject files with minor
+    // defects that browsers show.
     let options = DecoderOptions::default()
         .set_strict_mode(false)
         .set_max_width(max_side)
@@ -229,8 +301,8 @@ fn decode_with_jpeg_decoder(
     };
     let new_decoder = || {
         let mut decoder = jpeg_decoder::Decoder::new(original);
-        // Four bytes per pixel covers every output format at full size.
-        let max_bytes = limits.max_pixels.saturating_mul(4);
+        // The budget was checked against the header's estimate already; this backs it up.
+        let max_bytes = limits.memory_budget();
         decoder.set_max_decoding_buffer_size(usize::try_from(max_bytes).unwrap_or(usize::MAX));
         decoder
     };
@@ -245,6 +317,7 @@ fn decode_with_jpeg_decoder(
         // The decoder picks the scale from whichever side fits first. For very narrow images the
         // other side can then come out smaller than requested, so those are decoded whole.
         if width < requested_width || height < requested_height {
+            header.check_budget(1, JpegDecoder::JpegDecoder, limits)?;
             decoder = new_decoder();
         }
     }
@@ -344,16 +417,24 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<JpegHeader, DeriveError> {
         match marker {
             // Frame headers SOF0 to SOF15, except DHT (C4), JPG (C8) and DAC (CC).
             0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
-                // Precision (1 byte), height (2), width (2), component count (1).
-                let &[precision, h1, h2, w1, w2, components, ..] = payload else {
+                // Precision (1 byte), height (2), width (2), component count (1), then per
+                // component its id, sampling factors and quantisation table (1 byte each).
+                let &[precision, h1, h2, w1, w2, components, ref specs @ ..] = payload else {
                     return Err(decode_error(FORMAT, "frame header too short"));
                 };
+                let sampling = specs
+                    .chunks_exact(3)
+                    .take(usize::from(components))
+                    .map(|spec| ((spec[1] >> 4).max(1), (spec[1] & 0x0F).max(1)))
+                    .collect();
                 let (icc, icc_problem) = assemble_icc(icc_chunks);
                 return Ok(JpegHeader {
                     width: u32::from(u16::from_be_bytes([w1, w2])),
                     height: u32::from(u16::from_be_bytes([h1, h2])),
                     components,
                     precision,
+                    progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
+                    sampling,
                     orientation: orientation.unwrap_or(Orientation::NoTransforms),
                     icc,
                     icc_problem,
@@ -444,6 +525,45 @@ mod tests {
         assert_eq!(before_resize(4000, 2250, 250, 140), 8);
         assert_eq!(before_resize(6000, 9000, 1280, 1920), 4);
         assert_eq!(before_resize(1000, 1500, 480, 720), 2);
+    }
+
+    fn header(components: u8, sampling: Vec<(u8, u8)>, progressive: bool) -> JpegHeader {
+        JpegHeader {
+            width: 1000,
+            height: 800,
+            components,
+            precision: 8,
+            progressive,
+            sampling,
+            orientation: Orientation::NoTransforms,
+            icc: None,
+            icc_problem: None,
+        }
+    }
+
+    #[test]
+    fn decode_estimate_counts_planes_and_coefficients() {
+        let pixels = 1000 * 800;
+        let baseline = header(3, vec![(2, 2), (1, 1), (1, 1)], false);
+        assert_eq!(baseline.decode_bytes(1, JpegDecoder::Zune), pixels * 3);
+        // Luma at full size and two chroma planes at a quarter each.
+        assert_eq!(
+            baseline.decode_bytes(1, JpegDecoder::JpegDecoder),
+            pixels * 3 + pixels * 3 / 2
+        );
+        assert_eq!(
+            baseline.decode_bytes(4, JpegDecoder::JpegDecoder),
+            250 * 200 * 3 + pixels * 3 / 2 / 16
+        );
+
+        let progressive = header(3, vec![(1, 1); 3], true);
+        assert_eq!(
+            progressive.decode_bytes(8, JpegDecoder::JpegDecoder),
+            125 * 100 * 3 + 125 * 100 * 3 + pixels * 3 * 2
+        );
+
+        let cmyk = header(4, vec![(1, 1); 4], false);
+        assert_eq!(cmyk.decode_bytes(1, JpegDecoder::JpegDecoder), pixels * 8);
     }
 
     #[test]

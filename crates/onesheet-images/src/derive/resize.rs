@@ -1,6 +1,6 @@
 //! Output size and resampling.
 
-use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{FilterType, MulDiv, ResizeAlg, ResizeOptions, Resizer};
 use image::DynamicImage;
 
 use super::{DeriveError, Fit};
@@ -44,12 +44,14 @@ pub(super) fn target_size(
 
 /// Resizes an 8-bit grey, RGB or RGBA image with a Lanczos3 filter, cropping evenly for `Cover`.
 /// RGBA is resized with premultiplied alpha, so transparent pixels do not bleed their colour.
+/// The alpha is multiplied into `image` in place, where the resizer would premultiply into a
+/// full-size copy of the source.
 ///
 /// A DCT-scaled JPEG is at most twice the output size on its longer side, but it can be a few
 /// pixels off the original's aspect ratio because the decoder rounds each side up. `Contain`
 /// stretches over that difference, which is below one output pixel.
 pub(super) fn resize(
-    image: DynamicImage,
+    mut image: DynamicImage,
     width: u32,
     height: u32,
     fit: Fit,
@@ -57,14 +59,32 @@ pub(super) fn resize(
     if image.width() == width && image.height() == height {
         return Ok(image);
     }
+    let resize_error = |error: &dyn std::fmt::Display| DeriveError::Resize(error.to_string());
+
+    let has_alpha = image.color().has_alpha();
+    let alpha = MulDiv::default();
+    if has_alpha {
+        alpha
+            .multiply_alpha_inplace(&mut image)
+            .map_err(|error| resize_error(&error))?;
+    }
 
     let mut target = DynamicImage::new(width, height, image.color());
-    let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    let mut options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .use_alpha(false);
     if fit == Fit::Cover {
         options = options.fit_into_destination(Some((0.5, 0.5)));
     }
     Resizer::new()
         .resize(&image, &mut target, &options)
-        .map_err(|error| DeriveError::Resize(error.to_string()))?;
+        .map_err(|error| resize_error(&error))?;
+    drop(image);
+
+    if has_alpha {
+        alpha
+            .divide_alpha_inplace(&mut target)
+            .map_err(|error| resize_error(&error))?;
+    }
     Ok(target)
 }

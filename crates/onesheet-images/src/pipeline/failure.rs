@@ -1,5 +1,9 @@
 //! Why an image cannot be produced, in the terms a client and an admin need.
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::ImageIdentity;
 use crate::derive::DeriveError;
 
 /// Failure to read an original, reported by the caller's loader.
@@ -19,7 +23,7 @@ pub enum LoadError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureReason {
     NotFound,
-    /// Over the byte, pixel or side limit.
+    /// Over the byte, pixel or side limit, or the memory budget of one decode.
     TooLarge,
     UnsupportedFormat,
     /// Empty, truncated or otherwise broken before any pixel was decoded.
@@ -67,10 +71,12 @@ impl ImageFailure {
 
     pub fn from_derive(error: &DeriveError) -> Self {
         let reason = match error {
-            DeriveError::InputTooLarge { .. } | DeriveError::TooManyPixels { .. } => {
-                FailureReason::TooLarge
+            DeriveError::InputTooLarge { .. }
+            | DeriveError::TooManyPixels { .. }
+            | DeriveError::OverMemoryBudget { .. } => FailureReason::TooLarge,
+            DeriveError::UnknownFormat | DeriveError::Unsupported { .. } => {
+                FailureReason::UnsupportedFormat
             }
-            DeriveError::UnknownFormat => FailureReason::UnsupportedFormat,
             DeriveError::Invalid(_) => FailureReason::Invalid,
             DeriveError::Decode(_) => FailureReason::Undecodable,
             _ => FailureReason::Processing,
@@ -78,6 +84,51 @@ impl ImageFailure {
         Self {
             reason,
             detail: error.to_string(),
+        }
+    }
+}
+
+/// Maximum time a failure that may pass by itself (a missing original) is remembered.
+pub const TRANSIENT_FAILURE_TTL: Duration = Duration::from_secs(30);
+
+/// Gives each remembered failure its lifetime by reason.
+pub(super) struct FailureExpiry {
+    pub failure_ttl: Duration,
+}
+
+impl moka::Expiry<ImageIdentity, Arc<ImageFailure>> for FailureExpiry {
+    fn expire_after_create(
+        &self,
+        _image: &ImageIdentity,
+        failure: &Arc<ImageFailure>,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        Some(failure_lifetime(failure.reason, self.failure_ttl))
+    }
+
+    fn expire_after_update(
+        &self,
+        _image: &ImageIdentity,
+        failure: &Arc<ImageFailure>,
+        _updated_at: Instant,
+        _remaining: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(failure_lifetime(failure.reason, self.failure_ttl))
+    }
+}
+
+/// Returns how long a failure is remembered: `failure_ttl` when the same bytes would fail the
+/// same way again, and at most [`TRANSIENT_FAILURE_TTL`] otherwise.
+pub(super) fn failure_lifetime(reason: FailureReason, failure_ttl: Duration) -> Duration {
+    match reason {
+        FailureReason::TooLarge
+        | FailureReason::UnsupportedFormat
+        | FailureReason::Invalid
+        | FailureReason::Undecodable => failure_ttl,
+        // A missing file may be back in a moment, and a processing failure is a bug that the
+        // same bytes may not trigger again.
+        FailureReason::NotFound | FailureReason::Processing => {
+            failure_ttl.min(TRANSIENT_FAILURE_TTL)
         }
     }
 }

@@ -1,16 +1,23 @@
 //! The derived-image service: memory cache, then disk cache, then one bounded derivation.
 //!
 //! A request for a variant (one image at one size, fit and format) is answered from the
-//! memory cache when it is hot. Otherwise every concurrent request for the same variant waits
-//! on one shared lookup: the disk cache first, then, on a miss, a derivation on the bounded
-//! [`WorkPool`]. A derivation runs in its own task, so a request that gives up at its deadline
-//! does not waste the work: the result still lands in the disk cache for the next request.
+//! memory cache when it is hot. Otherwise it joins the lookup in flight for that variant, or
+//! starts one: the disk cache first, then a failure remembered for the image, then a
+//! derivation on the bounded [`WorkPool`]. A lookup runs in its own task and stays in the
+//! in-flight map until it ends. A request that gives up at its deadline therefore wastes no
+//! work, and later requests for the same variant wait on that lookup instead of starting
+//! another. The result lands in the memory and disk caches for the next request.
 //!
-//! Failures (a missing or broken original) are remembered per image version for a while, so a
-//! broken file is decoded once per [`PipelineConfig::failure_ttl`] and logged once, not on
-//! every request of every screen.
+//! Failures are remembered per image version, so a broken file is decoded and logged once per
+//! lifetime rather than on every request of every screen. Both caches are consulted first, so
+//! a remembered failure never hides a variant made before it. A failure that the same bytes
+//! would repeat (invalid, unsupported, too large, undecodable) is remembered for
+//! [`PipelineConfig::failure_ttl`]; a missing original, which a share that drops for a moment
+//! also causes, for at most [`TRANSIENT_FAILURE_TTL`]. Read errors and a full queue are not
+//! remembered.
 
 mod failure;
+mod in_flight;
 mod pool;
 mod warn;
 
@@ -21,13 +28,16 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde::Serialize;
+use tokio::sync::watch;
 
-pub use failure::{FailureReason, ImageFailure, LoadError};
+pub use failure::{FailureReason, ImageFailure, LoadError, TRANSIENT_FAILURE_TTL};
 pub use pool::{PoolStats, WorkPool};
 
 use crate::ImageFormat;
 use crate::cache::disk::{CacheKey, DiskCache, DiskCacheStats, PutOutcome};
 use crate::derive::{self, DecodeLimits, DeriveRequest, Fit, OutputFormat};
+use failure::{FailureExpiry, failure_lifetime};
+use in_flight::{InFlightGuard, InFlightLookups, Joined};
 use warn::RateLimitedWarning;
 
 /// Settings of the image service.
@@ -42,7 +52,8 @@ pub struct PipelineConfig {
     pub queue: usize,
     /// How long one request waits for its image before it gets a 503.
     pub deadline: Duration,
-    /// How long a failed image is remembered before it is tried again.
+    /// How long an image whose bytes cannot be decoded is remembered before it is tried again.
+    /// A missing original is remembered for the shorter of this and [`TRANSIENT_FAILURE_TTL`].
     pub failure_ttl: Duration,
 }
 
@@ -83,7 +94,8 @@ pub enum PipelineError {
     /// Every worker is busy and the queue is full.
     #[error("the image queue is full; retry in {retry_after_seconds} s")]
     Busy { retry_after_seconds: u32 },
-    /// The request's deadline passed first. The derivation goes on and fills the cache.
+    /// The request's deadline passed first. The derivation goes on, fills the caches, and
+    /// later requests for the variant wait on it.
     #[error("the image was not ready within {deadline:?}; retry shortly")]
     TimedOut { deadline: Duration },
     /// A bug or a lost task; not cached.
@@ -130,20 +142,26 @@ pub struct MemoryStats {
 
 /// The derived-image service. Cheap to share: keep one in an `Arc`.
 pub struct ImagePipeline {
-    memory: moka::future::Cache<CacheKey, Variant>,
     memory_bytes: u64,
     shared: Arc<Shared>,
 }
 
-/// What the detached derivation tasks need after the request that started them has gone.
+/// The result of one lookup, shared by every request that waits on it.
+type Outcome = Result<Variant, PipelineError>;
+
+/// State shared with the detached lookup tasks, which outlive the requests that start them.
 struct Shared {
+    memory: moka::future::Cache<CacheKey, Variant>,
     disk: Option<Arc<DiskCache>>,
     failures: moka::sync::Cache<ImageIdentity, Arc<ImageFailure>>,
+    in_flight: InFlightLookups,
     pool: WorkPool,
     limits: DecodeLimits,
     deadline: Duration,
+    failure_ttl: Duration,
     counters: Counters,
     disk_warning: RateLimitedWarning,
+    timeout_warning: RateLimitedWarning,
 }
 
 /// Most failures remembered at once; a library of broken files beyond this is decoded again
@@ -152,6 +170,9 @@ const MAX_CACHED_FAILURES: u64 = 100_000;
 
 /// JPEG quality, part of every cache key so that changing it cannot serve stale bytes.
 const QUALITY_TAG: &[u8] = b"q85";
+
+/// Shortest time between two warnings of one kind; the ones in between are counted.
+const WARNING_INTERVAL: Duration = Duration::from_secs(60);
 
 impl ImagePipeline {
     /// Builds the service. `disk` is `None` when caching on disk is off or failed to open.
@@ -164,19 +185,24 @@ impl ImagePipeline {
             .build();
         let failures = moka::sync::Cache::builder()
             .max_capacity(MAX_CACHED_FAILURES)
-            .time_to_live(config.failure_ttl)
+            .expire_after(FailureExpiry {
+                failure_ttl: config.failure_ttl,
+            })
             .build();
         Self {
-            memory,
             memory_bytes: config.memory_bytes,
             shared: Arc::new(Shared {
+                memory,
                 disk,
                 failures,
+                in_flight: InFlightLookups::default(),
                 pool: WorkPool::new(config.workers, config.queue),
                 limits: config.limits,
                 deadline: config.deadline,
+                failure_ttl: config.failure_ttl,
                 counters: Counters::default(),
-                disk_warning: RateLimitedWarning::new(Duration::from_secs(60)),
+                disk_warning: RateLimitedWarning::new(WARNING_INTERVAL),
+                timeout_warning: RateLimitedWarning::new(WARNING_INTERVAL),
             }),
         }
     }
@@ -213,8 +239,10 @@ impl ImagePipeline {
         ])
     }
 
-    /// Returns one variant, deriving it at most once however many requests ask at the same
-    /// time. `load` reads the original; it runs only when neither cache has the variant.
+    /// Returns one variant. A request that arrives while a lookup of the variant is in flight,
+    /// even one whose first request gave up at its deadline, waits on that lookup instead of
+    /// starting another. `load` reads the original, and runs only when neither cache has the
+    /// variant and no lookup of it is in flight.
     pub async fn variant<L, F>(
         &self,
         identity: ImageIdentity,
@@ -227,19 +255,44 @@ impl ImagePipeline {
     {
         let request = snapped(&request);
         let key = Self::variant_key(&identity, &request);
-        let counters = &self.shared.counters;
-        if let Some(variant) = self.memory.get(&key).await {
-            counters.memory_hits.fetch_add(1, Ordering::Relaxed);
+        let shared = &self.shared;
+        if let Some(variant) = shared.memory.get(&key).await {
+            shared.counters.memory_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(variant);
         }
-        counters.memory_misses.fetch_add(1, Ordering::Relaxed);
+        shared
+            .counters
+            .memory_misses
+            .fetch_add(1, Ordering::Relaxed);
 
-        let shared = Arc::clone(&self.shared);
-        let lookup = async move { shared.lookup(key, identity, request, load).await };
-        self.memory
-            .try_get_with(key, lookup)
-            .await
-            .map_err(|error| (*error).clone())
+        let image = (identity.source.clone(), identity.key.clone());
+        let mut outcome = shared.join_or_start(key, identity, request, load);
+        let deadline = shared.deadline;
+        match tokio::time::timeout(deadline, outcome.wait_for(Option::is_some)).await {
+            Ok(Ok(sent)) => sent.clone().unwrap_or_else(|| {
+                Err(PipelineError::Internal(
+                    "the image lookup ended without a result".to_owned(),
+                ))
+            }),
+            Ok(Err(_closed)) => Err(PipelineError::Internal(
+                "the image lookup stopped before it finished".to_owned(),
+            )),
+            Err(_elapsed) => {
+                shared.counters.timeouts.fetch_add(1, Ordering::Relaxed);
+                let (source, key) = image;
+                shared.timeout_warning.warn(|suppressed| {
+                    tracing::warn!(
+                        source.id = %source,
+                        image.key = %key,
+                        deadline_ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+                        suppressed,
+                        "an image was not ready by the request deadline; the client was told to \
+                         retry and the derivation goes on for the next request"
+                    );
+                });
+                Err(PipelineError::TimedOut { deadline })
+            }
+        }
     }
 
     /// Returns the failure remembered for an image, if it failed within the failure lifetime.
@@ -253,8 +306,8 @@ impl ImagePipeline {
         let micros = counters.derive_micros.load(Ordering::Relaxed);
         PipelineStats {
             memory: MemoryStats {
-                entries: self.memory.entry_count(),
-                bytes: self.memory.weighted_size(),
+                entries: self.shared.memory.entry_count(),
+                bytes: self.shared.memory.weighted_size(),
                 max_bytes: self.memory_bytes,
                 hits: counters.memory_hits.load(Ordering::Relaxed),
                 misses: counters.memory_misses.load(Ordering::Relaxed),
@@ -275,9 +328,10 @@ impl ImagePipeline {
     }
 
     /// Drops every variant held in memory and every remembered failure. The disk cache is
-    /// cleared separately because the command line clears it with the server stopped.
+    /// cleared separately, by the command line, and [`Self::reload_disk_if_cleared`] brings
+    /// the server's view of it up to date.
     pub fn clear_memory(&self) {
-        self.memory.invalidate_all();
+        self.shared.memory.invalidate_all();
         self.shared.failures.invalidate_all();
     }
 
@@ -293,10 +347,38 @@ impl ImagePipeline {
             Err(error) => tracing::warn!(%error, "saving the image cache index failed"),
         }
     }
+
+    /// Re-reads the disk cache's folder when another process (`onesheet cache clear`) cleared
+    /// it since the last call, so the entry count and size stop counting deleted files.
+    /// Returns true when it did. Otherwise it costs one small file read.
+    pub async fn reload_disk_if_cleared(&self) -> bool {
+        let Some(disk) = self.shared.disk.clone() else {
+            return false;
+        };
+        let reloaded = tokio::task::spawn_blocking(move || disk.reload_if_cleared()).await;
+        match reloaded {
+            Ok(Ok(reloaded)) => reloaded,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "re-reading the image cache after it was cleared failed");
+                false
+            }
+            Err(error) => {
+                tracing::warn!(%error, "re-reading the image cache after it was cleared failed");
+                false
+            }
+        }
+    }
 }
 
 /// Snaps both sides of the box to the width ladder, so that however many sizes clients ask
 /// for, one image has at most a few dozen variants per fit and format.
+///
+/// NOTE: the width and the height snap separately, so boxes that give the same output can
+/// have different keys: `w=241` and `w=250&h=20000` both make one 360-wide poster, stored
+/// twice. A 2:3 poster at one width has up to 10 keys for one output, which costs extra
+/// decodes and disk space, though never more than 540 variants per image. The snapped box
+/// also need not match the request: `w=3000&h=500` snaps the height to 720 and returns
+/// 480×720.
 fn snapped(request: &DeriveRequest) -> DeriveRequest {
     DeriveRequest {
         width: derive::snap_width(request.width),
@@ -306,39 +388,69 @@ fn snapped(request: &DeriveRequest) -> DeriveRequest {
 }
 
 impl Shared {
-    /// Finds or makes one variant: remembered failure, disk cache, then a derivation.
+    /// Returns a receiver for the outcome of the lookup of `key`, joining the one in flight or
+    /// starting one in its own task.
+    fn join_or_start<L, F>(
+        self: &Arc<Self>,
+        key: CacheKey,
+        identity: ImageIdentity,
+        request: DeriveRequest,
+        load: L,
+    ) -> watch::Receiver<Option<Outcome>>
+    where
+        L: FnOnce() -> F + Send + 'static,
+        F: Future<Output = Result<Vec<u8>, LoadError>> + Send + 'static,
+    {
+        let (id, sender, outcome) = match self.in_flight.join_or_insert(key) {
+            Joined::InFlight(outcome) => return outcome,
+            Joined::Started {
+                id,
+                sender,
+                outcome,
+            } => (id, sender, outcome),
+        };
+
+        let shared = Arc::clone(self);
+        tokio::spawn(async move {
+            let _guard = InFlightGuard::new(Arc::clone(&shared), key, id);
+            let result = Arc::clone(&shared)
+                .lookup(key, identity, request, load)
+                .await;
+            // The memory cache gets the variant before the lookup leaves the map, so a request
+            // that finds no lookup in flight finds the variant instead.
+            if let Ok(variant) = &result {
+                shared.memory.insert(key, variant.clone()).await;
+            }
+            sender.send_replace(Some(result));
+        });
+        outcome
+    }
+
+    /// Finds or makes one variant: memory, disk, remembered failure, then a derivation.
     async fn lookup<L, F>(
         self: Arc<Self>,
         key: CacheKey,
         identity: ImageIdentity,
         request: DeriveRequest,
         load: L,
-    ) -> Result<Variant, PipelineError>
+    ) -> Outcome
     where
         L: FnOnce() -> F + Send + 'static,
         F: Future<Output = Result<Vec<u8>, LoadError>> + Send + 'static,
     {
-        if let Some(failure) = self.failures.get(&identity) {
-            return Err(PipelineError::Failed(failure));
+        // An earlier lookup may have stored the variant after this request missed the memory
+        // cache and before it reached the in-flight map.
+        if let Some(variant) = self.memory.get(&key).await {
+            return Ok(variant);
         }
-
         if let Some(variant) = self.read_disk(key).await {
             self.counters.disk_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(variant);
         }
-
-        // Detached, so the work finishes and fills the disk cache even if every request
-        // waiting for it has gone.
-        let deadline = self.deadline;
-        let work = tokio::spawn(Arc::clone(&self).produce(key, identity, request, load));
-        match tokio::time::timeout(deadline, work).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(join_error)) => Err(PipelineError::Internal(join_error.to_string())),
-            Err(_elapsed) => {
-                self.counters.timeouts.fetch_add(1, Ordering::Relaxed);
-                Err(PipelineError::TimedOut { deadline })
-            }
+        if let Some(failure) = self.failures.get(&identity) {
+            return Err(PipelineError::Failed(failure));
         }
+        self.produce(key, identity, request, load).await
     }
 
     async fn read_disk(&self, key: CacheKey) -> Option<Variant> {
@@ -377,6 +489,13 @@ impl Shared {
             .map_err(|busy| PipelineError::Busy {
                 retry_after_seconds: busy.retry_after_seconds,
             })?;
+
+        // While this waited for a worker, another process sharing the cache folder, or a
+        // lookup of this key that ended before this one started, may have stored the variant.
+        if let Some(variant) = self.read_disk(key).await {
+            self.counters.disk_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(variant);
+        }
 
         // The original is read only once a worker is free, so a long queue holds requests,
         // not originals of up to the input limit each.
@@ -452,13 +571,15 @@ impl Shared {
     /// Caches a failure and logs it once; repeats within the failure lifetime hit the cache.
     fn remember(&self, identity: &ImageIdentity, failure: ImageFailure) -> PipelineError {
         self.counters.failures.fetch_add(1, Ordering::Relaxed);
+        let lifetime = failure_lifetime(failure.reason, self.failure_ttl);
         tracing::warn!(
             source.id = %identity.source,
             image.key = %identity.key,
             image.version = %identity.version,
             reason = failure.reason.code(),
             detail = %failure.detail,
-            "image cannot be produced; skipping it for the failure lifetime"
+            skipped_seconds = lifetime.as_secs(),
+            "image cannot be produced; skipping it for a while"
         );
         let failure = Arc::new(failure);
         self.failures.insert(identity.clone(), Arc::clone(&failure));

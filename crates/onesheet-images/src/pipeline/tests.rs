@@ -243,7 +243,270 @@ async fn late_derivation_still_fills_disk_cache() {
     assert_eq!(served.format, OutputFormat::Jpeg);
     assert_eq!(loads.load(Ordering::SeqCst), 0);
     assert_eq!(pipeline.stats().derivations, 1);
-    assert_eq!(pipeline.stats().memory.disk_hits, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timed_out_derivation_is_joined_not_repeated() {
+    let pipeline = Arc::new(ImagePipeline::new(
+        PipelineConfig {
+            deadline: Duration::from_millis(50),
+            workers: 1,
+            queue: 2,
+            ..PipelineConfig::default()
+        },
+        None,
+    ));
+    let release = Arc::new(Notify::new());
+    let loads = Arc::new(AtomicUsize::new(0));
+    let slow_loader = || {
+        let release = Arc::clone(&release);
+        let loads = Arc::clone(&loads);
+        let original = poster_jpeg(300, 450);
+        move || async move {
+            loads.fetch_add(1, Ordering::SeqCst);
+            release.notified().await;
+            Ok(original)
+        }
+    };
+
+    // Every request gives up at its deadline while the first derivation still waits.
+    for attempt in 0..3 {
+        let error = pipeline
+            .variant(identity("v1"), request(240), slow_loader())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, PipelineError::TimedOut { .. }),
+            "attempt {attempt}: {error:?}"
+        );
+    }
+    assert_eq!(pipeline.stats().timeouts, 3);
+    assert_eq!(pipeline.stats().pool.waiting, 0);
+    assert_eq!(pipeline.stats().pool.active, 1);
+
+    // The next request waits for the same derivation and gets its result.
+    let waiting = {
+        let pipeline = Arc::clone(&pipeline);
+        let load = slow_loader();
+        tokio::spawn(async move { pipeline.variant(identity("v1"), request(240), load).await })
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    release.notify_one();
+    // The deadline is short, so the request may time out before the derivation ends. Later
+    // requests then find the variant in memory.
+    let _ = waiting.await.unwrap();
+    let served = loop {
+        match pipeline
+            .variant(identity("v1"), request(240), slow_loader())
+            .await
+        {
+            Ok(variant) => break variant,
+            Err(PipelineError::TimedOut { .. }) => continue,
+            Err(other) => panic!("{other:?}"),
+        }
+    };
+
+    assert_eq!(served.format, OutputFormat::Jpeg);
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+    assert_eq!(pipeline.stats().derivations, 1);
+}
+
+/// Collects formatted log lines, for tests that check what was logged.
+#[derive(Clone, Default)]
+struct LogLines(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogLines {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogLines {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn deadline_timeouts_warn_once_per_interval() {
+    let lines = LogLines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let pipeline = Arc::new(ImagePipeline::new(
+        PipelineConfig {
+            deadline: Duration::from_millis(20),
+            ..PipelineConfig::default()
+        },
+        None,
+    ));
+    let never = || std::future::pending::<Result<Vec<u8>, LoadError>>();
+    for attempt in 0..3 {
+        let error = pipeline
+            .variant(identity("v1"), request(240), never)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, PipelineError::TimedOut { .. }),
+            "attempt {attempt}: {error:?}"
+        );
+    }
+
+    let text = lines.text();
+    let warnings: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("not ready by the request deadline"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{text}");
+    assert!(warnings[0].contains("WARN"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_derivation_finds_variant_stored_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = open_disk(dir.path());
+    let pipeline = pipeline(1, 4, Some(Arc::clone(&disk)));
+    let release = Arc::new(Notify::new());
+
+    // Another image takes the only worker.
+    let blocker = {
+        let pipeline = Arc::clone(&pipeline);
+        let release = Arc::clone(&release);
+        let original = poster_jpeg(100, 150);
+        tokio::spawn(async move {
+            pipeline
+                .variant(identity("other"), request(240), move || async move {
+                    release.notified().await;
+                    Ok(original)
+                })
+                .await
+        })
+    };
+    while pipeline.stats().pool.active == 0 {
+        tokio::task::yield_now().await;
+    }
+
+    let loads = Arc::new(AtomicUsize::new(0));
+    let queued = {
+        let pipeline = Arc::clone(&pipeline);
+        let load = counting_loader(poster_jpeg(300, 450), &loads);
+        tokio::spawn(async move { pipeline.variant(identity("v1"), request(240), load).await })
+    };
+    while pipeline.stats().pool.waiting == 0 {
+        tokio::task::yield_now().await;
+    }
+
+    // Another process sharing the cache folder stores the variant while the job waits.
+    let key = ImagePipeline::variant_key(&identity("v1"), &request(240));
+    let stored = crate::derive::derive(
+        &poster_jpeg(300, 450),
+        &request(240),
+        &crate::derive::DecodeLimits::default(),
+    )
+    .unwrap();
+    disk.put(&key, &stored.bytes).unwrap();
+    release.notify_one();
+
+    let served = queued.await.unwrap().unwrap();
+    assert_eq!(served.bytes, stored.bytes);
+    assert_eq!(loads.load(Ordering::SeqCst), 0);
+    assert!(blocker.await.unwrap().is_ok());
+    assert_eq!(pipeline.stats().derivations, 1);
+}
+
+#[tokio::test]
+async fn remembered_failure_does_not_hide_cached_variants() {
+    let dir = tempfile::tempdir().unwrap();
+    let loads = Arc::new(AtomicUsize::new(0));
+    let first = pipeline(1, 8, Some(open_disk(dir.path())));
+    let derived = first
+        .variant(
+            identity("v1"),
+            request(240),
+            counting_loader(poster_jpeg(300, 450), &loads),
+        )
+        .await
+        .unwrap();
+    drop(first);
+
+    // After a restart the variant is on disk only. The share drops for a moment, and another
+    // size finds the original missing.
+    let second = pipeline(1, 8, Some(open_disk(dir.path())));
+    let missing = second
+        .variant(identity("v1"), request(480), || async {
+            Err(LoadError::NotFound)
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&missing, PipelineError::Failed(failure) if failure.reason == FailureReason::NotFound)
+    );
+
+    let served = second
+        .variant(
+            identity("v1"),
+            request(240),
+            counting_loader(Vec::new(), &loads),
+        )
+        .await
+        .unwrap();
+    assert_eq!(served.bytes, derived.bytes);
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+    assert_eq!(second.stats().memory.disk_hits, 1);
+}
+
+#[test]
+fn failure_lifetime_depends_on_the_reason() {
+    let ttl = Duration::from_secs(600);
+    for reason in [
+        FailureReason::TooLarge,
+        FailureReason::UnsupportedFormat,
+        FailureReason::Invalid,
+        FailureReason::Undecodable,
+    ] {
+        assert_eq!(failure_lifetime(reason, ttl), ttl, "{reason:?}");
+    }
+    for reason in [FailureReason::NotFound, FailureReason::Processing] {
+        assert_eq!(
+            failure_lifetime(reason, ttl),
+            TRANSIENT_FAILURE_TTL,
+            "{reason:?}"
+        );
+    }
+    let short = Duration::from_secs(5);
+    assert_eq!(failure_lifetime(FailureReason::NotFound, short), short);
+}
+
+#[tokio::test]
+async fn remembered_failure_expires() {
+    let pipeline = Arc::new(ImagePipeline::new(
+        PipelineConfig {
+            failure_ttl: Duration::from_millis(100),
+            ..PipelineConfig::default()
+        },
+        None,
+    ));
+    let broken = pipeline
+        .variant(identity("v1"), request(240), || async {
+            Ok(b"not an image".to_vec())
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(broken, PipelineError::Failed(_)));
+    assert!(pipeline.cached_failure(&identity("v1")).is_some());
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    assert!(pipeline.cached_failure(&identity("v1")).is_none());
 }
 
 #[tokio::test]

@@ -7,6 +7,60 @@ use axum::http::Request;
 
 use crate::support::{TestApp, TestResponse, gradient_jpeg, jpeg};
 
+/// Builds an AVIF container whose header declares `width`×`height`: the file type, the image
+/// size property and a media data box. Its payload is never decoded.
+fn avif_container(width: u32, height: u32) -> Vec<u8> {
+    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+    let mut ispe = vec![0; 4];
+    ispe.extend_from_slice(&width.to_be_bytes());
+    ispe.extend_from_slice(&height.to_be_bytes());
+    let mut meta = vec![0; 4];
+    meta.extend(boxed(b"iprp", &boxed(b"ipco", &boxed(b"ispe", &ispe))));
+
+    let mut file = boxed(b"ftyp", b"avif\0\0\0\0avifmif1");
+    file.extend(boxed(b"meta", &meta));
+    file.extend(boxed(b"mdat", &[0; 64]));
+    file
+}
+
+fn bmp(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_pixel(width, height, image::Rgb([20, 40, 220]));
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Bmp,
+        )
+        .unwrap();
+    bytes
+}
+
+/// Encodes a real 16×16 JPEG and patches its frame header to declare 10000×10000 pixels.
+fn jpeg_claiming_10000_square() -> Vec<u8> {
+    let mut bytes = jpeg(16, 16);
+    let sof = bytes
+        .windows(2)
+        .position(|pair| pair == [0xFF, 0xC0])
+        .unwrap();
+    bytes[sof + 5..sof + 9].copy_from_slice(&[0x27, 0x10, 0x27, 0x10]);
+    bytes
+}
+
+fn item_id(app: &TestApp, file: &str) -> String {
+    let snapshot = app.catalog.snapshot();
+    let item = snapshot
+        .items
+        .iter()
+        .find(|item| item.upstream_key == file)
+        .unwrap();
+    item.id.as_ref().unwrap().to_string()
+}
+
 fn decoded_size(response: &TestResponse) -> (u32, u32) {
     let image = image::load_from_memory(&response.body).unwrap();
     (image.width(), image.height())
@@ -117,6 +171,72 @@ async fn invalid_size_parameters_name_the_field() {
         assert_eq!(response.json()["error"]["field"], field, "query {query}");
     }
     assert_eq!(app.images.stats().derivations, 0);
+}
+
+#[tokio::test]
+async fn size_errors_quote_the_value_as_sent() {
+    let app = TestApp::with_posters(1).await;
+    let id = app.first_item_id();
+
+    let response = app.get(&format!("/img/{id}/poster?w=+240")).await;
+
+    assert_eq!(response.status, 400);
+    let body = response.json();
+    assert_eq!(body["error"]["field"], "w");
+    assert_eq!(
+        body["error"]["message"],
+        "w: invalid value \"+240\": expected a whole number of pixels from 1 to 20000"
+    );
+}
+
+#[tokio::test]
+async fn malformed_webp_quality_gets_jpeg() {
+    let app = TestApp::with_files(&[("a.jpg", gradient_jpeg(600, 900))], "").await;
+    let id = app.first_item_id();
+    let uri = format!("/img/{id}/poster?w=240");
+
+    for accept in ["image/webp;q=abc", "image/webp;q=1.5"] {
+        let response = get_with(&app, &uri, &[("accept", accept)]).await;
+        assert_eq!(response.status, 200, "{accept}");
+        assert_eq!(response.header("content-type"), "image/jpeg", "{accept}");
+    }
+}
+
+#[tokio::test]
+async fn bmp_avif_and_lying_jpeg_originals() {
+    let app = TestApp::with_files(
+        &[
+            ("a.bmp", bmp(600, 900)),
+            ("b.avif", avif_container(600, 900)),
+            ("c.jpg", jpeg_claiming_10000_square()),
+        ],
+        "",
+    )
+    .await;
+
+    let resized = app
+        .get(&format!("/img/{}/poster?w=240", item_id(&app, "a.bmp")))
+        .await;
+    assert_eq!(resized.status, 200);
+    assert_eq!(decoded_size(&resized), (240, 360));
+
+    let avif = app
+        .get(&format!("/img/{}/poster?w=240", item_id(&app, "b.avif")))
+        .await;
+    assert_eq!(avif.status, 422);
+    let body = avif.json();
+    assert_eq!(body["error"]["code"], "image-unsupported-format", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("convert the file to JPEG or WebP"),
+        "{message}"
+    );
+
+    let lying = app
+        .get(&format!("/img/{}/poster?w=240", item_id(&app, "c.jpg")))
+        .await;
+    assert_eq!(lying.status, 422);
+    assert_eq!(lying.json()["error"]["code"], "image-invalid");
 }
 
 #[tokio::test]

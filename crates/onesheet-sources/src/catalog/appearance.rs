@@ -12,12 +12,16 @@
 //! only for an item that left the catalog and came back, or after the saved catalog is lost. An
 //! image that cannot be decoded is remembered with its version and skipped until the version
 //! changes.
+//!
+//! Decoding is bounded by the same `[images]` limits as resized images, set with
+//! [`Catalog::set_image_limits`], and a JPEG is decoded at a reduced DCT scale, because the
+//! appearance needs only about 100 pixels a side.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, PoisonError, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use onesheet_domain::media::ImageAppearance;
@@ -48,6 +52,8 @@ pub(super) struct Enrichment {
     /// The request count the task last finished a pass for.
     done: watch::Sender<u64>,
     started: AtomicBool,
+    /// Bounds on the originals decoded; the defaults until the server sets its configured ones.
+    limits: RwLock<DecodeLimits>,
 }
 
 impl Enrichment {
@@ -56,12 +62,17 @@ impl Enrichment {
             requests: watch::Sender::new(0),
             done: watch::Sender::new(0),
             started: AtomicBool::new(false),
+            limits: RwLock::new(DecodeLimits::default()),
         }
     }
 
     /// Asks the task to look at the current snapshot again.
     pub(super) fn request(&self) {
         self.requests.send_modify(|count| *count += 1);
+    }
+
+    fn limits(&self) -> DecodeLimits {
+        *self.limits.read().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -115,6 +126,17 @@ struct PassStats {
 }
 
 impl Catalog {
+    /// Sets the bounds on the originals the enrichment task decodes: the server passes its
+    /// `[images]` limits, so an original that resized requests reject is not decoded here
+    /// either. Takes effect from the next image.
+    pub fn set_image_limits(&self, limits: DecodeLimits) {
+        *self
+            .enrichment
+            .limits
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = limits;
+    }
+
     /// Starts the background task that computes the palette and ThumbHash of every image in
     /// the catalog. Call it once, inside the Tokio runtime, and later calls do nothing. The task
     /// ends when the catalog is dropped.
@@ -171,8 +193,8 @@ impl Catalog {
                 source_id: source.clone(),
             })?;
         let body = source.open_image(image).await?;
+        let limits = self.enrichment.limits();
         tokio::task::spawn_blocking(move || {
-            let limits = DecodeLimits::default();
             let original = match body {
                 ImageBody::File(path) => read_limited(&path, limits.max_input_bytes)?,
                 ImageBody::Bytes { bytes, .. } if bytes.len() as u64 > limits.max_input_bytes => {
@@ -488,4 +510,100 @@ fn with_carried(item: &MediaItem, old: &MediaItem) -> Option<MediaItem> {
         }
     }
     updated
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use onesheet_domain::ItemImages;
+
+    use super::*;
+    use crate::source::MediaSource;
+
+    /// Serves one item whose poster is a 300×200 PNG held in memory.
+    struct OnePoster {
+        id: SourceId,
+        item: Mutex<Option<Arc<MediaItem>>>,
+    }
+
+    impl OnePoster {
+        fn new() -> Arc<Self> {
+            let id = SourceId::new("memory").unwrap();
+            let mut item = MediaItem {
+                upstream_key: "poster".to_owned(),
+                title: "Poster".to_owned(),
+                images: ItemImages {
+                    poster: Some(ImageRef::new("poster.png", "v1")),
+                    ..ItemImages::default()
+                },
+                ..MediaItem::default()
+            };
+            item.assign_identity(&id);
+            Arc::new(Self {
+                id,
+                item: Mutex::new(Some(Arc::new(item))),
+            })
+        }
+    }
+
+    #[async_trait]
+    impl MediaSource for OnePoster {
+        fn id(&self) -> &SourceId {
+            &self.id
+        }
+
+        fn kind(&self) -> &'static str {
+            "test"
+        }
+
+        async fn fetch_items(&self) -> Result<Vec<Arc<MediaItem>>, SourceError> {
+            Ok(self.item.lock().unwrap().iter().cloned().collect())
+        }
+
+        async fn open_image(&self, _image: &ImageRef) -> Result<ImageBody, SourceError> {
+            let mut png = Vec::new();
+            image::RgbImage::from_pixel(300, 200, image::Rgb([200, 30, 40]))
+                .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+                .unwrap();
+            Ok(ImageBody::Bytes {
+                bytes: png.into(),
+                content_type: Some("image/png".to_owned()),
+            })
+        }
+    }
+
+    /// Runs one enrichment pass over the poster and returns whether it got an appearance.
+    async fn poster_enriched(limits: Option<DecodeLimits>) -> bool {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Arc::new(Catalog::new(
+            vec![OnePoster::new()],
+            dir.path().join("catalog.json"),
+        ));
+        if let Some(limits) = limits {
+            catalog.set_image_limits(limits);
+        }
+        catalog.start_enrichment();
+        catalog.refresh_all().await;
+        tokio::time::timeout(Duration::from_secs(60), catalog.enrichment_settled())
+            .await
+            .unwrap();
+
+        let snapshot = catalog.snapshot();
+        let poster = snapshot.items[0].images.get(ImageKind::Poster).unwrap();
+        poster.appearance.is_some()
+    }
+
+    #[tokio::test]
+    async fn enrichment_uses_the_configured_limits() {
+        assert!(poster_enriched(None).await, "within the default limits");
+
+        let small = DecodeLimits {
+            max_pixels: 300 * 200 - 1,
+            ..DecodeLimits::default()
+        };
+        assert!(!poster_enriched(Some(small)).await, "over the set limit");
+    }
 }

@@ -1,9 +1,9 @@
 //! Resized images through the real binary: disk cache across restarts, `onesheet cache`,
 //! readiness figures, and a disk that is full.
 
-use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use crate::harness::{ServerOptions, TestServer};
 
@@ -24,8 +24,8 @@ async fn readiness(server: &TestServer) -> serde_json::Value {
     server.get("/health/ready").await.json().await.unwrap()
 }
 
-/// Runs `onesheet cache ...` against a data directory and returns its standard output.
-fn cache_command(data_dir: &Path, args: &[&str]) -> String {
+/// Runs `onesheet cache ...` against a data directory, with extra environment variables.
+fn run_cache_command(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_onesheet"));
     // Variables that steer the test suite share the prefix and would be read as unknown keys.
     for (name, _) in std::env::vars_os() {
@@ -33,19 +33,52 @@ fn cache_command(data_dir: &Path, args: &[&str]) -> String {
             command.env_remove(name);
         }
     }
-    let output = command
+    command
         .arg("cache")
         .args(args)
         .env("ONESHEET_DATA_DIR", data_dir)
+        .envs(env.iter().copied())
         .current_dir(data_dir)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `onesheet cache ...` against a data directory and returns its standard output.
+fn cache_command(data_dir: &Path, args: &[&str]) -> String {
+    let output = run_cache_command(data_dir, args, &[]);
     assert!(
         output.status.success(),
         "onesheet cache {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
+}
+
+/// Lists every file under `root` with its size.
+fn files_under(root: &Path) -> Vec<(PathBuf, u64)> {
+    let mut files = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for item in std::fs::read_dir(&folder).unwrap() {
+            let item = item.unwrap();
+            let metadata = item.metadata().unwrap();
+            if metadata.is_dir() {
+                folders.push(item.path());
+            } else {
+                files.push((item.path(), metadata.len()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Counts the folders directly under `root`.
+fn folder_count(root: &Path) -> usize {
+    std::fs::read_dir(root)
+        .unwrap()
+        .filter(|item| item.as_ref().unwrap().file_type().unwrap().is_dir())
+        .count()
 }
 
 #[tokio::test]
@@ -115,6 +148,112 @@ async fn cache_commands_report_and_clear() {
     server.launch().await;
     let response = server.get_absolute(&format!("{url}&w=240")).await;
     assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn cache_stats_changes_nothing() {
+    let mut server = TestServer::start(ServerOptions {
+        media_posters: 2,
+        ..ServerOptions::default()
+    })
+    .await;
+    let url = first_poster_url(&server).await;
+    for width in [240, 480, 720] {
+        let response = server.get_absolute(&format!("{url}&w={width}")).await;
+        assert_eq!(response.status(), 200);
+    }
+    server.stop().await;
+
+    let data_dir = server.data_dir();
+    let cache_dir = data_dir.join("cache");
+    std::fs::write(cache_dir.join("tmp/entry.4242.0.tmp"), b"being written").unwrap();
+    std::fs::write(cache_dir.join("00/notes.txt"), b"not an entry").unwrap();
+    let before = files_under(&cache_dir);
+
+    // A cap far below the cache's size, as when the command runs without the server's
+    // settings: reading the figures must still evict nothing.
+    let output = run_cache_command(
+        &data_dir,
+        &["stats", "--json"],
+        &[("ONESHEET_CACHE__MAX_BYTES", "1000")],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let stats: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    assert_eq!(files_under(&cache_dir), before);
+    assert_eq!(stats["entries"], 3, "{stats}");
+    assert_eq!(stats["max_bytes"], 1000, "{stats}");
+    assert_eq!(stats["temp_files"], 1, "{stats}");
+    for counter in ["hits", "misses", "evictions"] {
+        assert!(stats.get(counter).is_none(), "{counter} in {stats}");
+    }
+}
+
+#[tokio::test]
+async fn cache_stats_of_missing_folder_fails() {
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("data");
+    std::fs::create_dir(&data_dir).unwrap();
+
+    let output = run_cache_command(&data_dir, &["stats"], &[]);
+
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains(&data_dir.join("cache").display().to_string()),
+        "{message}"
+    );
+    assert!(message.contains("cache.dir"), "{message}");
+    assert!(message.contains("data_dir"), "{message}");
+    assert_eq!(folder_count(&data_dir), 0, "the command created folders");
+}
+
+#[tokio::test]
+async fn running_server_notices_cache_clear() {
+    let server = TestServer::start(ServerOptions {
+        media_posters: 2,
+        ..ServerOptions::default()
+    })
+    .await;
+    let url = first_poster_url(&server).await;
+    for width in [240, 480] {
+        let response = server.get_absolute(&format!("{url}&w={width}")).await;
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(readiness(&server).await["images"]["disk"]["entries"], 2);
+
+    // A write of the server's in progress must survive the clear.
+    let data_dir = server.data_dir();
+    let in_flight = data_dir.join("cache/tmp/entry.4242.0.tmp");
+    std::fs::write(&in_flight, b"being written").unwrap();
+    let cleared = cache_command(&data_dir, &["clear"]);
+    assert!(cleared.starts_with("removed 2 derived images"), "{cleared}");
+    assert!(in_flight.exists(), "clear deleted a temporary file");
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let ready = readiness(&server).await;
+        if ready["images"]["disk"]["entries"] == 0 {
+            assert_eq!(ready["images"]["disk"]["bytes"], 0, "{ready}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server still counts the cleared entries: {ready}\n{}",
+            server.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        server.log_tail().contains("cleared by another process"),
+        "{}",
+        server.log_tail()
+    );
+
+    // New variants are derived and cached again.
+    let response = server.get_absolute(&format!("{url}&w=720")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(readiness(&server).await["images"]["disk"]["entries"], 1);
 }
 
 #[tokio::test]

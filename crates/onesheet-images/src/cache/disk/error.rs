@@ -36,6 +36,19 @@ pub enum DiskCacheError {
         #[source]
         source: io::Error,
     },
+    #[error("cannot write {}: {source}; {}", .path.display(), write_advice(.source))]
+    WriteMarker {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The folder a command was pointed at does not exist. Commands never create it, because a
+    /// wrong path would otherwise look like an empty cache.
+    #[error(
+        "no image cache at {}: the folder does not exist; set cache.dir (ONESHEET_CACHE__DIR) or data_dir (ONESHEET_DATA_DIR) as the server has them",
+        .path.display()
+    )]
+    Missing { path: PathBuf },
     #[error("cannot delete {}: {source}; check the cache folder's permissions", .path.display())]
     Remove {
         path: PathBuf,

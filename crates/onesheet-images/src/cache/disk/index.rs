@@ -141,6 +141,15 @@ impl Index {
         Some(entry)
     }
 
+    /// Replaces every entry with `entries`, listed least recently used first. Stamps keep
+    /// growing, so a stamp taken before the reset never matches an entry after it.
+    pub fn reset(&mut self, entries: Vec<IndexEntry>) {
+        self.clear();
+        for entry in entries {
+            self.insert(entry.key, entry.file_len);
+        }
+    }
+
     /// Drops every entry.
     pub fn clear(&mut self) {
         self.stamps.clear();

@@ -5,6 +5,8 @@
 //!                            first two, so each folder has about 1/256 of the entries
 //! <root>/tmp/               files being written, renamed into a shard when complete
 //! <root>/index              the persisted index
+//! <root>/cleared            a token that `onesheet cache clear` rewrites each time it runs,
+//!                            so a running server notices and re-reads the folder
 //! ```
 
 use std::fs;
@@ -16,12 +18,14 @@ use super::{CacheKey, DiskCacheError};
 
 const TEMP_FOLDER: &str = "tmp";
 const INDEX_FILE: &str = "index";
+const CLEAR_MARKER: &str = "cleared";
 
 #[derive(Debug)]
 pub(super) struct Layout {
     root: PathBuf,
     temp_folder: PathBuf,
     index_path: PathBuf,
+    clear_marker: PathBuf,
     /// Sequence number that makes temporary names unique within this process. The process id
     /// in the name separates processes.
     temp_counter: AtomicU64,
@@ -33,6 +37,7 @@ impl Layout {
             root: root.to_path_buf(),
             temp_folder: root.join(TEMP_FOLDER),
             index_path: root.join(INDEX_FILE),
+            clear_marker: root.join(CLEAR_MARKER),
             temp_counter: AtomicU64::new(0),
         }
     }
@@ -43,6 +48,29 @@ impl Layout {
 
     pub fn index_path(&self) -> &Path {
         &self.index_path
+    }
+
+    pub fn temp_folder(&self) -> &Path {
+        &self.temp_folder
+    }
+
+    /// Returns the token of the last clear by another process, or `None` when there was none
+    /// or the marker cannot be read.
+    pub fn read_clear_marker(&self) -> Option<String> {
+        fs::read_to_string(&self.clear_marker).ok()
+    }
+
+    /// Writes a new clear token: the process id and the time in nanoseconds, which no earlier
+    /// clear can have written.
+    pub fn write_clear_marker(&self) -> Result<(), DiskCacheError> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos());
+        let token = format!("{} {nanos}\n", std::process::id());
+        fs::write(&self.clear_marker, token).map_err(|source| DiskCacheError::WriteMarker {
+            path: self.clear_marker.clone(),
+            source,
+        })
     }
 
     pub fn shard_path(&self, shard: u8) -> PathBuf {

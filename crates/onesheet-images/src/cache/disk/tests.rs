@@ -477,6 +477,142 @@ fn clear_from_another_instance_is_seen_as_misses() {
     assert_eq!(server.stats().entries, 0);
 }
 
+/// Lists every file under `root` with its size, to show that an operation changed nothing.
+fn snapshot_of(root: &Path) -> Vec<(PathBuf, u64)> {
+    let mut files = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for item in fs::read_dir(&folder).unwrap() {
+            let item = item.unwrap();
+            let metadata = item.metadata().unwrap();
+            if metadata.is_dir() {
+                folders.push(item.path());
+            } else {
+                files.push((item.path(), metadata.len()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn inspect_counts_entries_and_changes_nothing() {
+    let folder = tempfile::tempdir().unwrap();
+    {
+        let server = open(folder.path(), 1 << 20);
+        for n in 0..4 {
+            server.put(&key(n), &payload(n, 100)).unwrap();
+        }
+        server.persist_index().unwrap();
+    }
+    // A write in progress, a stray file in a shard, and a shard folder someone removed.
+    fs::write(folder.path().join("tmp/entry.1.0.tmp"), b"partial").unwrap();
+    fs::write(folder.path().join("00/notes.txt"), b"mine").unwrap();
+    let removed_shard = (0..=u8::MAX)
+        .map(|shard| folder.path().join(format!("{shard:02x}")))
+        .find(|path| fs::read_dir(path).unwrap().next().is_none())
+        .unwrap();
+    fs::remove_dir(&removed_shard).unwrap();
+    let before = snapshot_of(folder.path());
+
+    let stats = DiskCache::inspect(folder.path()).unwrap();
+
+    assert_eq!(stats.entries, 4);
+    assert_eq!(stats.bytes, 4 * entry::file_len(100));
+    assert_eq!(stats.temp_files, 1);
+    assert_eq!(snapshot_of(folder.path()), before);
+    assert!(!removed_shard.exists(), "a shard folder was created");
+}
+
+#[test]
+fn inspect_of_missing_folder_fails_without_creating_it() {
+    let parent = tempfile::tempdir().unwrap();
+    let root = parent.path().join("cache");
+
+    let error = DiskCache::inspect(&root).unwrap_err();
+
+    assert!(matches!(error, DiskCacheError::Missing { .. }), "{error}");
+    let message = error.to_string();
+    assert!(message.contains(&root.display().to_string()), "{message}");
+    assert!(message.contains("cache.dir"), "{message}");
+    assert!(message.contains("data_dir"), "{message}");
+    assert!(!root.exists());
+    assert!(matches!(
+        DiskCache::clear_folder(&root),
+        Err(DiskCacheError::Missing { .. })
+    ));
+    assert!(!root.exists());
+}
+
+#[test]
+fn clear_folder_keeps_temporary_files() {
+    let folder = tempfile::tempdir().unwrap();
+    let server = open(folder.path(), 1 << 20);
+    for n in 0..5 {
+        server.put(&key(n), &payload(n, 100)).unwrap();
+    }
+    server.persist_index().unwrap();
+    let in_flight = folder.path().join("tmp/entry.1.7.tmp");
+    fs::write(&in_flight, b"being written").unwrap();
+
+    let outcome = DiskCache::clear_folder(folder.path()).unwrap();
+
+    assert_eq!(outcome.entries, 5);
+    assert_eq!(files_on_disk(folder.path()), (0, 0));
+    assert!(in_flight.exists(), "a temporary file was deleted");
+    assert!(!folder.path().join("index").exists());
+    // The server's write that owned the temporary file still succeeds.
+    server.persist_index().unwrap();
+    server.put(&key(9), &payload(9, 100)).unwrap();
+    assert_eq!(server.get(&key(9)), Some(payload(9, 100)));
+}
+
+#[test]
+fn server_rereads_folder_after_clear_by_another_process() {
+    let folder = tempfile::tempdir().unwrap();
+    let server = open(folder.path(), 1 << 20);
+    for n in 0..5 {
+        server.put(&key(n), &payload(n, 1000)).unwrap();
+    }
+    assert!(
+        !server.reload_if_cleared().unwrap(),
+        "nothing was cleared yet"
+    );
+
+    DiskCache::clear_folder(folder.path()).unwrap();
+    // Stored after the clear and before the server notices it.
+    server.put(&key(7), &payload(7, 100)).unwrap();
+    assert_eq!(server.stats().entries, 6, "the server has not looked yet");
+
+    assert!(server.reload_if_cleared().unwrap());
+
+    let stats = server.stats();
+    assert_eq!(stats.entries, 1);
+    assert_eq!(stats.bytes, entry::file_len(100));
+    assert_eq!(server.get(&key(7)), Some(payload(7, 100)));
+    assert!(
+        !server.reload_if_cleared().unwrap(),
+        "one clear is handled once"
+    );
+
+    // A second clear is noticed too.
+    DiskCache::clear_folder(folder.path()).unwrap();
+    assert!(server.reload_if_cleared().unwrap());
+    assert_eq!(server.stats().entries, 0);
+}
+
+#[test]
+fn open_ignores_clears_before_it() {
+    let folder = tempfile::tempdir().unwrap();
+    drop(open(folder.path(), 1 << 20));
+    DiskCache::clear_folder(folder.path()).unwrap();
+
+    let server = open(folder.path(), 1 << 20);
+
+    assert!(!server.reload_if_cleared().unwrap());
+}
+
 #[test]
 fn floor_above_free_space_evicts_then_skips() {
     let folder = tempfile::tempdir().unwrap();

@@ -40,6 +40,9 @@ pub(super) async fn serve(
         fit: size.fit,
         format: negotiate_format(headers, kind),
     };
+    // NOTE: the version comes from the last scan. A file replaced in place before the next
+    // rescan is derived under the old version's key, so the old URL serves the new picture as
+    // immutable and the disk cache keeps it under that key, even after the rescan.
     let identity = ImageIdentity {
         source: source_id.to_string(),
         key: image.key.clone(),

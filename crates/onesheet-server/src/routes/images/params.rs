@@ -28,23 +28,33 @@ pub struct SizeParams {
 impl ImageParams {
     /// Parses `v`, `w`, `h` and `fit`. Other parameters are ignored, so cache-busting
     /// parameters that some players append do no harm; a repeated known one is an error.
+    ///
+    /// Messages leave the parameter name to the error's field, and quote an invalid value as
+    /// the client sent it, before percent-decoding, so `w=+240` is shown as `"+240"` and not as
+    /// the `" 240"` that form decoding makes of it.
     pub fn parse(query: &str) -> Result<Self, FieldError> {
         let mut version = None;
         let mut width = None;
         let mut height = None;
         let mut fit = None;
-        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            let raw_value = pair.split_once('=').map_or("", |(_, value)| value);
+            let Some((name, value)) = url::form_urlencoded::parse(pair.as_bytes()).next() else {
+                continue;
+            };
             let slot_taken = match name.as_ref() {
                 "v" => version.replace(value.into_owned()).is_some(),
-                "w" => width.replace(parse_side("w", &value)?).is_some(),
-                "h" => height.replace(parse_side("h", &value)?).is_some(),
-                "fit" => fit.replace(parse_fit(&value)?).is_some(),
+                "w" => width.replace(parse_side("w", &value, raw_value)?).is_some(),
+                "h" => height
+                    .replace(parse_side("h", &value, raw_value)?)
+                    .is_some(),
+                "fit" => fit.replace(parse_fit(&value, raw_value)?).is_some(),
                 _ => false,
             };
             if slot_taken {
                 return Err(FieldError::new(
                     name.as_ref(),
-                    format!("parameter {name} is given more than once: give it once"),
+                    "given more than once: give it once",
                 ));
             }
         }
@@ -54,7 +64,7 @@ impl ImageParams {
             (None, None, Some(_)) => {
                 return Err(FieldError::new(
                     "fit",
-                    "fit needs a size: add w (width in pixels), h (height in pixels) or both",
+                    "needs a size: add w (width in pixels), h (height in pixels) or both",
                 ));
             }
             // Without a width the box is as wide as the ladder allows, so the height decides.
@@ -68,7 +78,9 @@ impl ImageParams {
     }
 }
 
-fn parse_side(name: &'static str, value: &str) -> Result<u32, FieldError> {
+/// Parses a side in pixels from its decoded `value`; `raw` is the value as sent, for the
+/// message.
+fn parse_side(name: &'static str, value: &str, raw: &str) -> Result<u32, FieldError> {
     value
         .parse::<u32>()
         .ok()
@@ -77,22 +89,22 @@ fn parse_side(name: &'static str, value: &str) -> Result<u32, FieldError> {
             FieldError::new(
                 name,
                 format!(
-                    "invalid {name} {:?}: expected a whole number of pixels from 1 to {MAX_SIDE}",
-                    truncate(value)
+                    "invalid value {:?}: expected a whole number of pixels from 1 to {MAX_SIDE}",
+                    truncate(raw)
                 ),
             )
         })
 }
 
-fn parse_fit(value: &str) -> Result<Fit, FieldError> {
+fn parse_fit(value: &str, raw: &str) -> Result<Fit, FieldError> {
     match value {
         "contain" => Ok(Fit::Contain),
         "cover" => Ok(Fit::Cover),
-        other => Err(FieldError::new(
+        _ => Err(FieldError::new(
             "fit",
             format!(
-                "invalid fit {:?}: expected contain or cover",
-                truncate(other)
+                "invalid value {:?}: expected contain or cover",
+                truncate(raw)
             ),
         )),
     }
@@ -122,20 +134,21 @@ pub fn negotiate_format(headers: &HeaderMap, kind: ImageKind) -> OutputFormat {
     }
 }
 
-/// True for a media range of `image/webp` with a non-zero quality.
+/// True for a media range of `image/webp` whose quality, if given, is above 0. A quality that
+/// is not a number from 0 to 1 (RFC 9110, section 12.4.2) counts as not accepting, because
+/// the sender's intent is unknown and every client can show JPEG.
 fn names_webp(range: &str) -> bool {
     let mut parts = range.split(';');
     let media_type = parts.next().unwrap_or_default().trim();
     if !media_type.eq_ignore_ascii_case("image/webp") {
         return false;
     }
-    let refused = parts.any(|parameter| {
+    parts.all(|parameter| {
         let mut pair = parameter.splitn(2, '=');
         let name = pair.next().unwrap_or_default().trim();
         let value = pair.next().unwrap_or_default().trim();
-        name.eq_ignore_ascii_case("q") && value.parse::<f32>().is_ok_and(|q| q <= 0.0)
-    });
-    !refused
+        !name.eq_ignore_ascii_case("q") || value.parse::<f32>().is_ok_and(|q| q > 0.0 && q <= 1.0)
+    })
 }
 
 #[cfg(test)]
@@ -211,8 +224,84 @@ mod tests {
             OutputFormat::Jpeg
         );
         assert_eq!(
+            negotiate_format(&accept("image/webp;q=1"), kind),
+            OutputFormat::Webp
+        );
+        assert_eq!(
+            negotiate_format(&accept("image/webp; charset=x; q=0.001"), kind),
+            OutputFormat::Webp
+        );
+        assert_eq!(
             negotiate_format(&HeaderMap::new(), kind),
             OutputFormat::Jpeg
+        );
+    }
+
+    #[test]
+    fn malformed_quality_does_not_accept_webp() {
+        for value in [
+            "image/webp;q=abc",
+            "image/webp;q=1.5",
+            "image/webp;q=-0.5",
+            "image/webp;q=NaN",
+            "image/webp;q=inf",
+            "image/webp;q=",
+        ] {
+            assert_eq!(
+                negotiate_format(&accept(value), ImageKind::Poster),
+                OutputFormat::Jpeg,
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_quote_the_value_as_sent() {
+        for (query, field, message) in [
+            (
+                "w=0",
+                "w",
+                "invalid value \"0\": expected a whole number of pixels from 1 to 20000",
+            ),
+            (
+                "w=+240",
+                "w",
+                "invalid value \"+240\": expected a whole number of pixels from 1 to 20000",
+            ),
+            (
+                "h=%31%2E5",
+                "h",
+                "invalid value \"%31%2E5\": expected a whole number of pixels from 1 to 20000",
+            ),
+            (
+                "w=1&fit=fill",
+                "fit",
+                "invalid value \"fill\": expected contain or cover",
+            ),
+            ("w=1&w=2", "w", "given more than once: give it once"),
+        ] {
+            let error = ImageParams::parse(query).unwrap_err();
+            assert_eq!(error.field, field, "{query}");
+            assert_eq!(error.message, message, "{query}");
+            assert!(
+                !error
+                    .to_string()
+                    .starts_with(&format!("{field}: invalid {field}")),
+                "{query}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn encoded_values_still_parse() {
+        let params = ImageParams::parse("w=%32%34%30&fit=%63over").unwrap();
+        assert_eq!(
+            params.size,
+            Some(SizeParams {
+                width: 240,
+                height: None,
+                fit: Fit::Cover
+            })
         );
     }
 
