@@ -8,7 +8,9 @@
 //!   movies, shows, games and custom items, because an episode or album title names its item
 //!   only together with the show or artist, which [`MediaItem`] does not carry. It also never
 //!   joins two groups that carry different ids from the same provider, because those are
-//!   different titles that happen to share a name and year.
+//!   different titles that happen to share a name and year, nor two items of the same source,
+//!   because one library holding two titles of one name and year (two posters of a film in a
+//!   folder, a remake released the same year) means the owner wants both.
 //!
 //! Sameness is transitive: when A and B share an IMDb id and B and C share title and year, all
 //! three are one title. A disjoint-set forest (union-find) over item positions builds these
@@ -93,7 +95,12 @@ pub fn dedupe(items: &[Arc<MediaItem>]) -> Deduped {
         };
         loop {
             let entry = entries[cursor];
-            if groups.can_join(entry.member, index) {
+            // Items without a source (built by hand, not by a source) may always join.
+            let other_source = match (facts[entry.member].source, item.source) {
+                (Some(a), Some(b)) => a != b,
+                _ => true,
+            };
+            if other_source && groups.can_join(entry.member, index) {
                 groups.union(entry.member, index);
                 break;
             }
@@ -126,6 +133,7 @@ struct ItemFacts<'a> {
     kind: MediaKind,
     year: Option<u16>,
     title: &'a str,
+    source: Option<&'a crate::media::SourceId>,
     has_poster: bool,
     /// Number of artwork slots filled.
     artwork: usize,
@@ -137,6 +145,7 @@ impl<'a> ItemFacts<'a> {
             kind: item.kind,
             year: item.year,
             title: &item.title,
+            source: item.source.as_ref(),
             has_poster: item.images.poster.is_some(),
             artwork: item.images.iter().count(),
         }
@@ -451,6 +460,22 @@ mod tests {
             },
             ..MediaItem::default()
         }
+    }
+
+    #[test]
+    fn same_source_title_twins_stay() {
+        let from = |source: &str, key: &str| {
+            let mut item = with_key(movie("Heat", Some(1995)), key);
+            item.source = Some(crate::media::SourceId::new(source).unwrap());
+            item
+        };
+        let deduped = dedupe(&arcs(vec![
+            from("local", "a"),
+            from("local", "b"),
+            from("plex", "c"),
+        ]));
+        assert_eq!(kept_keys(&deduped), ["a", "b"]);
+        assert_eq!(deduped.duplicates, 1);
     }
 
     fn with_imdb(mut item: MediaItem, id: &str) -> MediaItem {

@@ -65,6 +65,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // their saved items are served at once instead of waiting for their first refresh.
     let registry = start_registry(&config, store.clone(), catalog.clone()).await?;
     catalog.restore().await;
+    catalog.set_image_limits(config.images.decode_limits());
     catalog.start_enrichment();
 
     // The first scan runs beside the server: a restored catalog is served meanwhile, and the
