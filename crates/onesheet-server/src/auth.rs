@@ -68,10 +68,11 @@ impl FromRequestParts<AppState> for AdminAccess {
             .ok_or(ApiError::Unauthorized {
                 reason: "missing admin token: send it as Authorization: Bearer <token>",
             })?;
+        // The scheme name is case-insensitive (RFC 9110, section 11.1).
         let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .ok_or(ApiError::Unauthorized {
                 reason: "invalid Authorization header: expected Bearer <token>",
             })?;

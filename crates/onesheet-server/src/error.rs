@@ -35,6 +35,10 @@ pub enum ApiError {
     Disabled { reason: &'static str },
     #[error("{message}")]
     Conflict { message: String },
+    /// The media server holding the data failed; `code` is the source's error code, such as
+    /// `source-unreachable`.
+    #[error("{message}")]
+    Upstream { code: &'static str, message: String },
     /// The item exists but its image cannot be produced from the bytes on disk.
     #[error("image cannot be served: {reason}")]
     UnprocessableImage { reason: String },
@@ -71,6 +75,7 @@ impl ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Disabled { .. } => StatusCode::FORBIDDEN,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Self::UnprocessableImage { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Image(failure) => match failure.reason {
                 FailureReason::NotFound => StatusCode::NOT_FOUND,
@@ -90,6 +95,7 @@ impl ApiError {
             Self::Unauthorized { .. } => "unauthorized",
             Self::Disabled { .. } => "disabled",
             Self::Conflict { .. } => "conflict",
+            Self::Upstream { code, .. } => code,
             Self::UnprocessableImage { .. } => "image-unprocessable",
             Self::Image(failure) => failure.reason.code(),
             Self::Unavailable { .. } => "unavailable",
@@ -191,6 +197,10 @@ impl From<PipelineError> for ApiError {
                 retry_after_seconds: 2,
             },
             PipelineError::Internal(detail) => Self::Internal { detail },
+            PipelineError::Upstream { code, detail } => Self::Upstream {
+                code,
+                message: detail,
+            },
         }
     }
 }

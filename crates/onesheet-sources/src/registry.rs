@@ -10,6 +10,7 @@ pub mod settings;
 
 mod build;
 mod schedule;
+mod unavailable;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -146,6 +147,9 @@ pub struct SourceRegistry {
     now_playing: Arc<NowPlayingHub>,
     running: Mutex<HashMap<SourceId, Running>>,
     schedules: Schedules,
+    /// Held by create, update and delete, so that two changes of one source (a PUT racing a
+    /// DELETE) cannot interleave between the store and the running sources.
+    changes: Mutex<()>,
 }
 
 impl SourceRegistry {
@@ -164,6 +168,7 @@ impl SourceRegistry {
             catalog,
             now_playing,
             running: Mutex::new(HashMap::new()),
+            changes: Mutex::new(()),
         })
     }
 
@@ -186,7 +191,8 @@ impl SourceRegistry {
             match self.register(source).await {
                 Ok(()) => loaded += 1,
                 Err(error) => {
-                    warn!(source.id = %source.id, %error, "cannot start configured source; fix it in the admin API")
+                    warn!(source.id = %source.id, %error, "cannot start configured source; fix it in the admin API");
+                    self.register_unavailable(source, &error).await;
                 }
             }
         }
@@ -214,7 +220,13 @@ impl SourceRegistry {
         let stored = self.store.list_sources().await?;
         let mut views = Vec::with_capacity(stored.len());
         for source in &stored {
-            views.push(self.view(source).await?);
+            // One damaged row must not hide the others; it can still be deleted by id.
+            match self.view(source).await {
+                Ok(view) => views.push(view),
+                Err(error) => {
+                    warn!(source.id = %source.id, %error, "stored source is damaged; left out of the list")
+                }
+            }
         }
         Ok(views)
     }
@@ -248,10 +260,19 @@ impl SourceRegistry {
         if let Err(address_errors) = &address {
             errors.errors.extend(address_errors.errors.iter().cloned());
         }
+        if let Some(id) = &id
+            && RESERVED_IDS.contains(&id.as_str())
+        {
+            errors.push(
+                "id",
+                format!("id {id} belongs to a built-in source: give another id or name"),
+            );
+        }
         errors.into_result()?;
         let Some(id) = id else {
             return Err(RegistryError::Invalid(ValidationErrors::default()));
         };
+        let _changes = self.changes.lock().await;
 
         let stored = StoredSource {
             id: id.to_string(),
@@ -263,6 +284,9 @@ impl SourceRegistry {
             created_at: now_unix,
             updated_at: now_unix,
         };
+        // Building checks what validation cannot, such as a CA file that cannot be read,
+        // before anything is stored.
+        self.build(&stored).map_err(as_settings_error)?;
         self.store.insert_source(&stored).await?;
         info!(source.id = %id, source.kind = input.kind.as_str(), "source created");
 
@@ -279,6 +303,7 @@ impl SourceRegistry {
         input: SourceInput,
         now_unix: i64,
     ) -> Result<SourceView, RegistryError> {
+        let _changes = self.changes.lock().await;
         let current = self.load(id).await?;
         let source_id = parse_stored_id(&current)?;
 
@@ -292,8 +317,22 @@ impl SourceRegistry {
             );
         }
         let credential = check_input(&input, &mut errors);
-        if let Err(address_errors) = input.settings.validate(input.kind) {
-            errors.errors.extend(address_errors.errors);
+        let address = input.settings.validate(input.kind);
+        if let Err(address_errors) = &address {
+            errors.errors.extend(address_errors.errors.iter().cloned());
+        }
+        // A stored credential goes only to the server it was entered for: another address or
+        // kind of server must be given the credential again.
+        if let Ok(address) = &address
+            && credential.is_none()
+            && !input.clear_credential
+            && current.credential.is_some()
+            && !same_server(&current, input.kind, address)
+        {
+            errors.push(
+                "credential",
+                "the server address or kind changed: enter the credential again, or set clear_credential",
+            );
         }
         errors.into_result()?;
 
@@ -313,6 +352,7 @@ impl SourceRegistry {
             created_at: current.created_at,
             updated_at: now_unix,
         };
+        self.build(&updated).map_err(as_settings_error)?;
         if !self.store.update_source(&updated).await? {
             return Err(RegistryError::NotFound { id: id.to_owned() });
         }
@@ -328,6 +368,7 @@ impl SourceRegistry {
 
     #[instrument(skip_all, fields(source.id = id))]
     pub async fn delete(&self, id: &str) -> Result<(), RegistryError> {
+        let _changes = self.changes.lock().await;
         if !self.store.delete_source(id).await? {
             return Err(RegistryError::NotFound { id: id.to_owned() });
         }
@@ -349,16 +390,36 @@ impl SourceRegistry {
             Err(other) => return Err(other),
         };
 
-        let server = match source.test_connection().await {
-            Ok(server) => server,
-            Err(error) => {
+        let checked = tokio::time::timeout(TEST_TIMEOUT, async {
+            let server = source.test_connection().await?;
+            let libraries = source.libraries().await?;
+            Ok::<_, SourceError>((server, libraries))
+        })
+        .await;
+        let (server, libraries) = match checked {
+            Ok(Ok(found)) => found,
+            Ok(Err(error)) => {
                 info!(code = error.code(), %error, "connection test failed");
                 return Ok(failed_test(&error));
             }
-        };
-        let libraries = match source.libraries().await {
-            Ok(libraries) => libraries,
-            Err(error) => return Ok(failed_test(&error)),
+            Err(_) => {
+                info!(
+                    timeout_seconds = TEST_TIMEOUT.as_secs(),
+                    "connection test timed out"
+                );
+                return Ok(TestReport {
+                    ok: false,
+                    server: None,
+                    libraries: Vec::new(),
+                    error: Some(TestError {
+                        code: "source-timeout",
+                        message: format!(
+                            "the server did not answer within {} seconds; check that it is up and not overloaded",
+                            TEST_TIMEOUT.as_secs()
+                        ),
+                    }),
+                });
+            }
         };
         Ok(TestReport {
             ok: true,
@@ -401,6 +462,44 @@ impl SourceRegistry {
                 .await;
         }
         Ok(())
+    }
+
+    /// Stands in for a stored source that cannot be built, so its saved items stay on screen
+    /// and its status says why it fails instead of the source vanishing.
+    async fn register_unavailable(&self, stored: &StoredSource, error: &RegistryError) {
+        let Ok(id) = SourceId::new(&stored.id) else {
+            return;
+        };
+        let kind = ServerKind::parse(&stored.kind).map_or("unknown", ServerKind::as_str);
+        let source: Arc<dyn MediaSource> = Arc::new(unavailable::UnavailableSource::new(
+            id.clone(),
+            kind,
+            error.to_string(),
+        ));
+        self.catalog.add_source(source.clone()).await;
+        let settings = parse_settings(stored).ok();
+        self.running.lock().await.insert(
+            id,
+            Running {
+                source,
+                settings: settings.unwrap_or_else(|| ServerSettings {
+                    host: String::new(),
+                    base_path: None,
+                    https: None,
+                    libraries: Vec::new(),
+                    refresh_minutes: settings::REFRESH_MINUTES.end().to_owned(),
+                    tls: settings::TlsSettings::default(),
+                    now_playing: settings::NowPlayingSettings {
+                        enabled: false,
+                        ..settings::NowPlayingSettings::default()
+                    },
+                    filter: onesheet_domain::CatalogFilter::default(),
+                    library_filters: std::collections::BTreeMap::new(),
+                    weight: 1.0,
+                }),
+                tls_verify_disabled: false,
+            },
+        );
     }
 
     /// Builds a source and adds it to the catalog, replacing a running one with the same id.
@@ -517,6 +616,51 @@ impl SourceRegistry {
     /// The running source with this id, for tests and the now-playing API.
     pub async fn running_source(&self, id: &SourceId) -> Option<Arc<dyn MediaSource>> {
         self.running.lock().await.get(id).map(|r| r.source.clone())
+    }
+}
+
+/// Ids of the built-in sources, which configured sources must not replace.
+const RESERVED_IDS: [&str; 2] = ["local", "demo"];
+
+/// Longest a connection test may take. The client alone may retry a slow server for minutes,
+/// which is longer than an admin's browser or the server's idle timeout waits.
+const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// True when `stored` talks to the same kind of server at the same normalised address.
+fn same_server(
+    stored: &StoredSource,
+    kind: ServerKind,
+    address: &onesheet_upstream::ServerAddress,
+) -> bool {
+    let Some(stored_kind) = ServerKind::parse(&stored.kind) else {
+        return false;
+    };
+    let Ok(settings) = serde_json::from_value::<ServerSettings>(stored.settings.clone()) else {
+        return false;
+    };
+    stored_kind == kind
+        && settings
+            .validate(stored_kind)
+            .is_ok_and(|old| old == *address)
+}
+
+/// Reports a source that cannot be built from valid-looking settings (a CA file that cannot
+/// be read, say) as an invalid `settings` field, since nothing has been stored yet.
+fn as_settings_error(error: RegistryError) -> RegistryError {
+    match error {
+        RegistryError::Source(source_error) => {
+            let field = match &source_error {
+                SourceError::Upstream {
+                    error: onesheet_upstream::UpstreamError::CaFile { .. },
+                    ..
+                } => "settings.tls.ca_file",
+                _ => "settings",
+            };
+            let mut errors = ValidationErrors::default();
+            errors.push(field, source_error.to_string());
+            RegistryError::Invalid(errors)
+        }
+        other => other,
     }
 }
 

@@ -214,11 +214,10 @@ impl Store for SqliteStore {
 }
 
 fn source_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredSource, StoreError> {
+    // A document damaged by hand comes back as a JSON string holding the raw text, so one
+    // bad row fails only its own source when the sources layer parses it, never the list.
     let settings: String = row.try_get("settings")?;
-    let settings = serde_json::from_str(&settings).map_err(|error| StoreError::Corrupt {
-        what: "source settings",
-        error,
-    })?;
+    let settings = serde_json::from_str(&settings).unwrap_or(serde_json::Value::String(settings));
     Ok(StoredSource {
         id: row.try_get("id")?,
         kind: row.try_get("kind")?,

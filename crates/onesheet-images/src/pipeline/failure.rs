@@ -17,6 +17,10 @@ pub enum LoadError {
     /// A transient read error; not cached, so the next request tries again.
     #[error("reading the original failed: {0}")]
     Io(String),
+    /// The media server that holds the original failed or cannot be reached; not cached, so
+    /// the next request tries again. `code` is the source's error code.
+    #[error("{detail}")]
+    Upstream { code: &'static str, detail: String },
 }
 
 /// Category of a cached failure. Each has a stable code for API errors and logs.
@@ -61,7 +65,7 @@ impl ImageFailure {
         let reason = match error {
             LoadError::NotFound => FailureReason::NotFound,
             LoadError::TooLarge { .. } => FailureReason::TooLarge,
-            LoadError::Io(_) => FailureReason::Processing,
+            LoadError::Io(_) | LoadError::Upstream { .. } => FailureReason::Processing,
         };
         Self {
             reason,

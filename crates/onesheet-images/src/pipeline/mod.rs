@@ -101,6 +101,9 @@ pub enum PipelineError {
     /// A bug or a lost task; not cached.
     #[error("image processing failed: {0}")]
     Internal(String),
+    /// The source holding the original failed; not cached. `code` is the source's error code.
+    #[error("{detail}")]
+    Upstream { code: &'static str, detail: String },
 }
 
 /// Counters since start, for `/health/ready` and `onesheet cache stats`.
@@ -502,6 +505,9 @@ impl Shared {
         let original = match load().await {
             Ok(original) => original,
             Err(LoadError::Io(detail)) => return Err(PipelineError::Internal(detail)),
+            Err(LoadError::Upstream { code, detail }) => {
+                return Err(PipelineError::Upstream { code, detail });
+            }
             Err(error) => return Err(self.remember(&identity, ImageFailure::from_load(error))),
         };
 

@@ -154,7 +154,7 @@ fn render_error(response: Response, request_id: &str) -> Response {
     // a DEBUG span that an INFO log level drops.
     // A 503 is load or a pending start-up, which the client retries; it is no fault of the
     // server, and at ERROR a busy image queue would flood the log.
-    if status.as_u16() == 503 {
+    if matches!(status.as_u16(), 502 | 503) {
         warn!(request.id = %request_id, error.code = report.code, error.detail = ?report.detail, "request deferred");
     } else if status.is_server_error() {
         error!(request.id = %request_id, error.code = report.code, error.detail = ?report.detail, "request failed");

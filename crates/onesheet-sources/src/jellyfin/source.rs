@@ -280,11 +280,14 @@ impl MediaSource for JellyfinSource {
             .get_json(Request::json("system-info", "/System/Info/Public"))
             .await
             .map_err(|error| self.upstream(error))?;
-        // Emby leaves `ProductName` out of its public info; Jellyfin always sends it.
-        let product = info
-            .product_name
-            .clone()
-            .unwrap_or_else(|| "Emby Server".to_owned());
+        // Emby leaves `ProductName` out of its public info; Jellyfin always sends it. Without
+        // either a name or an id the answer is not from either server.
+        let looks_like_server = info.server_name.is_some() || info.id.is_some();
+        let product = match info.product_name.clone() {
+            Some(product) => product,
+            None if looks_like_server => "Emby Server".to_owned(),
+            None => "an unknown product".to_owned(),
+        };
         if Flavour::from_product_name(&product) != Some(self.flavour) {
             return Err(SourceError::InvalidResponse {
                 source_id: self.id.clone(),

@@ -79,7 +79,9 @@ impl Schedules {
                 trigger.clone(),
                 refreshing.clone(),
             )
-            .instrument(tracing::info_span!("refresh_loop", source.id = %id)),
+            // `parent: None` keeps the request that created the source out of every later log
+            // line of its loop.
+            .instrument(tracing::info_span!(parent: None, "refresh_loop", source.id = %id)),
         );
         let poller = now_playing.enabled.then(|| {
             tokio::spawn(
@@ -89,7 +91,7 @@ impl Schedules {
                     SessionFilter::from_settings(now_playing),
                     Duration::from_secs(u64::from(now_playing.poll_seconds)),
                 )
-                .instrument(tracing::info_span!("now_playing", source.id = %id)),
+                .instrument(tracing::info_span!(parent: None, "now_playing", source.id = %id)),
             )
         });
 

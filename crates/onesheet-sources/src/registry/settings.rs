@@ -294,6 +294,18 @@ impl ServerSettings {
             );
         }
         for (library, filter) in &self.library_filters {
+            if library.trim().is_empty()
+                || library.chars().count() > MAX_ENTRY_CHARS
+                || library.chars().any(is_invisible)
+            {
+                errors.push(
+                    "settings.library_filters",
+                    format!(
+                        "invalid library name: use 1 to {MAX_ENTRY_CHARS} printable characters"
+                    ),
+                );
+                continue;
+            }
             check_filter(
                 &mut errors,
                 &format!("settings.library_filters.{library}"),
@@ -346,10 +358,11 @@ fn check_list(errors: &mut ValidationErrors, field: &str, entries: &[String]) {
             ),
         );
     }
-    if let Some(entry) = entries
-        .iter()
-        .find(|entry| entry.trim().is_empty() || entry.chars().count() > MAX_ENTRY_CHARS)
-    {
+    if let Some(entry) = entries.iter().find(|entry| {
+        entry.trim().is_empty()
+            || entry.chars().count() > MAX_ENTRY_CHARS
+            || entry.chars().any(is_invisible)
+    }) {
         errors.push(
             field,
             format!("invalid entry {entry:?}: use 1 to {MAX_ENTRY_CHARS} characters"),
@@ -358,9 +371,20 @@ fn check_list(errors: &mut ValidationErrors, field: &str, entries: &[String]) {
 }
 
 /// Checks a source's display name.
+/// True for control characters and the invisible formatting characters (such as the
+/// right-to-left override U+202E) that can make a name display as something else.
+fn is_invisible(ch: char) -> bool {
+    ch.is_control()
+        || matches!(
+            ch,
+            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
+        )
+}
+
+/// Checks a source's display name.
 pub fn validate_name(name: &str, errors: &mut ValidationErrors) {
     let length = name.trim().chars().count();
-    if length == 0 || length > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+    if length == 0 || length > MAX_NAME_CHARS || name.chars().any(is_invisible) {
         errors.push(
             "name",
             format!("invalid name {name:?}: use 1 to {MAX_NAME_CHARS} printable characters"),
@@ -370,12 +394,14 @@ pub fn validate_name(name: &str, errors: &mut ValidationErrors) {
 
 /// Checks a credential typed into the admin form.
 pub fn validate_credential(credential: &str, errors: &mut ValidationErrors) {
-    if credential.chars().count() > MAX_CREDENTIAL_CHARS || credential.chars().any(char::is_control)
-    {
+    // Quotes and backslashes would end the quoted token in Jellyfin's Authorization header
+    // and let a pasted value add parameters of its own; no token or API key contains them.
+    let unusable = |c: char| c.is_control() || c.is_whitespace() || c == '"' || c == '\\';
+    if credential.chars().count() > MAX_CREDENTIAL_CHARS || credential.chars().any(unusable) {
         errors.push(
             "credential",
             format!(
-                "invalid credential: use at most {MAX_CREDENTIAL_CHARS} characters without line breaks"
+                "invalid credential: use at most {MAX_CREDENTIAL_CHARS} characters without spaces, quotes or backslashes"
             ),
         );
     }

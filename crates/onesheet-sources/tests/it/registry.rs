@@ -302,3 +302,131 @@ async fn restart_loads_stored_sources() {
     let report = other.test("living-room").await.unwrap();
     assert_eq!(report.error.unwrap().code, "source-credential-missing");
 }
+
+fn field_names(error: RegistryError) -> Vec<String> {
+    let RegistryError::Invalid(errors) = error else {
+        panic!("expected invalid input, got {error}");
+    };
+    errors.errors.into_iter().map(|e| e.field).collect()
+}
+
+#[tokio::test]
+async fn built_in_ids_are_reserved() {
+    let setup = setup().await;
+    for id in ["local", "demo"] {
+        let mut taken = input(&setup.fake, Some(KEY));
+        taken.id = Some(id.to_owned());
+        let fields = field_names(setup.registry.create(taken, 1).await.unwrap_err());
+        assert_eq!(fields, ["id"], "{id}");
+    }
+    let mut named = input(&setup.fake, Some(KEY));
+    named.name = "Local".to_owned();
+    let fields = field_names(setup.registry.create(named, 1).await.unwrap_err());
+    assert_eq!(fields, ["id"]);
+}
+
+#[tokio::test]
+async fn new_address_needs_credential_again() {
+    let setup = setup().await;
+    setup
+        .registry
+        .create(input(&setup.fake, Some(KEY)), 1)
+        .await
+        .unwrap();
+
+    let mut moved = input(&setup.fake, Some("***"));
+    moved.settings.host = "127.0.0.1:9".to_owned();
+    let fields = field_names(
+        setup
+            .registry
+            .update("living-room", moved.clone(), 2)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(fields, ["credential"]);
+
+    // The same address typed another way is the same server.
+    let mut same = input(&setup.fake, None);
+    same.settings.host = format!("{}/", setup.fake.base_url());
+    setup.registry.update("living-room", same, 3).await.unwrap();
+
+    moved.credential = Some("NEW_KEY".to_owned());
+    setup.registry.update("living-room", moved, 4).await.unwrap();
+}
+
+#[tokio::test]
+async fn unreadable_ca_file_is_rejected_before_saving() {
+    let setup = setup().await;
+    let mut bad = input(&setup.fake, Some(KEY));
+    bad.settings.tls.ca_file = Some("/nonexistent/home-ca.pem".into());
+    let fields = field_names(setup.registry.create(bad, 1).await.unwrap_err());
+    assert_eq!(fields, ["settings.tls.ca_file"]);
+    assert!(setup.store.list_sources().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn quotes_in_credential_are_rejected() {
+    let setup = setup().await;
+    let injected = input(&setup.fake, Some("abc\", DeviceId=\"evil"));
+    let fields = field_names(setup.registry.create(injected, 1).await.unwrap_err());
+    assert_eq!(fields, ["credential"]);
+}
+
+#[tokio::test]
+async fn source_that_cannot_start_keeps_items_and_fails_visibly() {
+    let setup = setup().await;
+    setup
+        .registry
+        .create(input(&setup.fake, Some(KEY)), 1)
+        .await
+        .unwrap();
+    wait_for_items(&setup.catalog).await;
+    setup.registry.shutdown().await;
+
+    // After a restart with another secret key, the credential cannot be opened.
+    let saved = setup._dir.path().join("catalog.json");
+    let catalog = Arc::new(Catalog::new(Vec::new(), saved));
+    let registry = SourceRegistry::new(
+        setup.store.clone(),
+        SecretKey::from_bytes(&[8; 32]),
+        upstream_client(),
+        catalog.clone(),
+        Arc::new(NowPlayingHub::new()),
+    );
+    assert_eq!(registry.load_all().await.unwrap(), 0);
+    catalog.restore().await;
+    registry.start_schedules().await;
+
+    let mut state = SourceState::Pending;
+    for _ in 0..200 {
+        state = catalog.health()[0].state;
+        if state == SourceState::Failing {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(state, SourceState::Failing);
+    assert!(!catalog.snapshot().items.is_empty(), "saved items stay");
+    let view = registry.get("living-room").await.unwrap();
+    assert!(view.status.unwrap().last_error.unwrap().contains("credential"));
+}
+
+#[tokio::test]
+async fn damaged_row_does_not_hide_others() {
+    let setup = setup().await;
+    setup
+        .registry
+        .create(input(&setup.fake, Some(KEY)), 1)
+        .await
+        .unwrap();
+    let mut broken = setup.store.get_source("living-room").await.unwrap().unwrap();
+    broken.id = "broken".to_owned();
+    broken.settings = serde_json::Value::String("{not json".to_owned());
+    broken.credential = None;
+    setup.store.insert_source(&broken).await.unwrap();
+
+    let listed = setup.registry.list().await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|view| view.id.as_str()).collect();
+    assert_eq!(ids, ["living-room"]);
+    setup.registry.delete("broken").await.unwrap();
+}

@@ -73,6 +73,12 @@ pub(super) async fn serve(
             .await
             .map_err(|error| match error {
                 SourceError::ImageNotFound { .. } => LoadError::NotFound,
+                SourceError::Upstream { .. } | SourceError::Unavailable { .. } => {
+                    LoadError::Upstream {
+                        code: error.code(),
+                        detail: error.to_string(),
+                    }
+                }
                 other => LoadError::Io(other.to_string()),
             })?;
         match body {

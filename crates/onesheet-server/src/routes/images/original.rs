@@ -51,6 +51,10 @@ pub(super) async fn serve(
         .await
         .map_err(|error| match error {
             SourceError::ImageNotFound { .. } => ApiError::NotFound { what: "image" },
+            SourceError::Upstream { .. } | SourceError::Unavailable { .. } => ApiError::Upstream {
+                code: error.code(),
+                message: error.to_string(),
+            },
             other => ApiError::internal(other),
         })?;
     let path = match body {
