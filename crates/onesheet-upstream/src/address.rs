@@ -78,7 +78,9 @@ impl ServerAddress {
     /// as in a browser.
     ///
     /// User credentials, a query or a fragment in `host` are rejected, as is a scheme, base
-    /// path or port that contradicts another field.
+    /// path or port that contradicts another field. So are typing mistakes that would
+    /// otherwise parse as another address: a mistyped scheme (`http:/host`, `http//host`,
+    /// `https:host`), a host named `http` or `https`, and a backslash.
     pub fn parse(
         host: &str,
         base_path: Option<&str>,
@@ -93,6 +95,7 @@ impl ServerAddress {
             ));
         }
 
+        check_typos(host)?;
         let (typed_scheme, rest) = split_scheme(host)?;
         let scheme = resolve_scheme(typed_scheme, https)?;
 
@@ -125,6 +128,16 @@ impl ServerAddress {
                 ));
             }
         };
+        // `url` lowercases host names, so this also catches `HTTP`.
+        if host_name == "http" || host_name == "https" {
+            return Err(AddressError::new(
+                "host",
+                format!(
+                    "has the host name {host_name:?}, which looks like a mistyped scheme{}; {EXAMPLE_ORIGIN}",
+                    quote_input(host)
+                ),
+            ));
+        }
 
         let port = match parsed.port() {
             Some(0) => {
@@ -230,6 +243,45 @@ fn quote_input(input: &str) -> String {
     } else {
         format!(" in {input:?}")
     }
+}
+
+/// The expected form of the host field, for errors about a mistyped one.
+const EXAMPLE_ORIGIN: &str =
+    "type the address as http:// or https:// and the host, such as https://media.example.org:8920";
+
+/// Rejects typing mistakes that `url` would otherwise turn into a different address.
+///
+/// Once the scheme is put in front, `url` reads `http:/host` and `http//host` as the host
+/// `http` with the path `/host`. It also reads a backslash as a slash in http(s) URLs, so
+/// `host:8096\jellyfin` would quietly get a base path.
+fn check_typos(host: &str) -> Result<(), AddressError> {
+    if host.contains('\\') {
+        return Err(AddressError::new(
+            "host",
+            format!(
+                "contains a backslash{}; use forward slashes, such as https://media.example.org/jellyfin",
+                quote_input(host)
+            ),
+        ));
+    }
+
+    let lowercase = host.to_ascii_lowercase();
+    for scheme in ["http", "https"] {
+        let Some(rest) = lowercase.strip_prefix(scheme) else {
+            continue;
+        };
+        // `http.example.org` and `https-gateway.local` are host names, not schemes.
+        if !rest.starts_with("://") && rest.starts_with([':', '/']) {
+            return Err(AddressError::new(
+                "host",
+                format!(
+                    "starts with a mistyped scheme{}; {EXAMPLE_ORIGIN}",
+                    quote_input(host)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Splits an `http://` or `https://` prefix off `host`, case-insensitively.

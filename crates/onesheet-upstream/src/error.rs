@@ -30,9 +30,10 @@ pub enum UpstreamError {
     )]
     TimedOut { url: String, after: Duration },
 
-    /// 401 or 403.
+    /// 401 or 403. The message stays generic, because a 401 from an endpoint that needs no
+    /// credential points at a reverse proxy instead, which only the caller can tell.
     #[error(
-        "{url} rejected the credentials (HTTP {status}); check the token or the user name and password of this source"
+        "{url} rejected the credentials (HTTP {status}); check the token or API key of this source"
     )]
     CredentialsRejected { url: String, status: u16 },
 
@@ -51,8 +52,13 @@ pub enum UpstreamError {
 
     /// Any other status that is neither success nor one of the above, including redirects,
     /// which are never followed so that a server cannot send the client to another host.
-    #[error("{url} returned HTTP {status}{}", status_hint(*.status))]
-    Status { url: String, status: u16 },
+    /// `location` is the absolute, redacted target of a redirect that has one.
+    #[error("{url} returned HTTP {status}{}{}", location_text(.location.as_deref()), status_hint(*.status))]
+    Status {
+        url: String,
+        status: u16,
+        location: Option<String>,
+    },
 
     /// A response body of another type than the caller expected. `html` is set when the body
     /// is an HTML page, which usually is a login page or a reverse proxy's error page.
@@ -73,7 +79,8 @@ pub enum UpstreamError {
     #[error("response from {url} ended early: {detail}")]
     Truncated { url: String, detail: String },
 
-    /// The body could not be decoded into the expected shape; `detail` includes the JSON path.
+    /// The body could not be decoded into the expected shape; `detail` includes the JSON path
+    /// when it is known.
     #[error("invalid response from {url}: {detail}")]
     Decode { url: String, detail: String },
 
@@ -81,7 +88,8 @@ pub enum UpstreamError {
     #[error("requests to {url} are paused until {} after repeated failures; see the source's last error", httpdate::fmt_http_date(*.until))]
     CircuitOpen { url: String, until: SystemTime },
 
-    /// The CA file of a source cannot be read or contains no certificate.
+    /// The CA file of a source is not a regular file, is larger than 1 MiB, cannot be read, or
+    /// contains no certificate.
     #[error("cannot use CA file {}: {detail}", .path.display())]
     CaFile { path: PathBuf, detail: String },
 
@@ -158,6 +166,13 @@ fn retry_after_text(retry_after: Option<Duration>) -> String {
     }
 }
 
+fn location_text(location: Option<&str>) -> String {
+    match location {
+        Some(location) => format!(" (Location: {location})"),
+        None => String::new(),
+    }
+}
+
 fn status_hint(status: u16) -> &'static str {
     match status {
         300..=399 => "; redirects are not followed, so enter the address the server redirects to",
@@ -197,6 +212,7 @@ mod tests {
         let status = |status| UpstreamError::Status {
             url: url.clone(),
             status,
+            location: None,
         };
 
         assert!(status(500).is_retryable());

@@ -2,6 +2,7 @@
 //! its place (a login page, a proxy's error page) gets an error that calls it an HTML page.
 
 use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
 
 use crate::UpstreamError;
 use crate::request::{Response, media_type};
@@ -18,8 +19,22 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &Response) -> Result<T, Upst
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| UpstreamError::Decode {
         url: response.url_redacted.clone(),
-        detail: format!("{} (at JSON path {})", error.inner(), error.path()),
+        detail: decode_detail(&error),
     })
+}
+
+/// Describes a decode error, with the JSON path when any step of it is known. An empty path
+/// (the error is at the root) would print as `.`, and an unknown one as `?`.
+fn decode_detail(error: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = error.path();
+    let known = path
+        .iter()
+        .any(|segment| !matches!(segment, Segment::Unknown));
+    if known {
+        format!("{} (at JSON path {path})", error.inner())
+    } else {
+        error.inner().to_string()
+    }
 }
 
 fn check_content_type(response: &Response) -> Result<(), UpstreamError> {
@@ -173,5 +188,19 @@ mod tests {
         };
         assert!(detail.contains("items[1].year"), "{detail}");
         assert_eq!(error.code(), "source-invalid-response");
+    }
+
+    #[test]
+    fn decode_error_without_path_omits_it() {
+        // serde_path_to_error writes an empty path as `.` and an unknown position as `?`.
+        for body in ["[]", "", "{\"items\":[{\"year\":1999}]", "{\"items\":[]]"] {
+            let error = decode::<Page>(&response(Some("application/json"), body)).unwrap_err();
+
+            let UpstreamError::Decode { detail, .. } = &error else {
+                panic!("{body:?}: {error:?}");
+            };
+            assert!(!detail.contains("JSON path"), "{body:?}: {detail}");
+            assert!(detail.contains("at line 1 column"), "{body:?}: {detail}");
+        }
     }
 }

@@ -10,6 +10,7 @@ use reqwest::header::{self, HeaderMap};
 use url::Url;
 
 use crate::UpstreamError;
+use crate::redact::redact_url;
 use crate::request::Response;
 use crate::retry::parse_retry_after;
 use crate::tls::describe_tls_error;
@@ -163,9 +164,27 @@ impl Exchange<'_> {
             _ => UpstreamError::Status {
                 url,
                 status: status.as_u16(),
+                location: if status.is_redirection() {
+                    self.redirect_target(headers)
+                } else {
+                    None
+                },
             },
         };
         ExchangeError { error, retry_after }
+    }
+
+    /// Returns the `Location` of a redirect as an absolute URL with its secrets redacted, so
+    /// the admin can see which address the server wants. A relative location is resolved
+    /// against the request URL, as a browser would.
+    fn redirect_target(&self, headers: &HeaderMap) -> Option<String> {
+        let location = headers.get(header::LOCATION)?.to_str().ok()?;
+        // A longer value is no address anyone would type, and would only bloat the message.
+        if location.len() > MAX_LOCATION_BYTES {
+            return None;
+        }
+        let target = self.url.join(location).ok()?;
+        Some(redact_url(&target))
     }
 
     fn too_large(&self) -> UpstreamError {
@@ -182,6 +201,9 @@ impl Exchange<'_> {
         }
     }
 }
+
+/// Maximum length in bytes of a redirect's `Location` that an error message includes.
+const MAX_LOCATION_BYTES: usize = 2048;
 
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers

@@ -347,3 +347,90 @@ fn display_omits_default_port() {
     assert_eq!(proxied.to_string(), "https://media.example.org/jellyfin");
     assert_eq!(direct.to_string(), "http://media.example.org:8096");
 }
+
+#[test]
+fn parse_rejects_mistyped_schemes() {
+    let inputs = [
+        "http:/127.0.0.1:8096",
+        "http//127.0.0.1:8096",
+        "https:media.example.org",
+        "https:/media.example.org/jellyfin",
+        "https//media.example.org",
+        "HTTP:/media.example.org",
+        "http:8096",
+    ];
+
+    for input in inputs {
+        let error = ServerAddress::parse(input, None, None, Some(8096))
+            .expect_err(&format!("{input:?} should be rejected"));
+        assert_eq!(error.field, "host", "field for {input:?}: {error}");
+        assert!(
+            error.message.contains("mistyped scheme"),
+            "{input:?}: {error}"
+        );
+        assert!(
+            error.message.contains("https://media.example.org"),
+            "{input:?} has no example: {error}"
+        );
+    }
+}
+
+#[test]
+fn parse_rejects_backslashes() {
+    let inputs = [
+        "127.0.0.1:8096\\evil",
+        "http://media.example.org\\jellyfin",
+        "media.example.org\\",
+        "http:\\\\media.example.org",
+    ];
+
+    for input in inputs {
+        let error = ServerAddress::parse(input, None, None, None)
+            .expect_err(&format!("{input:?} should be rejected"));
+        assert_eq!(error.field, "host", "field for {input:?}: {error}");
+        assert!(error.message.contains("backslash"), "{input:?}: {error}");
+        assert!(
+            error.message.contains("https://media.example.org/jellyfin"),
+            "{input:?} has no example: {error}"
+        );
+    }
+}
+
+#[test]
+fn parse_rejects_host_named_like_scheme() {
+    let inputs = [
+        "http",
+        "https://http/jellyfin",
+        "HTTPS:8920",
+        "http://https:8096",
+    ];
+
+    for input in inputs {
+        let error = ServerAddress::parse(input, None, None, None)
+            .expect_err(&format!("{input:?} should be rejected"));
+        assert_eq!(error.field, "host", "field for {input:?}: {error}");
+        assert!(error.message.contains("scheme"), "{input:?}: {error}");
+        assert!(
+            error.message.contains("https://media.example.org"),
+            "{input:?} has no example: {error}"
+        );
+    }
+}
+
+#[test]
+fn parse_accepts_hosts_starting_with_http() {
+    let cases = [
+        ("http.example.org", "http.example.org", 80),
+        ("httpbin.local:8080", "httpbin.local", 8080),
+        ("https-gateway.local:8920", "https-gateway.local", 8920),
+        ("http://http.example.org", "http.example.org", 80),
+        ("https://httpd:8443/emby", "httpd", 8443),
+    ];
+
+    for (input, host, port) in cases {
+        let address = ServerAddress::parse(input, None, None, None)
+            .unwrap_or_else(|error| panic!("{input:?}: {error}"));
+        assert_eq!(address.host(), host, "host of {input:?}");
+        assert_eq!(address.port(), port, "port of {input:?}");
+    }
+}

@@ -188,8 +188,98 @@ async fn redirect_is_not_followed() {
         error.to_string().contains("redirects are not followed"),
         "{error}"
     );
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("(Location: http://{}/)", elsewhere.addr)),
+        "{error}"
+    );
     assert_eq!(upstream.log.count("/login"), 1);
     assert!(elsewhere.log.requests().is_empty());
+}
+
+#[tokio::test]
+async fn redirect_location_is_redacted() {
+    let router = Router::new().route(
+        "/web",
+        get(|| async {
+            (
+                StatusCode::MOVED_PERMANENTLY,
+                [(
+                    "location",
+                    "https://admin:hunter2@media.example.org/jellyfin/?api_key=hunter2&x=1",
+                )],
+            )
+                .into_response()
+        }),
+    );
+    let upstream = Upstream::start(router).await;
+    let source = upstream.source(fast_policy());
+
+    let error = source.get(Request::json("test", "/web")).await.unwrap_err();
+
+    let UpstreamError::Status {
+        status, location, ..
+    } = &error
+    else {
+        panic!("{error:?}");
+    };
+    assert_eq!(*status, 301);
+    assert_eq!(
+        location.as_deref(),
+        Some("https://media.example.org/jellyfin/?api_key=***&x=1")
+    );
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+}
+
+#[tokio::test]
+async fn relative_redirect_location_is_resolved() {
+    let router = Router::new().route(
+        "/jellyfin/System/Info",
+        get(|| async { (StatusCode::FOUND, [("location", "../web/index.html")]).into_response() }),
+    );
+    let upstream = Upstream::start(router).await;
+    let source = upstream.source(fast_policy());
+
+    let error = source
+        .get(Request::json("test", "/jellyfin/System/Info").query("api_key", "hunter2"))
+        .await
+        .unwrap_err();
+
+    let expected = format!(
+        "(Location: http://{}/jellyfin/web/index.html)",
+        upstream.addr
+    );
+    assert!(error.to_string().contains(&expected), "{error}");
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+}
+
+#[tokio::test]
+async fn status_without_location_omits_it() {
+    let router = Router::new().route(
+        "/moved",
+        get(|| async { StatusCode::FOUND.into_response() }),
+    );
+    let upstream = Upstream::start(router).await;
+    let source = upstream.source(fast_policy());
+
+    let error = source
+        .get(Request::json("test", "/moved"))
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            error,
+            UpstreamError::Status {
+                status: 302,
+                location: None,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(!error.to_string().contains("Location"), "{error}");
 }
 
 #[tokio::test]

@@ -142,6 +142,11 @@ async fn unauthorized_is_credentials_rejected_once() {
     assert_eq!(upstream.log.count("/library"), 1);
     assert!(!error.to_string().contains("hunter2"), "{error}");
     assert!(error.to_string().contains("X-Plex-Token=***"), "{error}");
+    assert!(
+        error.to_string().contains("check the token or API key"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("user name"), "{error}");
 }
 
 #[tokio::test]

@@ -237,3 +237,99 @@ async fn ca_file_without_certificate_is_rejected() {
     assert!(message.contains(&path.display().to_string()), "{message}");
     assert!(message.contains("no PEM certificate"), "{message}");
 }
+
+/// Builds a source with `path` as its CA file and returns the error.
+fn ca_file_error(path: &std::path::Path) -> UpstreamError {
+    crate::support::client()
+        .source(
+            "test",
+            "test",
+            https_address("127.0.0.1:1".parse().unwrap()),
+            options(Some(path.to_owned()), true),
+        )
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn ca_file_that_is_directory_is_rejected() {
+    let dir = TempDir::new().unwrap();
+
+    let error = ca_file_error(dir.path());
+
+    assert!(matches!(error, UpstreamError::CaFile { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains(&dir.path().display().to_string()),
+        "{message}"
+    );
+    assert!(message.contains("is a directory"), "{message}");
+    assert!(message.contains("regular file"), "{message}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn ca_file_that_is_device_is_rejected() {
+    let path = std::path::Path::new("/dev/zero");
+
+    let error = ca_file_error(path);
+
+    assert!(matches!(error, UpstreamError::CaFile { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains("/dev/zero"), "{message}");
+    assert!(message.contains("not a regular file"), "{message}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn ca_file_that_is_fifo_is_rejected() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("ca.pem");
+    nix::unistd::mkfifo(&path, nix::sys::stat::Mode::S_IRWXU).unwrap();
+
+    // Opening a FIFO for reading blocks until a writer appears, so a client that opened it
+    // would hang here instead of failing.
+    let error = ca_file_error(&path);
+
+    assert!(matches!(error, UpstreamError::CaFile { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("not a regular file"), "{message}");
+}
+
+#[tokio::test]
+async fn ca_file_over_one_mebibyte_is_rejected() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("ca.pem");
+    std::fs::write(&path, vec![b'#'; 1024 * 1024 + 1]).unwrap();
+
+    let error = ca_file_error(&path);
+
+    assert!(matches!(error, UpstreamError::CaFile { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("1048577 bytes"), "{message}");
+    assert!(message.contains("1 MiB"), "{message}");
+}
+
+#[tokio::test]
+async fn ca_file_of_one_mebibyte_is_read() {
+    let server = start_tls_server(&["127.0.0.1"]).await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("bundle.pem");
+    // PEM parsers skip lines outside BEGIN and END, so trailing blank lines keep it valid.
+    let mut bundle = std::fs::read(&server.ca_file).unwrap();
+    bundle.resize(1024 * 1024, b'\n');
+    std::fs::write(&path, bundle).unwrap();
+    let source = source_for(
+        https_address(server.addr),
+        fast_policy(),
+        options(Some(path), true),
+    );
+
+    let info: serde_json::Value = source
+        .get_json(Request::json("test", "/System/Info"))
+        .await
+        .unwrap();
+
+    assert_eq!(info["Version"], "10.9");
+}
