@@ -11,8 +11,11 @@ use onesheet_domain::ItemImages;
 pub const MAX_TITLE_CHARS: usize = 512;
 /// Longest overview kept, in characters. A plot runs to about a thousand.
 pub const MAX_TEXT_CHARS: usize = 4096;
-/// Most entries kept in one list: genres, directors, cast, studios, collections.
+/// Most entries kept in one list: genres, directors, studios, collections.
 pub const MAX_LIST_ENTRIES: usize = 50;
+/// Most cast members kept per item. A display shows the top-billed few, and a full cast list
+/// of 50 names would be the largest part of a 25,000-item catalog's memory.
+pub const MAX_CAST_ENTRIES: usize = 12;
 
 /// What the caller knows about the listing the items came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

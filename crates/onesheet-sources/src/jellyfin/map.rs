@@ -137,7 +137,10 @@ fn build_item(
                 .filter_map(|studio| studio.name.as_deref()),
         ),
         directors: people(item, "Director"),
-        cast: people(item, "Actor"),
+        cast: people(item, "Actor")
+            .into_iter()
+            .take(crate::mapping::MAX_CAST_ENTRIES)
+            .collect(),
         badges: best_badges(item, flavour),
         images,
         links: links(item),

@@ -3,7 +3,7 @@
 use onesheet_domain::{ImageRef, MediaItem, MediaKind, PlaybackState, SourceId};
 use serde_json::{Value, json};
 
-use super::map::{MAX_LIST_ENTRIES, MAX_TEXT_CHARS, MAX_TITLE_CHARS};
+use super::map::{MAX_TEXT_CHARS, MAX_TITLE_CHARS};
 use super::*;
 
 const MOVIE_ID: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
@@ -586,7 +586,7 @@ fn text_and_lists_are_bounded() {
     assert_eq!(mapped.title.chars().count(), MAX_TITLE_CHARS);
     assert_eq!(mapped.overview.unwrap().chars().count(), MAX_TEXT_CHARS);
     assert_eq!(mapped.tagline.as_deref(), Some("line[31m"));
-    assert_eq!(mapped.cast.len(), MAX_LIST_ENTRIES);
+    assert_eq!(mapped.cast.len(), crate::mapping::MAX_CAST_ENTRIES);
 }
 
 fn stream_item(streams: Value) -> BaseItemDto {

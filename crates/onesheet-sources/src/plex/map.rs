@@ -128,7 +128,10 @@ fn build_item(metadata: &Metadata, context: &MapContext) -> Result<MediaItem, Sk
             .into_iter()
             .collect(),
         directors: names(&metadata.directors),
-        cast: names(&metadata.roles),
+        cast: names(&metadata.roles)
+            .into_iter()
+            .take(crate::mapping::MAX_CAST_ENTRIES)
+            .collect(),
         badges: best_badges(&metadata.media),
         images,
         links: links(metadata),

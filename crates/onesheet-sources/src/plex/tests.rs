@@ -893,7 +893,7 @@ fn text_and_lists_are_bounded() {
     assert_eq!(item.title.chars().count(), MAX_TITLE_CHARS);
     assert_eq!(item.overview.unwrap().chars().count(), MAX_TEXT_CHARS);
     assert_eq!(item.tagline.as_deref(), Some("tagline"));
-    assert_eq!(item.cast.len(), MAX_LIST_ENTRIES);
+    assert_eq!(item.cast.len(), crate::mapping::MAX_CAST_ENTRIES);
     assert_eq!(item.cast[0], "Actor 0");
     assert_eq!(item.genres.len(), MAX_LIST_ENTRIES);
     assert_eq!(item.genres[1], "Genre 1");

@@ -351,7 +351,11 @@ async fn new_address_needs_credential_again() {
     setup.registry.update("living-room", same, 3).await.unwrap();
 
     moved.credential = Some("NEW_KEY".to_owned());
-    setup.registry.update("living-room", moved, 4).await.unwrap();
+    setup
+        .registry
+        .update("living-room", moved, 4)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -408,7 +412,13 @@ async fn source_that_cannot_start_keeps_items_and_fails_visibly() {
     assert_eq!(state, SourceState::Failing);
     assert!(!catalog.snapshot().items.is_empty(), "saved items stay");
     let view = registry.get("living-room").await.unwrap();
-    assert!(view.status.unwrap().last_error.unwrap().contains("credential"));
+    assert!(
+        view.status
+            .unwrap()
+            .last_error
+            .unwrap()
+            .contains("credential")
+    );
 }
 
 #[tokio::test]
@@ -419,7 +429,12 @@ async fn damaged_row_does_not_hide_others() {
         .create(input(&setup.fake, Some(KEY)), 1)
         .await
         .unwrap();
-    let mut broken = setup.store.get_source("living-room").await.unwrap().unwrap();
+    let mut broken = setup
+        .store
+        .get_source("living-room")
+        .await
+        .unwrap()
+        .unwrap();
     broken.id = "broken".to_owned();
     broken.settings = serde_json::Value::String("{not json".to_owned());
     broken.credential = None;
