@@ -228,14 +228,14 @@ impl ServerSettings {
             Some(true) => None,
             _ => Some(kind.default_port()),
         };
-        let address = ServerAddress::parse(
-            &self.host,
-            self.base_path.as_deref(),
-            self.https,
-            default_port,
-        )
-        .map_err(|error| errors.push(format!("settings.{}", error.field), error.message))
-        .ok();
+        let host = match kind {
+            ServerKind::Jellyfin | ServerKind::Emby => web_app_root(&self.host),
+            ServerKind::Plex => self.host.as_str(),
+        };
+        let address =
+            ServerAddress::parse(host, self.base_path.as_deref(), self.https, default_port)
+                .map_err(|error| errors.push(format!("settings.{}", error.field), error.message))
+                .ok();
 
         if !REFRESH_MINUTES.contains(&self.refresh_minutes) {
             errors.push(
@@ -336,6 +336,22 @@ impl ServerSettings {
             ca_file: self.tls.ca_file.clone(),
             verify: self.tls.verify,
         }
+    }
+}
+
+/// Returns the server address inside a URL copied from the browser while the web app was open
+/// (`https://host/jellyfin/web/#/home`, `http://host:8096/web/index.html`): the part before
+/// `/web`. Other text comes back unchanged, so a base path that merely contains `web` stays.
+fn web_app_root(host: &str) -> &str {
+    let trimmed = host.trim();
+    let without_fragment = trimmed.split('#').next().unwrap_or(trimmed);
+    let without_page = without_fragment
+        .strip_suffix("/index.html")
+        .unwrap_or(without_fragment)
+        .trim_end_matches('/');
+    match without_page.strip_suffix("/web") {
+        Some(root) if !root.is_empty() => root,
+        _ => host,
     }
 }
 
@@ -462,6 +478,35 @@ mod tests {
             full.url("/System/Info/Public", &[]).as_str(),
             "https://media.example.org/jellyfin/System/Info/Public"
         );
+    }
+
+    #[test]
+    fn browser_url_of_web_app_is_trimmed() {
+        for (pasted, expected) in [
+            (
+                "https://media.example.org/jellyfin/web/#/home.html",
+                "https://media.example.org/jellyfin/System/Info/Public",
+            ),
+            (
+                "http://media.example.org:8096/web/index.html",
+                "http://media.example.org:8096/System/Info/Public",
+            ),
+            (
+                "http://media.example.org:8096/web/",
+                "http://media.example.org:8096/System/Info/Public",
+            ),
+            (
+                "https://media.example.org/webstuff/",
+                "https://media.example.org/webstuff/System/Info/Public",
+            ),
+        ] {
+            let address = settings(pasted).validate(ServerKind::Jellyfin).unwrap();
+            assert_eq!(
+                address.url("/System/Info/Public", &[]).as_str(),
+                expected,
+                "{pasted}"
+            );
+        }
     }
 
     #[test]
