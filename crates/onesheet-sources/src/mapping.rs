@@ -1,5 +1,5 @@
-//! What the media-server mappings share: the bounds on text from a server, the context of a
-//! listing, and the collections and playlists an admin can pick.
+//! Vocabulary shared by the media-server mappings: the bounds on text from a server, the
+//! context of a listing, and the collections and playlists an admin can pick.
 //!
 //! Text from a server is bounded because one hostile or broken server must not be able to put
 //! megabytes into every playlist response: titles and names are cut to [`MAX_TITLE_CHARS`],
@@ -7,9 +7,9 @@
 
 use onesheet_domain::ItemImages;
 
-/// Longest title, name or short label kept, in characters.
+/// Maximum length of a title, name or short label, in characters.
 pub const MAX_TITLE_CHARS: usize = 512;
-/// Longest overview kept, in characters. A plot runs to about a thousand.
+/// Maximum length of an overview, in characters. A plot runs to about a thousand.
 pub const MAX_TEXT_CHARS: usize = 4096;
 /// Most entries kept in one list: genres, directors, studios, collections.
 pub const MAX_LIST_ENTRIES: usize = 50;
@@ -17,7 +17,7 @@ pub const MAX_LIST_ENTRIES: usize = 50;
 /// of 50 names would be the largest part of a 25,000-item catalog's memory.
 pub const MAX_CAST_ENTRIES: usize = 12;
 
-/// What the caller knows about the listing the items came from.
+/// Context of a listing, supplied by the caller: the library and set the items came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MapContext {
     /// Name of the library, recorded as [`MediaItem::library`](onesheet_domain::MediaItem).
