@@ -363,3 +363,131 @@ async fn now_playing_hides_user_names() {
         assert!(session["title"].is_string());
     }
 }
+
+/// A media server whose every image is a JPEG header followed by noise, as a broken transcoder
+/// or a truncated cache on the server sends.
+struct BrokenImageSource {
+    id: onesheet_domain::SourceId,
+}
+
+#[async_trait::async_trait]
+impl onesheet_sources::MediaSource for BrokenImageSource {
+    fn id(&self) -> &onesheet_domain::SourceId {
+        &self.id
+    }
+
+    fn kind(&self) -> &'static str {
+        "jellyfin"
+    }
+
+    async fn fetch_items(
+        &self,
+    ) -> Result<Vec<Arc<onesheet_domain::MediaItem>>, onesheet_sources::SourceError> {
+        let mut item = onesheet_domain::MediaItem {
+            upstream_key: "1".to_owned(),
+            title: "Broken".to_owned(),
+            images: onesheet_domain::ItemImages {
+                poster: Some(onesheet_domain::ImageRef::new("1/Primary", "tag")),
+                ..onesheet_domain::ItemImages::default()
+            },
+            ..onesheet_domain::MediaItem::default()
+        };
+        item.assign_identity(&self.id);
+        Ok(vec![Arc::new(item)])
+    }
+
+    async fn open_image(
+        &self,
+        _image: &onesheet_domain::ImageRef,
+    ) -> Result<onesheet_sources::ImageBody, onesheet_sources::SourceError> {
+        let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        bytes.extend((0..100u8).map(|i| i.wrapping_mul(37)));
+        Ok(onesheet_sources::ImageBody::Bytes {
+            bytes: bytes.into(),
+            content_type: Some("image/jpeg".to_owned()),
+        })
+    }
+}
+
+#[tokio::test]
+async fn broken_image_from_server_is_not_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        SqliteStore::open(&dir.path().join("onesheet.db"))
+            .await
+            .unwrap(),
+    );
+    let source = Arc::new(BrokenImageSource {
+        id: onesheet_domain::SourceId::new("broken").unwrap(),
+    });
+    let catalog = Arc::new(Catalog::new(vec![source], dir.path().join("catalog.json")));
+    catalog.refresh_all().await;
+    let state = AppState::new(
+        catalog.clone(),
+        store,
+        DisplaySettings::default(),
+        BasePath::new("").unwrap(),
+    );
+    let router = onesheet_server::router(state);
+    let id = catalog.snapshot().items[0].id.clone().unwrap();
+
+    let response = tower::ServiceExt::oneshot(
+        router,
+        Request::get(format!("/img/{id}/poster?v=tag"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 422);
+}
+
+#[tokio::test]
+async fn non_image_from_server_is_not_served() {
+    let admin = admin_app(true).await;
+    let app = &admin.app;
+    send(
+        app,
+        "POST",
+        "/api/v1/admin/sources",
+        Some(TOKEN),
+        Some(source_body(&admin.fake, API_KEY)),
+    )
+    .await;
+    let mut poster = None;
+    for _ in 0..200 {
+        let playlist = app.get("/api/v1/playlist?limit=500").await.json();
+        poster = playlist["items"]
+            .as_array()
+            .and_then(|items| {
+                items
+                    .iter()
+                    .find_map(|item| item["images"]["poster"].as_str())
+            })
+            .map(str::to_owned);
+        if poster.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let poster = poster.unwrap();
+
+    // A login page answered with 200 where the image should be.
+    admin
+        .fake
+        .control()
+        .add_fault(onesheet_fakes::FaultRule::new(
+            "/Items/*/Images/**",
+            onesheet_fakes::Fault::HtmlLoginPage,
+        ));
+    let original = app.get(&poster).await;
+    assert_eq!(
+        original.status,
+        422,
+        "{}",
+        String::from_utf8_lossy(&original.body)
+    );
+    assert_eq!(original.json()["error"]["code"], "image-unprocessable");
+    let text = String::from_utf8_lossy(&original.body).into_owned();
+    assert!(!text.contains("<html"), "{text}");
+}

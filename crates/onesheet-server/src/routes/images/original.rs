@@ -59,9 +59,15 @@ pub(super) async fn serve(
         })?;
     let path = match body {
         ImageBody::File(path) => path,
-        // Fetched from a media server: the type comes from the bytes, never from the server's
-        // header, which some servers get wrong (WebP sent as image/png).
+        // Fetched from a media server: the bytes get the probe local files get at scan time
+        // (a truncated or mislabelled body is no image), and the type comes from them, never
+        // from the server's header, which some servers get wrong (WebP sent as image/png).
         ImageBody::Bytes { bytes, .. } => {
+            if let Err(error) = onesheet_images::probe_bytes(&bytes) {
+                return Err(ApiError::UnprocessableImage {
+                    reason: error.to_string(),
+                });
+            }
             let content_type = handle_sniff(sniff_bytes(&bytes))?;
             let response = (
                 [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
