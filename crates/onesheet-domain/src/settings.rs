@@ -15,7 +15,7 @@ pub const INTERVAL_SECONDS_RANGE: std::ops::RangeInclusive<u32> = 2..=3600;
 #[serde(default, deny_unknown_fields)]
 pub struct DisplaySettings {
     pub screensaver: ScreensaverSettings,
-    /// Which catalog items screens show, across every source.
+    /// Filter that selects the catalog items screens show, across every source.
     pub filter: CatalogFilter,
 }
 

@@ -465,7 +465,7 @@ impl SourceRegistry {
     }
 
     /// Stands in for a stored source that cannot be built, so its saved items stay on screen
-    /// and its status says why it fails instead of the source vanishing.
+    /// and its status shows why it fails instead of the source vanishing.
     async fn register_unavailable(&self, stored: &StoredSource, error: &RegistryError) {
         let Ok(id) = SourceId::new(&stored.id) else {
             return;
@@ -613,7 +613,7 @@ impl SourceRegistry {
             .seal(credential.as_bytes(), associated_data(id).as_bytes())
     }
 
-    /// The running source with this id, for tests and the now-playing API.
+    /// Returns the running source with this id, for tests and the now-playing API.
     pub async fn running_source(&self, id: &SourceId) -> Option<Arc<dyn MediaSource>> {
         self.running.lock().await.get(id).map(|r| r.source.clone())
     }
@@ -622,7 +622,7 @@ impl SourceRegistry {
 /// Ids of the built-in sources, which configured sources must not replace.
 const RESERVED_IDS: [&str; 2] = ["local", "demo"];
 
-/// Longest a connection test may take. The client alone may retry a slow server for minutes,
+/// Maximum duration of a connection test. The client alone may retry a slow server for minutes,
 /// which is longer than an admin's browser or the server's idle timeout waits.
 const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 

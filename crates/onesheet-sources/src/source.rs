@@ -45,7 +45,7 @@ pub enum SourceError {
         #[source]
         error: UpstreamError,
     },
-    /// The server answered, but its content is unusable (an XML or HTML page where JSON was
+    /// The server responded, but its content is unusable (an XML or HTML page where JSON was
     /// expected, a page that contradicts the previous one).
     #[error("source {source_id} sent an invalid response: {reason}")]
     InvalidResponse { source_id: SourceId, reason: String },
@@ -83,7 +83,7 @@ struct ProgressInner {
     total: AtomicU64,
 }
 
-/// What the status API shows of a running refresh.
+/// Progress of a running refresh as the status API shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ProgressView {
     pub fetched: u64,
@@ -124,7 +124,7 @@ impl RefreshProgress {
     }
 }
 
-/// What a connection test learned about the server.
+/// Server facts learned by a connection test.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServerInfo {
     /// The name the server's owner gave it.
@@ -358,8 +358,8 @@ mod tests {
 
     use super::*;
 
-    /// A listing of `total` entries served `cap` at a time, whatever the client asks for, that
-    /// grows by `growth` entries after the first page.
+    /// Lists `total` entries served `cap` at a time, whatever the client requests, from a
+    /// collection that grows by `growth` entries after the first page.
     async fn list(total: u64, cap: u64, growth: u64) -> (u64, Vec<u64>) {
         let size = Mutex::new(total);
         let starts = Mutex::new(Vec::new());

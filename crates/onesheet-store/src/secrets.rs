@@ -141,7 +141,7 @@ impl SecretKey {
         };
 
         // Encryption fails only for messages longer than the cipher's 256 GiB limit, which no
-        // credential reaches; an empty result would then fail to open rather than leak anything.
+        // credential reaches. An empty result would then fail to open rather than leak anything.
         let ciphertext = self.cipher.encrypt(&nonce, payload).unwrap_or_default();
 
         let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());

@@ -17,7 +17,7 @@ pub enum LoadError {
     /// A transient read error; not cached, so the next request tries again.
     #[error("reading the original failed: {0}")]
     Io(String),
-    /// The media server that holds the original failed or cannot be reached; not cached, so
+    /// The media server that stores the original failed or cannot be reached; not cached, so
     /// the next request tries again. `code` is the source's error code.
     #[error("{detail}")]
     Upstream { code: &'static str, detail: String },

@@ -152,8 +152,8 @@ fn render_error(response: Response, request_id: &str) -> Response {
     };
     // The id is a field of its own as well as of the span, because quiet routes (health) have
     // a DEBUG span that an INFO log level drops.
-    // A 503 is load or a pending start-up, which the client retries; it is no fault of the
-    // server, and at ERROR a busy image queue would flood the log.
+    // A 502 or 503 is an upstream failure, load or a pending start-up, which the client retries. It
+    // is no fault of this server, and at ERROR a busy image queue would flood the log.
     if matches!(status.as_u16(), 502 | 503) {
         warn!(request.id = %request_id, error.code = report.code, error.detail = ?report.detail, "request deferred");
     } else if status.is_server_error() {

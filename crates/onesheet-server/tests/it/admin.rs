@@ -472,7 +472,7 @@ async fn non_image_from_server_is_not_served() {
     }
     let poster = poster.unwrap();
 
-    // A login page answered with 200 where the image should be.
+    // A login page sent with status 200 where the image should be.
     admin
         .fake
         .control()

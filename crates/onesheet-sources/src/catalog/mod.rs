@@ -526,8 +526,9 @@ impl Catalog {
 }
 
 /// Concatenates the sources' items in source order, dropping items with nothing to show and
-/// keeping one item per film held by several servers (by IMDb, TMDB or TVDB id, then by title
-/// and year; the first source wins). Demo items appear only when no other source contributes.
+/// keeping one item per film stored on several servers. Films match by IMDb, TMDB or TVDB id, then
+/// by title and year, and the first source wins. Demo items appear only when no other source
+/// contributes.
 fn merge(entries: &[SourceEntry]) -> Vec<Arc<MediaItem>> {
     let real: Vec<Arc<MediaItem>> = entries
         .iter()

@@ -249,8 +249,8 @@ impl MediaSource for JellyfinSource {
                 UpstreamError::NotFound { .. } => not_found(),
                 other => self.upstream(other),
             })?;
-        // A 200 with an empty body is what some transcoders send on failure; caching it as
-        // an image would show a blank tile until the cache expires.
+        // Some transcoders send a 200 with an empty body on failure. Caching it as an image would
+        // show a blank tile until the cache expires.
         if response.body.is_empty() {
             return Err(not_found());
         }
@@ -281,7 +281,7 @@ impl MediaSource for JellyfinSource {
             .await
             .map_err(|error| self.upstream(error))?;
         // Emby leaves `ProductName` out of its public info; Jellyfin always sends it. Without
-        // either a name or an id the answer is not from either server.
+        // either a name or an id the response is not from either server.
         let looks_like_server = info.server_name.is_some() || info.id.is_some();
         let product = match info.product_name.clone() {
             Some(product) => product,

@@ -2,8 +2,8 @@
 //!
 //! Every call sends the token in the `X-Plex-Token` header and exactly `Accept:
 //! application/json`, because Plex sends XML for any other Accept value. A body that still
-//! arrives as XML is parsed as XML; an HTML page fails the refresh with an error that says so,
-//! never as an empty library.
+//! arrives as XML is parsed as XML; an HTML page fails the refresh with an error naming it, never
+//! as an empty library.
 //!
 //! Sections are listed in pages with `X-Plex-Container-Start` and `X-Plex-Container-Size`, one
 //! request per page, because one unpaged request for a 25,000-item section can take longer than

@@ -1,8 +1,8 @@
 //! The background tasks of each running source: a refresh loop and a now-playing poller.
 //!
 //! A refresh loop refreshes its source at once, then every `refresh_minutes`, or sooner when an
-//! admin requests a refresh. A loop runs one refresh at a time, so a request during a refresh
-//! is answered "already running" instead of starting a second listing of the same library.
+//! admin requests a refresh. A loop runs one refresh at a time, so a request during a refresh gets
+//! "already running" instead of starting a second listing of the same library.
 
 use std::collections::HashMap;
 use std::sync::Arc;

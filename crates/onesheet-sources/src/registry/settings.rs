@@ -410,8 +410,8 @@ pub fn validate_name(name: &str, errors: &mut ValidationErrors) {
 
 /// Checks a credential typed into the admin form.
 pub fn validate_credential(credential: &str, errors: &mut ValidationErrors) {
-    // Quotes and backslashes would end the quoted token in Jellyfin's Authorization header
-    // and let a pasted value add parameters of its own; no token or API key contains them.
+    // Quotes and backslashes would end the quoted token in Jellyfin's Authorization header and let
+    // a pasted value add parameters of its own. No token or API key contains them.
     let unusable = |c: char| c.is_control() || c.is_whitespace() || c == '"' || c == '\\';
     if credential.chars().count() > MAX_CREDENTIAL_CHARS || credential.chars().any(unusable) {
         errors.push(

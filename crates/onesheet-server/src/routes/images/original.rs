@@ -59,8 +59,8 @@ pub(super) async fn serve(
         })?;
     let path = match body {
         ImageBody::File(path) => path,
-        // Fetched from a media server: the bytes get the probe local files get at scan time
-        // (a truncated or mislabelled body is no image), and the type comes from them, never
+        // Fetched from a media server: the bytes get the probe local files get at scan time,
+        // because a truncated or mislabelled body is no image. The type comes from the bytes, never
         // from the server's header, which some servers get wrong (WebP sent as image/png).
         ImageBody::Bytes { bytes, .. } => {
             if let Err(error) = onesheet_images::probe_bytes(&bytes) {
