@@ -22,7 +22,8 @@ pub enum StoreError {
         #[source]
         error: serde_json::Error,
     },
-    #[error("a {what} with id {id} already exists")]
+    /// `id` is the id or unique key that is taken, or a placeholder when that key is a hash.
+    #[error("{what} already exists: {id}")]
     Conflict { what: &'static str, id: String },
     #[error("cannot write {path}: {error}")]
     File {

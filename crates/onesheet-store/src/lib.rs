@@ -3,8 +3,12 @@
 //! Callers hold an `Arc<dyn Store>` and never see SQL, so PostgreSQL can be added as a second
 //! implementation without touching them. [`atomic`] covers the files that live beside the
 //! database (catalog snapshot, generated assets), which must never be left half-written.
+//! [`accounts`] and [`audit`] define the stored forms of admin accounts, sessions, API tokens
+//! and audit events.
 
+pub mod accounts;
 pub mod atomic;
+pub mod audit;
 mod error;
 mod migrations;
 pub mod secrets;
@@ -13,6 +17,10 @@ pub mod sqlite;
 use async_trait::async_trait;
 use onesheet_domain::DisplaySettings;
 
+pub use accounts::{
+    AdminAccount, AdminRemoval, NewAdmin, NewApiToken, StoredApiToken, StoredSession,
+};
+pub use audit::{AUDIT_PAGE_MAX, AuditEvent, AuditFilter, NewAuditEvent};
 pub use error::StoreError;
 pub use secrets::{KeyOrigin, SecretError, SecretKey};
 pub use sqlite::SqliteStore;
@@ -74,6 +82,190 @@ pub trait Store: Send + Sync + 'static {
 
     /// Returns false when no such source exists.
     async fn delete_source(&self, id: &str) -> Result<bool, StoreError>;
+
+    // Admin accounts.
+
+    /// Creates the first admin account, but only while no account exists. Returns `None` when
+    /// one exists already. The check and the insert are one statement, so of two setup requests
+    /// that race, exactly one creates an account.
+    async fn create_first_admin(
+        &self,
+        admin: &NewAdmin,
+    ) -> Result<Option<AdminAccount>, StoreError>;
+
+    /// Creates another admin account. Fails with [`StoreError::Conflict`] when the username is
+    /// taken in any letter case or character width.
+    async fn create_admin(&self, admin: &NewAdmin) -> Result<AdminAccount, StoreError>;
+
+    async fn count_admins(&self) -> Result<u64, StoreError>;
+
+    async fn get_admin(&self, id: i64) -> Result<Option<AdminAccount>, StoreError>;
+
+    /// Finds an account by username, ignoring letter case and character width.
+    async fn get_admin_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<AdminAccount>, StoreError>;
+
+    /// Returns every account, oldest first.
+    async fn list_admins(&self) -> Result<Vec<AdminAccount>, StoreError>;
+
+    /// Sets a new password hash and `password_changed_at`. Returns false when no such account
+    /// exists. The caller ends the account's other sessions separately.
+    async fn change_password(
+        &self,
+        admin_id: i64,
+        password_hash: &str,
+        now_unix: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Replaces the password hash with a rehash of the same password, for example an imported
+    /// bcrypt hash with argon2id after a login. `password_changed_at` stays. Returns false,
+    /// changing nothing, when the stored hash is no longer `current_hash`, so a rehash cannot
+    /// undo a password change that happened meanwhile.
+    async fn upgrade_password_hash(
+        &self,
+        admin_id: i64,
+        current_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes an account with its sessions and recovery codes. API tokens it created stay,
+    /// with `created_by` cleared. Returns [`AdminRemoval::LastAdmin`], deleting nothing, when
+    /// the account is the only one left.
+    async fn delete_admin(&self, admin_id: i64) -> Result<AdminRemoval, StoreError>;
+
+    // TOTP and recovery codes.
+
+    /// Stores a sealed secret that waits for its first code, or clears it with `None`. A
+    /// confirmed secret stays in use until [`confirm_totp`](Self::confirm_totp) replaces it.
+    /// Returns false when no such account exists.
+    async fn set_totp_pending(
+        &self,
+        admin_id: i64,
+        sealed_secret: Option<&[u8]>,
+    ) -> Result<bool, StoreError>;
+
+    /// Makes the pending secret the account's TOTP secret and records `step`, the time step of
+    /// the code that confirmed it, as used. Returns false, changing nothing, unless the pending
+    /// secret is still `pending`, the value the caller checked the code against.
+    async fn confirm_totp(
+        &self,
+        admin_id: i64,
+        pending: &[u8],
+        step: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Clears the TOTP secret, any pending secret and the last accepted step. Recovery codes
+    /// stay. Returns false when no such account exists.
+    async fn disable_totp(&self, admin_id: i64) -> Result<bool, StoreError>;
+
+    /// Records `step` as the last accepted TOTP time step if it is later than the one recorded.
+    /// Returns false for a step already used or older, so a code is accepted once even when two
+    /// requests carry it at the same moment.
+    async fn claim_totp_step(&self, admin_id: i64, step: i64) -> Result<bool, StoreError>;
+
+    /// Replaces all of the account's recovery codes with `code_hashes`, all unused.
+    async fn replace_recovery_codes(
+        &self,
+        admin_id: i64,
+        code_hashes: &[String],
+        now_unix: i64,
+    ) -> Result<(), StoreError>;
+
+    async fn count_unused_recovery_codes(&self, admin_id: i64) -> Result<u64, StoreError>;
+
+    /// Marks the code with `code_hash` as used. Returns false when the account has no such
+    /// unused code, so each code works once even under concurrent requests.
+    async fn use_recovery_code(
+        &self,
+        admin_id: i64,
+        code_hash: &str,
+        now_unix: i64,
+    ) -> Result<bool, StoreError>;
+
+    // Sessions.
+
+    /// Inserts a session. Fails with [`StoreError::Conflict`] when a session with this id hash
+    /// exists.
+    async fn insert_session(&self, session: &StoredSession) -> Result<(), StoreError>;
+
+    /// Returns the session with this id hash unless it has expired at `now_unix` (see
+    /// [`StoredSession::is_live`]).
+    async fn get_session(
+        &self,
+        id_hash: &str,
+        now_unix: i64,
+    ) -> Result<Option<StoredSession>, StoreError>;
+
+    /// Sets `last_seen_at` to `now_unix`. Returns false when the session is missing or has
+    /// expired, because an expired session must not come back to life.
+    async fn touch_session(&self, id_hash: &str, now_unix: i64) -> Result<bool, StoreError>;
+
+    /// Returns false when no such session exists.
+    async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError>;
+
+    /// Deletes the session `old_id_hash` and inserts `new` in one transaction, to rotate the id
+    /// at login and after the second factor. Returns false, changing nothing, when the old
+    /// session no longer exists, for example because it was logged out meanwhile.
+    async fn replace_session(
+        &self,
+        old_id_hash: &str,
+        new: &StoredSession,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes every session of the account except `keep_id_hash`, and returns the number deleted.
+    async fn delete_admin_sessions(
+        &self,
+        admin_id: i64,
+        keep_id_hash: Option<&str>,
+    ) -> Result<u64, StoreError>;
+
+    /// Returns the account's live sessions at `now_unix`, including those still waiting for the
+    /// second factor, most recently seen first.
+    async fn list_admin_sessions(
+        &self,
+        admin_id: i64,
+        now_unix: i64,
+    ) -> Result<Vec<StoredSession>, StoreError>;
+
+    /// Deletes every session that has expired at `now_unix` and returns the number deleted.
+    async fn delete_expired_sessions(&self, now_unix: i64) -> Result<u64, StoreError>;
+
+    // API tokens.
+
+    /// Inserts a token and returns it with its new id. Fails with [`StoreError::Conflict`] when
+    /// a token with this hash exists.
+    async fn insert_api_token(&self, token: &NewApiToken) -> Result<StoredApiToken, StoreError>;
+
+    async fn get_api_token(&self, id: i64) -> Result<Option<StoredApiToken>, StoreError>;
+
+    /// Returns the token with this hash unless it was revoked.
+    async fn get_active_api_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<StoredApiToken>, StoreError>;
+
+    /// Sets `last_used_at`. Returns false when no such token exists.
+    async fn record_api_token_use(&self, id: i64, now_unix: i64) -> Result<bool, StoreError>;
+
+    /// Sets `revoked_at`. Returns false when no such token exists or it was already revoked.
+    async fn revoke_api_token(&self, id: i64, now_unix: i64) -> Result<bool, StoreError>;
+
+    /// Returns every token, revoked ones included, oldest first.
+    async fn list_api_tokens(&self) -> Result<Vec<StoredApiToken>, StoreError>;
+
+    // Audit log.
+
+    /// Appends an event and returns its id.
+    async fn append_audit_event(&self, event: &NewAuditEvent) -> Result<i64, StoreError>;
+
+    /// Returns the events that match `filter`, newest (highest id) first, at most
+    /// [`AUDIT_PAGE_MAX`] of them.
+    async fn list_audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// Deletes the events with `at` before `cutoff_unix` and returns the number deleted.
+    async fn prune_audit_events(&self, cutoff_unix: i64) -> Result<u64, StoreError>;
 
     /// Waits for in-flight queries and closes every connection. Later calls fail.
     async fn close(&self);

@@ -19,6 +19,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "sources",
         include_str!("../migrations/sqlite/0002_sources.sql"),
     ),
+    (
+        3,
+        "accounts",
+        include_str!("../migrations/sqlite/0003_accounts.sql"),
+    ),
 ];
 
 pub(crate) fn sqlite() -> Migrator {

@@ -67,6 +67,9 @@ pub enum KeyOrigin {
 #[derive(Clone)]
 pub struct SecretKey {
     cipher: XChaCha20Poly1305,
+    /// Key for [`derive`](Self::derive), itself derived from the key, so no caller ever holds
+    /// the sealing key's bytes.
+    derivation: [u8; KEY_LEN],
 }
 
 impl fmt::Debug for SecretKey {
@@ -101,7 +104,14 @@ impl SecretKey {
     pub fn from_bytes(bytes: &[u8; KEY_LEN]) -> Self {
         Self {
             cipher: XChaCha20Poly1305::new(Key::from_slice(bytes)),
+            derivation: hmac_sha256(bytes, b"onesheet key derivation v1"),
         }
+    }
+
+    /// Returns a 256-bit key for one purpose, named by `label`, such as the key of the
+    /// recovery-code hashes. Different labels give unrelated keys, and none reveals this key.
+    pub fn derive(&self, label: &str) -> [u8; KEY_LEN] {
+        hmac_sha256(&self.derivation, label.as_bytes())
     }
 
     /// Returns the configured key, or the one in `<data_dir>/secret.key`, creating that file
@@ -164,6 +174,19 @@ impl SecretKey {
         self.cipher
             .decrypt(nonce, payload)
             .map_err(|_| SecretError::Undecryptable)
+    }
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; KEY_LEN] {
+    use hmac::{Hmac, Mac};
+
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
+    match <Hmac<sha2::Sha256> as Mac>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(message);
+            mac.finalize().into_bytes().into()
+        }
+        Err(_) => [0; KEY_LEN],
     }
 }
 
@@ -249,6 +272,18 @@ mod tests {
             key.open(&sealed, b"source:b"),
             Err(SecretError::Undecryptable)
         ));
+    }
+
+    #[test]
+    fn derived_keys_depend_on_key_and_label() {
+        let key = SecretKey::parse(HEX_KEY, "test").unwrap();
+        let other = SecretKey::from_bytes(&[9; KEY_LEN]);
+        assert_ne!(key.derive("recovery"), other.derive("recovery"));
+        assert_ne!(key.derive("recovery"), key.derive("sessions"));
+        assert_eq!(
+            key.derive("recovery"),
+            SecretKey::parse(HEX_KEY, "again").unwrap().derive("recovery")
+        );
     }
 
     #[test]

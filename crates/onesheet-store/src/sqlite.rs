@@ -1,4 +1,12 @@
 //! The default store: one SQLite file in the data directory.
+//!
+//! The `Store` methods for accounts, sessions, API tokens and the audit log delegate to one
+//! submodule per concept, so that this file keeps the connection set-up and the trait's index.
+
+mod admins;
+mod audit;
+mod sessions;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -12,7 +20,10 @@ use sqlx::sqlite::{
 };
 use tracing::{info, instrument};
 
-use crate::{SettingsVersion, Store, StoreError, StoredSource, migrations};
+use crate::{
+    AdminAccount, AdminRemoval, AuditEvent, AuditFilter, NewAdmin, NewApiToken, NewAuditEvent,
+    SettingsVersion, Store, StoreError, StoredApiToken, StoredSession, StoredSource, migrations,
+};
 
 const SOURCE_COLUMNS: &str =
     "id, kind, name, settings, credential, enabled, created_at, updated_at";
@@ -172,7 +183,7 @@ impl Store for SqliteStore {
             Ok(_) => Ok(()),
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
                 Err(StoreError::Conflict {
-                    what: "source",
+                    what: "source id",
                     id: source.id.clone(),
                 })
             }
@@ -205,6 +216,192 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(result.rows_affected() == 1)
+    }
+
+    async fn create_first_admin(
+        &self,
+        admin: &NewAdmin,
+    ) -> Result<Option<AdminAccount>, StoreError> {
+        admins::create_first_admin(&self.pool, admin).await
+    }
+
+    async fn create_admin(&self, admin: &NewAdmin) -> Result<AdminAccount, StoreError> {
+        admins::create_admin(&self.pool, admin).await
+    }
+
+    async fn count_admins(&self) -> Result<u64, StoreError> {
+        admins::count_admins(&self.pool).await
+    }
+
+    async fn get_admin(&self, id: i64) -> Result<Option<AdminAccount>, StoreError> {
+        admins::get_admin(&self.pool, id).await
+    }
+
+    async fn get_admin_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<AdminAccount>, StoreError> {
+        admins::get_admin_by_username(&self.pool, username).await
+    }
+
+    async fn list_admins(&self) -> Result<Vec<AdminAccount>, StoreError> {
+        admins::list_admins(&self.pool).await
+    }
+
+    async fn change_password(
+        &self,
+        admin_id: i64,
+        password_hash: &str,
+        now_unix: i64,
+    ) -> Result<bool, StoreError> {
+        admins::change_password(&self.pool, admin_id, password_hash, now_unix).await
+    }
+
+    async fn upgrade_password_hash(
+        &self,
+        admin_id: i64,
+        current_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool, StoreError> {
+        admins::upgrade_password_hash(&self.pool, admin_id, current_hash, new_hash).await
+    }
+
+    async fn delete_admin(&self, admin_id: i64) -> Result<AdminRemoval, StoreError> {
+        admins::delete_admin(&self.pool, admin_id).await
+    }
+
+    async fn set_totp_pending(
+        &self,
+        admin_id: i64,
+        sealed_secret: Option<&[u8]>,
+    ) -> Result<bool, StoreError> {
+        admins::set_totp_pending(&self.pool, admin_id, sealed_secret).await
+    }
+
+    async fn confirm_totp(
+        &self,
+        admin_id: i64,
+        pending: &[u8],
+        step: i64,
+    ) -> Result<bool, StoreError> {
+        admins::confirm_totp(&self.pool, admin_id, pending, step).await
+    }
+
+    async fn disable_totp(&self, admin_id: i64) -> Result<bool, StoreError> {
+        admins::disable_totp(&self.pool, admin_id).await
+    }
+
+    async fn claim_totp_step(&self, admin_id: i64, step: i64) -> Result<bool, StoreError> {
+        admins::claim_totp_step(&self.pool, admin_id, step).await
+    }
+
+    async fn replace_recovery_codes(
+        &self,
+        admin_id: i64,
+        code_hashes: &[String],
+        now_unix: i64,
+    ) -> Result<(), StoreError> {
+        admins::replace_recovery_codes(&self.pool, admin_id, code_hashes, now_unix).await
+    }
+
+    async fn count_unused_recovery_codes(&self, admin_id: i64) -> Result<u64, StoreError> {
+        admins::count_unused_recovery_codes(&self.pool, admin_id).await
+    }
+
+    async fn use_recovery_code(
+        &self,
+        admin_id: i64,
+        code_hash: &str,
+        now_unix: i64,
+    ) -> Result<bool, StoreError> {
+        admins::use_recovery_code(&self.pool, admin_id, code_hash, now_unix).await
+    }
+
+    async fn insert_session(&self, session: &StoredSession) -> Result<(), StoreError> {
+        sessions::insert_session(&self.pool, session).await
+    }
+
+    async fn get_session(
+        &self,
+        id_hash: &str,
+        now_unix: i64,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        sessions::get_session(&self.pool, id_hash, now_unix).await
+    }
+
+    async fn touch_session(&self, id_hash: &str, now_unix: i64) -> Result<bool, StoreError> {
+        sessions::touch_session(&self.pool, id_hash, now_unix).await
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        sessions::delete_session(&self.pool, id_hash).await
+    }
+
+    async fn replace_session(
+        &self,
+        old_id_hash: &str,
+        new: &StoredSession,
+    ) -> Result<bool, StoreError> {
+        sessions::replace_session(&self.pool, old_id_hash, new).await
+    }
+
+    async fn delete_admin_sessions(
+        &self,
+        admin_id: i64,
+        keep_id_hash: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        sessions::delete_admin_sessions(&self.pool, admin_id, keep_id_hash).await
+    }
+
+    async fn list_admin_sessions(
+        &self,
+        admin_id: i64,
+        now_unix: i64,
+    ) -> Result<Vec<StoredSession>, StoreError> {
+        sessions::list_admin_sessions(&self.pool, admin_id, now_unix).await
+    }
+
+    async fn delete_expired_sessions(&self, now_unix: i64) -> Result<u64, StoreError> {
+        sessions::delete_expired_sessions(&self.pool, now_unix).await
+    }
+
+    async fn insert_api_token(&self, token: &NewApiToken) -> Result<StoredApiToken, StoreError> {
+        tokens::insert_api_token(&self.pool, token).await
+    }
+
+    async fn get_api_token(&self, id: i64) -> Result<Option<StoredApiToken>, StoreError> {
+        tokens::get_api_token(&self.pool, id).await
+    }
+
+    async fn get_active_api_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<StoredApiToken>, StoreError> {
+        tokens::get_active_api_token(&self.pool, token_hash).await
+    }
+
+    async fn record_api_token_use(&self, id: i64, now_unix: i64) -> Result<bool, StoreError> {
+        tokens::record_api_token_use(&self.pool, id, now_unix).await
+    }
+
+    async fn revoke_api_token(&self, id: i64, now_unix: i64) -> Result<bool, StoreError> {
+        tokens::revoke_api_token(&self.pool, id, now_unix).await
+    }
+
+    async fn list_api_tokens(&self) -> Result<Vec<StoredApiToken>, StoreError> {
+        tokens::list_api_tokens(&self.pool).await
+    }
+
+    async fn append_audit_event(&self, event: &NewAuditEvent) -> Result<i64, StoreError> {
+        audit::append_audit_event(&self.pool, event).await
+    }
+
+    async fn list_audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
+        audit::list_audit_events(&self.pool, filter).await
+    }
+
+    async fn prune_audit_events(&self, cutoff_unix: i64) -> Result<u64, StoreError> {
+        audit::prune_audit_events(&self.pool, cutoff_unix).await
     }
 
     async fn close(&self) {
