@@ -1,17 +1,41 @@
-//! A bare axum server with one static handler: the baseline the benchmark script measures in the
+//! A bare axum server with static handlers: the baselines the benchmark script measures in the
 //! same run as Onesheet, so figures from a noisy shared machine can be read as ratios.
+//!
+//! `/health` returns a short JSON body. `/bytes/{kib}` returns `kib` KiB of static bytes (at
+//! most 4 MiB), the transport's ceiling for a cached image of that size: whatever Onesheet
+//! serves at that size can only be slower.
 //!
 //! Usage: `bare_axum 127.0.0.1:9000`
 
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::routing::get;
+
+/// Largest body `/bytes/{kib}` serves, so a typo cannot allocate gigabytes.
+const MAX_KIB: usize = 4096;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let address = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9000".to_owned());
-    let app = Router::new().route("/health", get(|| async { r#"{"status":"ok"}"# }));
+
+    // One buffer shared by every response, as a memory cache hands out one copy.
+    let body = Bytes::from(vec![0x5A; MAX_KIB * 1024]);
+    let app = Router::new()
+        .route("/health", get(|| async { r#"{"status":"ok"}"# }))
+        .route(
+            "/bytes/{kib}",
+            get(move |Path(kib): Path<usize>| async move {
+                if kib > MAX_KIB {
+                    return Err((StatusCode::BAD_REQUEST, format!("at most {MAX_KIB} KiB")));
+                }
+                Ok(([("content-type", "image/jpeg")], body.slice(..kib * 1024)))
+            }),
+        );
+
     let listener = tokio::net::TcpListener::bind(&address).await?;
     axum::serve(listener, app).await
 }

@@ -1,20 +1,25 @@
-//! Authentication of admin requests.
+//! Authentication of admin requests: which proofs a request may carry and what each allows.
 //!
-//! Until admin accounts exist, the admin API is protected by one bootstrap token from the
-//! configuration (`admin_token`). A request proves it with `Authorization: Bearer <token>`;
-//! a token in the query string is never accepted, because URLs end up in logs and browser
-//! history. Without a configured token the admin API is switched off.
+//! A browser proves itself with the session cookie, and every change it asks for must also pass
+//! the same-origin check, because a cookie is sent whatever site made the request. Scripts send
+//! an API token (or the bootstrap `admin_token` from the configuration) as
+//! `Authorization: Bearer <token>`; a header cannot be added by another site, so bearer
+//! requests skip that check. A token in the query string is never accepted, because URLs end
+//! up in logs and browser history.
 //!
-//! [`AdminAccess`] is an extractor, so a handler that takes it cannot run unauthenticated, and
-//! a later login layer can replace how it is satisfied without touching the handlers.
+//! The proofs are extractors, so a handler that takes one cannot run unauthenticated.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
+use crate::accounts::SESSION_COOKIE;
+use crate::accounts::{Caller, SignedIn, TokenScope};
 use crate::error::ApiError;
+use crate::security::ClientAddress;
 use crate::state::AppState;
+use onesheet_auth::CsrfToken;
 
 /// The configured bootstrap token, kept only as its SHA-256 digest.
 #[derive(Clone)]
@@ -37,7 +42,7 @@ impl AdminToken {
 
     /// Compares digests in constant time: equal-length inputs, no early exit, so the time a
     /// wrong guess takes reveals nothing about how much of it was right.
-    fn matches(&self, candidate: &str) -> bool {
+    pub(crate) fn matches(&self, candidate: &str) -> bool {
         let candidate: [u8; 32] = Sha256::digest(candidate.as_bytes()).into();
         let difference = self
             .digest
@@ -48,41 +53,265 @@ impl AdminToken {
     }
 }
 
-/// Proof that the request carries the admin token. Take it as a handler argument.
-#[derive(Debug, Clone, Copy)]
-pub struct AdminAccess;
+/// Who is acting on an admin request.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// An admin signed in through the browser.
+    Admin(SignedIn),
+    /// An API token.
+    Token {
+        id: i64,
+        name: String,
+        scope: TokenScope,
+    },
+    /// The bootstrap token from the configuration.
+    Bootstrap,
+}
+
+impl Actor {
+    /// The name the audit log records.
+    pub fn audit_name(&self) -> String {
+        match self {
+            Self::Admin(signed_in) => signed_in.username.clone(),
+            Self::Token { name, .. } => format!("token:{name}"),
+            Self::Bootstrap => "admin-token".to_owned(),
+        }
+    }
+}
+
+/// Proof that the request may use the admin API: a signed-in admin (with the same-origin check
+/// on changes), an API token whose scope covers the method, or the bootstrap token. Take it as
+/// a handler argument.
+#[derive(Debug, Clone)]
+pub struct AdminAccess {
+    pub actor: Actor,
+    pub caller: Caller,
+}
+
+/// A signed-in admin whose second factor is done, for routes that manage the account itself
+/// (password, two-factor, sessions, tokens). Tokens cannot reach these.
+#[derive(Debug, Clone)]
+pub struct AdminSession {
+    pub signed_in: SignedIn,
+    pub caller: Caller,
+}
+
+/// Any live session, also one still waiting for its second factor: for finishing that factor
+/// and for logging out.
+#[derive(Debug, Clone)]
+pub struct AnySession {
+    pub signed_in: SignedIn,
+    pub caller: Caller,
+}
+
+/// The caller of any request, for routes open without a session (setup, login).
+#[derive(Debug, Clone)]
+pub struct RequestCaller {
+    pub caller: Caller,
+    pub https: bool,
+}
+
+impl FromRequestParts<AppState> for RequestCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        Ok(Self {
+            caller: caller_of(parts),
+            https: parts
+                .extensions
+                .get::<ClientAddress>()
+                .is_some_and(|client| client.https),
+        })
+    }
+}
 
 impl FromRequestParts<AppState> for AdminAccess {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(expected) = &state.admin_token else {
+        let caller = caller_of(parts);
+        if state.admin_token.is_none() && state.accounts.is_none() {
             return Err(ApiError::Disabled {
                 reason: "the admin API is off: set admin_token (ONESHEET_ADMIN_TOKEN or ONESHEET_ADMIN_TOKEN_FILE) and restart",
             });
-        };
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .ok_or(ApiError::Unauthorized {
-                reason: "missing admin token: send it as Authorization: Bearer <token>",
-            })?;
-        // The scheme name is case-insensitive (RFC 9110, section 11.1).
-        let token = header
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or(ApiError::Unauthorized {
-                reason: "invalid Authorization header: expected Bearer <token>",
-            })?;
-        if !expected.matches(token) {
+        }
+
+        if let Some(header) = parts.headers.get(header::AUTHORIZATION) {
+            let token = bearer_token(header)?;
+            let needed = if parts.method.is_safe() {
+                TokenScope::Read
+            } else {
+                TokenScope::Admin
+            };
+            if let Some(accounts) = &state.accounts
+                && let Some((record, scope)) = accounts.token(token, &caller).await?
+            {
+                if !scope.covers(needed) {
+                    return Err(ApiError::Forbidden {
+                        reason: "this API token's scope does not allow this request: create a token with a wider scope",
+                    });
+                }
+                let actor = Actor::Token {
+                    id: record.id,
+                    name: record.name,
+                    scope,
+                };
+                return Ok(Self { actor, caller });
+            }
+            if let Some(expected) = &state.admin_token
+                && expected.matches(token)
+            {
+                return Ok(Self {
+                    actor: Actor::Bootstrap,
+                    caller,
+                });
+            }
             return Err(ApiError::Unauthorized {
                 reason: "admin token rejected",
             });
         }
-        Ok(AdminAccess)
+
+        let session = AdminSession::from_request_parts(parts, state).await?;
+        Ok(Self {
+            actor: Actor::Admin(session.signed_in),
+            caller: session.caller,
+        })
     }
+}
+
+impl FromRequestParts<AppState> for AdminSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let session = AnySession::from_request_parts(parts, state).await?;
+        if session.signed_in.second_factor_pending {
+            return Err(ApiError::Unauthorized {
+                reason: "finish signing in: enter the code from your authenticator app",
+            });
+        }
+        Ok(Self {
+            signed_in: session.signed_in,
+            caller: session.caller,
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for AnySession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let not_signed_in = ApiError::Unauthorized {
+            reason: "sign in first, or send an API token as Authorization: Bearer <token>",
+        };
+        let Some(accounts) = &state.accounts else {
+            return Err(not_signed_in);
+        };
+        // A second cookie of the same name may have been planted by a sibling host; the first
+        // one that names a live session wins.
+        let mut found = None;
+        for value in session_cookies(&parts.headers) {
+            if let Some(signed_in) = accounts.session(value).await? {
+                found = Some(signed_in);
+                break;
+            }
+        }
+        let signed_in = found.ok_or(not_signed_in)?;
+        check_same_origin(parts, Some(&signed_in.csrf_token))?;
+        Ok(Self {
+            signed_in,
+            caller: caller_of(parts),
+        })
+    }
+}
+
+/// Refuses a state-changing request that a browser sent from another site. Passes when the
+/// request carries the session's CSRF token in `X-CSRF-Token`, or when the browser reports it is
+/// same-origin (`Sec-Fetch-Site`) or sends an `Origin` equal to this server's. With `csrf_token`
+/// `None` (no session yet: login, setup), a request with neither header passes, because only
+/// scripts omit both and they cannot carry a victim's cookies.
+pub(crate) fn check_same_origin(parts: &Parts, csrf_token: Option<&str>) -> Result<(), ApiError> {
+    if parts.method.is_safe() {
+        return Ok(());
+    }
+    let rejected = ApiError::Forbidden {
+        reason: "cross-site request rejected: send the request from this server's own pages, or send the X-CSRF-Token header from GET /api/v1/auth/session",
+    };
+
+    if let (Some(expected), Some(sent)) = (csrf_token, parts.headers.get("x-csrf-token")) {
+        let matches = sent
+            .to_str()
+            .is_ok_and(|sent| CsrfToken::parse(expected).is_ok_and(|token| token.equals(sent)));
+        return if matches { Ok(()) } else { Err(rejected) };
+    }
+
+    if let Some(site) = parts.headers.get("sec-fetch-site") {
+        return if site.as_bytes() == b"same-origin" {
+            Ok(())
+        } else {
+            Err(rejected)
+        };
+    }
+
+    if let Some(origin) = parts.headers.get(header::ORIGIN) {
+        return if origin.to_str().ok() == own_origin(parts).as_deref() {
+            Ok(())
+        } else {
+            Err(rejected)
+        };
+    }
+
+    match csrf_token {
+        None => Ok(()),
+        Some(_) => Err(rejected),
+    }
+}
+
+/// This server's origin as the browser sees it: the scheme the client used and the `Host`.
+fn own_origin(parts: &Parts) -> Option<String> {
+    let host = parts.headers.get(header::HOST)?.to_str().ok()?;
+    let https = parts
+        .extensions
+        .get::<ClientAddress>()
+        .is_some_and(|client| client.https);
+    Some(format!("{}://{host}", if https { "https" } else { "http" }))
+}
+
+/// The values of every session cookie in the request.
+pub(crate) fn session_cookies(headers: &axum::http::HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim())
+}
+
+fn bearer_token(header: &axum::http::HeaderValue) -> Result<&str, ApiError> {
+    let header = header.to_str().map_err(|_| ApiError::Unauthorized {
+        reason: "invalid Authorization header: expected Bearer <token>",
+    })?;
+    // The scheme name is case-insensitive (RFC 9110, section 11.1).
+    header
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or(ApiError::Unauthorized {
+            reason: "invalid Authorization header: expected Bearer <token>",
+        })
+}
+
+fn caller_of(parts: &Parts) -> Caller {
+    let ip = parts
+        .extensions
+        .get::<ClientAddress>()
+        .map(|client| client.ip);
+    let agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok());
+    Caller::new(ip, agent)
 }
 
 #[cfg(test)]

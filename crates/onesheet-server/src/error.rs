@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use onesheet_domain::{FieldError, ValidationErrors};
 use onesheet_images::pipeline::{FailureReason, ImageFailure, PipelineError};
 use onesheet_sources::registry::RegistryError;
+
+use crate::accounts::AccountError;
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,12 @@ pub enum ApiError {
         reason: String,
         retry_after_seconds: u32,
     },
+    /// Signed in (or holding a token) but not allowed to do this, or a cross-site request.
+    #[error("{reason}")]
+    Forbidden { reason: &'static str },
+    /// Setup, login, sessions, two-factor and API tokens.
+    #[error("{0}")]
+    Account(#[from] AccountError),
     /// Anything unexpected. The detail goes to the log only.
     #[error("internal error: {detail}")]
     Internal { detail: String },
@@ -84,6 +92,25 @@ impl ApiError {
             },
             Self::Unavailable { .. } | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::Account(error) => match error {
+                AccountError::InvalidCredentials
+                | AccountError::CodeRejected
+                | AccountError::SetupTokenRejected
+                | AccountError::NotSignedIn => StatusCode::UNAUTHORIZED,
+                AccountError::Blocked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AccountError::SetupDone
+                | AccountError::UsernameTaken(_)
+                | AccountError::TotpState(_) => StatusCode::CONFLICT,
+                AccountError::WeakPassword(_)
+                | AccountError::InvalidUsername { .. }
+                | AccountError::InvalidToken { .. } => StatusCode::BAD_REQUEST,
+                AccountError::NotFound { .. } => StatusCode::NOT_FOUND,
+                AccountError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+                AccountError::Store(_) | AccountError::Internal(_) => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            },
         }
     }
 
@@ -101,13 +128,31 @@ impl ApiError {
             Self::Unavailable { .. } => "unavailable",
             Self::Busy { .. } => "busy",
             Self::Internal { .. } => "internal",
+            Self::Forbidden { .. } => "forbidden",
+            Self::Account(error) => match error {
+                AccountError::InvalidCredentials => "invalid-credentials",
+                AccountError::CodeRejected => "code-rejected",
+                AccountError::SetupTokenRejected => "setup-token-rejected",
+                AccountError::NotSignedIn => "not-signed-in",
+                AccountError::Blocked { .. } => "too-many-attempts",
+                AccountError::SetupDone => "setup-done",
+                AccountError::UsernameTaken(_) => "username-taken",
+                AccountError::TotpState(_) => "two-factor-state",
+                AccountError::WeakPassword(_) => "weak-password",
+                AccountError::InvalidUsername { .. } => "invalid-username",
+                AccountError::InvalidToken { .. } => "invalid-token",
+                AccountError::NotFound { .. } => "not-found",
+                AccountError::Busy => "busy",
+                AccountError::Store(_) | AccountError::Internal(_) => "internal",
+            },
         }
     }
 
     /// Returns the message a client may see. Internal details never leave the server.
     fn public_message(&self) -> String {
         match self {
-            Self::Internal { .. } => {
+            Self::Internal { .. }
+            | Self::Account(AccountError::Store(_) | AccountError::Internal(_)) => {
                 "internal error: the server log has the details under this request id".to_owned()
             }
             other => other.to_string(),
@@ -150,6 +195,8 @@ impl IntoResponse for ApiError {
             message: self.public_message(),
             field: match &self {
                 Self::InvalidInput(error) => Some(error.field.clone()),
+                Self::Account(AccountError::WeakPassword(_)) => Some("password".to_owned()),
+                Self::Account(AccountError::InvalidUsername { .. }) => Some("username".to_owned()),
                 Self::InvalidFields(errors) => errors.errors.first().map(|e| e.field.clone()),
                 _ => None,
             },
@@ -166,6 +213,10 @@ impl IntoResponse for ApiError {
                 retry_after_seconds,
                 ..
             } => Some(HeaderValue::from(*retry_after_seconds)),
+            Self::Account(AccountError::Blocked {
+                retry_after_seconds,
+            }) => Some(HeaderValue::from(*retry_after_seconds)),
+            Self::Account(AccountError::Busy) => Some(HeaderValue::from_static("5")),
             _ => None,
         };
         if let Some(value) = retry_after {

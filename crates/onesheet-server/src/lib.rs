@@ -5,11 +5,13 @@
 //! Every error goes through [`error::ApiError`], which is the one place that picks the status
 //! code, the stable machine code and the message a client may see.
 
+pub mod accounts;
 pub mod auth;
 pub mod error;
 pub mod listener;
 mod middleware;
 mod routes;
+pub mod security;
 mod state;
 
 pub use routes::router;

@@ -12,7 +12,9 @@ use onesheet_sources::Catalog;
 use onesheet_sources::now_playing::NowPlayingHub;
 use onesheet_sources::registry::SourceRegistry;
 
+use crate::accounts::Accounts;
 use crate::auth::AdminToken;
+use crate::security::TrustedProxies;
 use onesheet_store::Store;
 
 /// The path prefix the whole site lives under: empty for the root, else `/` followed by
@@ -65,6 +67,12 @@ pub struct AppState {
     pub now_playing: Arc<NowPlayingHub>,
     /// The bootstrap admin token; `None` switches the admin API off.
     pub admin_token: Option<AdminToken>,
+    /// Proxies whose forwarding headers name the client; see [`ClientAddress`].
+    ///
+    /// [`ClientAddress`]: crate::security::ClientAddress
+    pub trusted_proxies: Arc<TrustedProxies>,
+    /// Admin accounts and sessions; `None` leaves only the bootstrap token (some tests).
+    pub accounts: Option<Arc<Accounts>>,
 }
 
 /// A serialised playlist page and its ETag.
@@ -103,6 +111,8 @@ impl AppState {
             sources: None,
             now_playing: Arc::new(NowPlayingHub::new()),
             admin_token: None,
+            trusted_proxies: Arc::default(),
+            accounts: None,
         }
     }
 
@@ -116,6 +126,18 @@ impl AppState {
     /// Switches the admin API on, protected by `token`.
     pub fn with_admin_token(mut self, token: AdminToken) -> Self {
         self.admin_token = Some(token);
+        self
+    }
+
+    /// Switches on admin accounts, login and sessions.
+    pub fn with_accounts(mut self, accounts: Arc<Accounts>) -> Self {
+        self.accounts = Some(accounts);
+        self
+    }
+
+    /// Believes the forwarding headers of requests from `proxies`.
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.trusted_proxies = Arc::new(proxies);
         self
     }
 

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use onesheet_domain::SourceId;
+use onesheet_server::accounts::{Accounts, CookieSecure, SessionPolicy};
 use onesheet_server::auth::AdminToken;
+use onesheet_server::security::TrustedProxies;
 use onesheet_server::{AppState, BasePath};
 use onesheet_sources::demo::DemoSource;
 use onesheet_sources::local::LocalFolderSource;
@@ -63,7 +65,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     // Configured media servers join the catalog before the saved snapshot is restored, so
     // their saved items are served at once instead of waiting for their first refresh.
-    let registry = start_registry(&config, store.clone(), catalog.clone()).await?;
+    let key = load_secret_key(&config)?;
+    let registry = start_registry(store.clone(), key.clone(), catalog.clone()).await?;
     catalog.restore().await;
     catalog.set_image_limits(config.images.decode_limits());
     catalog.start_enrichment();
@@ -85,7 +88,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         BasePath::new(&config.base_path)?,
     )
     .with_images(images.clone())
-    .with_sources(registry.clone());
+    .with_sources(registry.clone())
+    .with_trusted_proxies(TrustedProxies::parse(&config.trusted_proxies)?)
+    .with_accounts(start_accounts(&config, store.clone(), key).await?);
     let state = match &config.admin_token {
         Some(token) => state.with_admin_token(AdminToken::new(token.expose().trim())),
         None => state,
@@ -114,19 +119,50 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads the secret key and the configured media-server sources.
-async fn start_registry(
-    config: &Config,
-    store: Arc<dyn Store>,
-    catalog: Arc<Catalog>,
-) -> anyhow::Result<Arc<SourceRegistry>> {
+/// Loads the key that seals stored credentials and two-factor secrets.
+fn load_secret_key(config: &Config) -> anyhow::Result<SecretKey> {
     let configured = config.secret_key.as_ref().map(|key| key.expose());
     let (key, origin) = SecretKey::load_or_generate(configured, &config.data_dir)
         .context("cannot load the secret key for stored credentials")?;
     if let KeyOrigin::Generated(path) = &origin {
-        warn!(path = %path.display(), "no secret_key configured: generated one; losing this file makes stored source credentials unreadable");
+        warn!(path = %path.display(), "no secret_key configured: generated one; losing this file makes stored source credentials and two-factor secrets unreadable");
     }
+    Ok(key)
+}
 
+/// Starts admin accounts and, while no admin exists, opens setup with a fresh token.
+async fn start_accounts(
+    config: &Config,
+    store: Arc<dyn Store>,
+    key: SecretKey,
+) -> anyhow::Result<Arc<Accounts>> {
+    let policy = SessionPolicy {
+        cookie_secure: match config.cookie_secure {
+            crate::config::CookieSecure::Auto => CookieSecure::Auto,
+            crate::config::CookieSecure::Always => CookieSecure::Always,
+            crate::config::CookieSecure::Never => CookieSecure::Never,
+        },
+        cookie_path: if config.base_path.is_empty() {
+            "/".to_owned()
+        } else {
+            config.base_path.clone()
+        },
+        ..SessionPolicy::default()
+    };
+    let accounts = Accounts::new(store, key, &config.data_dir, policy);
+    accounts
+        .open_setup()
+        .await
+        .context("cannot prepare first-run setup")?;
+    Ok(Arc::new(accounts))
+}
+
+/// Starts the configured media-server sources.
+async fn start_registry(
+    store: Arc<dyn Store>,
+    key: SecretKey,
+    catalog: Arc<Catalog>,
+) -> anyhow::Result<Arc<SourceRegistry>> {
     let client = UpstreamClient::new(ClientDefaults::default())
         .context("cannot build the HTTP client for media servers")?;
     let registry = SourceRegistry::new(store, key, client, catalog, Arc::new(NowPlayingHub::new()));
@@ -134,9 +170,6 @@ async fn start_registry(
         .load_all()
         .await
         .context("cannot read the configured sources")?;
-    if config.admin_token.is_none() {
-        info!("the admin API is off; set admin_token (ONESHEET_ADMIN_TOKEN) to manage sources");
-    }
     Ok(registry)
 }
 

@@ -27,6 +27,16 @@ pub(crate) fn with_security_headers(router: Router) -> Router {
             HeaderName::from_static("permissions-policy"),
             PERMISSIONS_POLICY,
         ),
+        // No other site's window keeps a handle to ours, and no other site may embed our
+        // responses (posters, the playlist) in its own pages.
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        (
+            HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ),
     ];
     headers.into_iter().fold(router, |router, (name, value)| {
         router.layer(SetResponseHeaderLayer::if_not_present(

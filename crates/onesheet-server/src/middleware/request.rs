@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -13,13 +13,19 @@ use tower_http::request_id::{MakeRequestId, MakeRequestUuid};
 use tracing::{Instrument, Level, debug, error, info, warn};
 
 use crate::error::{ErrorBody, ErrorFields, ErrorReport};
+use crate::security::ClientAddress;
+use crate::state::AppState;
 
 pub(crate) static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Maximum length of a client-supplied request id that is kept. Longer or odd ones are replaced.
 const MAX_CLIENT_REQUEST_ID: usize = 64;
 
-pub(crate) async fn track_request(mut request: Request, next: Next) -> Response {
+pub(crate) async fn track_request(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let id = client_request_id(&request).unwrap_or_else(|| {
         MakeRequestUuid
             .make_request_id(&request)
@@ -36,11 +42,19 @@ pub(crate) async fn track_request(mut request: Request, next: Next) -> Response 
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| request.uri().path().chars().take(200).collect());
-    let client_ip = request
+    // Resolved once here, so the log line, rate limits and cookie flags agree on the client.
+    let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
+        .map(|info| {
+            ClientAddress::resolve(info.0, false, request.headers(), &state.trusted_proxies)
+        });
+    let client_ip = client
+        .map(|client| client.ip.to_string())
         .unwrap_or_default();
+    if let Some(client) = client {
+        request.extensions_mut().insert(client);
+    }
 
     // Health probes run every few seconds on every installation; they stay out of INFO logs.
     let quiet = route.ends_with("/health") || route.ends_with("/health/ready");
@@ -64,6 +78,15 @@ pub(crate) async fn track_request(mut request: Request, next: Next) -> Response 
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(&REQUEST_ID_HEADER, value);
+    }
+    // Browsers ignore HSTS received over plain HTTP, and sending it there would tell a LAN
+    // client something untrue, so only HTTPS responses carry it. No includeSubDomains: other
+    // services on sibling host names are not ours to pin.
+    if client.is_some_and(|client| client.https) {
+        response
+            .headers_mut()
+            .entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HeaderValue::from_static("max-age=31536000"));
     }
     response
 }

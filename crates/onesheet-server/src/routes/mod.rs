@@ -8,7 +8,7 @@ mod images;
 mod pages;
 
 use axum::Router;
-use axum::middleware::from_fn;
+use axum::middleware::from_fn_with_state;
 use axum::response::Redirect;
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
@@ -57,7 +57,7 @@ pub fn router(state: AppState) -> Router {
     // Layers wrap what was added before them, so the request tracker, added last, gets every
     // response with its final headers.
     let app = app.layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
-    with_security_headers(app).layer(from_fn(track_request))
+    with_security_headers(app).layer(from_fn_with_state(state, track_request))
 }
 
 async fn not_found() -> ApiError {

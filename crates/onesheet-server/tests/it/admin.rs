@@ -64,7 +64,8 @@ async fn admin_app(with_token: bool) -> AdminApp {
     AdminApp {
         app: TestApp {
             images: state.images.clone(),
-            router: onesheet_server::router(state),
+            router: onesheet_server::router(state.clone()),
+            state,
             catalog,
             media: dir.path().to_path_buf(),
             _dir: dir,

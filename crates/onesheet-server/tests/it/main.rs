@@ -4,10 +4,12 @@
 // Test helpers outside `#[test]` functions may fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
 mod admin;
 mod derived;
 mod display;
 mod health;
 mod images;
 mod pages;
+mod security;
 mod support;

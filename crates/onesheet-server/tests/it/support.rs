@@ -67,6 +67,7 @@ impl MediaSource for FolderSource {
 
 pub struct TestApp {
     pub router: Router,
+    pub state: AppState,
     pub catalog: Arc<Catalog>,
     pub images: Arc<onesheet_images::pipeline::ImagePipeline>,
     pub media: PathBuf,
@@ -101,7 +102,8 @@ impl TestApp {
         );
         Self {
             images: state.images.clone(),
-            router: onesheet_server::router(state),
+            router: onesheet_server::router(state.clone()),
+            state,
             catalog,
             media,
             _dir: dir,
@@ -116,6 +118,13 @@ impl TestApp {
         let borrowed: Vec<(&str, Vec<u8>)> =
             files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
         Self::with_files(&borrowed, "").await
+    }
+
+    /// Rebuilds the router over the state `change` returns, such as one with trusted proxies.
+    pub fn with_state(mut self, change: impl FnOnce(AppState) -> AppState) -> Self {
+        self.state = change(self.state);
+        self.router = onesheet_server::router(self.state.clone());
+        self
     }
 
     pub async fn get(&self, uri: &str) -> TestResponse {

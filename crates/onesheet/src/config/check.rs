@@ -48,6 +48,16 @@ pub fn render_check(loaded: &LoadedConfig) -> String {
             origin("public_url"),
         ),
         (
+            "trusted_proxies",
+            quote_list(&config.trusted_proxies),
+            origin("trusted_proxies"),
+        ),
+        (
+            "cookie_secure",
+            quote(&config.cookie_secure.to_string()),
+            origin("cookie_secure"),
+        ),
+        (
             "database_url",
             mask(config.database_url.as_ref()),
             database_url_origin,
@@ -151,6 +161,11 @@ fn quote(value: &str) -> String {
     format!("{value:?}")
 }
 
+fn quote_list(entries: &[String]) -> String {
+    let quoted: Vec<String> = entries.iter().map(|entry| quote(entry)).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
 fn quote_path(path: &Path) -> String {
     quote(&path.to_string_lossy())
 }
@@ -199,6 +214,8 @@ mod tests {
             r#"media_dir = "./data/media"    (default: <data_dir>/media)"#,
             r#"base_path = ""                (default)"#,
             r#"public_url = (unset)          (default)"#,
+            r#"trusted_proxies = []          (default)"#,
+            r#"cookie_secure = "auto"        (default)"#,
             r#"database_url = (unset)        (default: SQLite file "./data/onesheet.db")"#,
             r#"secret_key = (unset)          (default: generated into <data_dir>/secret.key)"#,
             r#"admin_token = (unset)         (default: the admin API is off)"#,

@@ -53,6 +53,17 @@ pub const KEYS: &[Key] = &[
                    such as https://posters.example.com",
     },
     Key {
+        name: "trusted_proxies",
+        secret: false,
+        expected: "a list of IP addresses or CIDR ranges of your reverse proxies, such as \
+                   [\"10.0.0.0/8\", \"192.168.1.2\"] or, in the environment, 10.0.0.0/8,192.168.1.2",
+    },
+    Key {
+        name: "cookie_secure",
+        secret: false,
+        expected: "auto (Secure when the request came over HTTPS), always or never",
+    },
+    Key {
         name: "database_url",
         secret: true,
         expected: "a SQLite URL such as sqlite:///var/lib/onesheet/onesheet.db",

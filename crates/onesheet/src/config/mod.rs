@@ -53,6 +53,14 @@ pub struct Config {
     /// External URL of the site as browsers reach it, without a trailing slash. With `None`,
     /// links are built from each request.
     pub public_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` headers are believed, as
+    /// IP addresses or CIDR ranges. Empty: every client is the socket's peer. Accepts a TOML
+    /// array or one string separated by commas, as an environment variable gives it.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub trusted_proxies: Vec<String>,
+    /// When the admin session cookie is marked `Secure`: `auto` when the request came over
+    /// HTTPS (directly or through a trusted proxy), `always`, or `never`.
+    pub cookie_secure: CookieSecure,
     /// Database connection URL, or `None` for the SQLite file `<data_dir>/onesheet.db`.
     pub database_url: Option<Secret>,
     /// Key for encrypting secrets that the database stores, such as upstream credentials: 32
@@ -77,6 +85,8 @@ impl Default for Config {
             media_dir: None,
             base_path: String::new(),
             public_url: None,
+            trusted_proxies: Vec::new(),
+            cookie_secure: CookieSecure::Auto,
             database_url: None,
             secret_key: None,
             admin_token: None,
@@ -145,6 +155,25 @@ impl fmt::Display for LogFormat {
         f.write_str(match self {
             Self::Text => "text",
             Self::Json => "json",
+        })
+    }
+}
+
+/// When the session cookie gets the `Secure` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CookieSecure {
+    Auto,
+    Always,
+    Never,
+}
+
+impl fmt::Display for CookieSecure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Always => "always",
+            Self::Never => "never",
         })
     }
 }
@@ -239,6 +268,33 @@ fn read_text_file(path: &std::path::Path) -> std::io::Result<String> {
         ));
     }
     Ok(text)
+}
+
+/// Reads a list of strings given either as a sequence or as one string separated by commas or
+/// whitespace, such as `ONESHEET_TRUSTED_PROXIES=10.0.0.0/8,192.168.1.2`.
+fn list_or_comma_separated<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<String>),
+        Text(String),
+    }
+
+    let entries = match ListOrText::deserialize(deserializer)? {
+        ListOrText::List(entries) => entries,
+        ListOrText::Text(text) => text
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .map(str::to_owned)
+            .collect(),
+    };
+    Ok(entries
+        .into_iter()
+        .map(|entry| entry.trim().to_owned())
+        .filter(|entry| !entry.is_empty())
+        .collect())
 }
 
 #[cfg(test)]

@@ -41,6 +41,12 @@ pub fn validate(
         config.public_url = Some(normalized);
     }
 
+    if let Some(bad) = config.trusted_proxies.iter().find(|entry| {
+        onesheet_server::security::TrustedProxies::parse(std::slice::from_ref(entry)).is_err()
+    }) {
+        return Err(invalid("trusted_proxies", bad));
+    }
+
     // PostgreSQL URLs become valid when the store supports PostgreSQL. Until then another
     // scheme would fail later with a less helpful message from the database driver.
     if let Some(url) = &config.database_url

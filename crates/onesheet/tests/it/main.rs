@@ -15,3 +15,4 @@ mod harness;
 mod images;
 mod screensaver;
 mod serve;
+mod setup;

@@ -377,6 +377,7 @@ fn key_list_matches_struct() {
     let config = Config {
         media_dir: Some(PathBuf::from("m")),
         public_url: Some("https://example.com".to_owned()),
+        trusted_proxies: vec!["10.0.0.0/8".to_owned()],
         database_url: Some(crate::config::Secret::new("sqlite://x")),
         secret_key: Some(crate::config::Secret::new("k")),
         admin_token: Some(crate::config::Secret::new("t")),
@@ -462,4 +463,31 @@ fn image_limits_out_of_range_name_the_key() {
         assert!(message.contains(key), "{var}={value}: {message}");
         assert!(message.contains(var), "{var}={value}: {message}");
     }
+}
+
+#[test]
+fn trusted_proxies_from_a_file_list_or_an_env_string() {
+    let fixture = Fixture::with_file("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n");
+    let loaded = fixture.load(&[]).unwrap();
+    assert_eq!(loaded.config.trusted_proxies, ["10.0.0.0/8", "::1"]);
+
+    let loaded = fixture
+        .load(&[("ONESHEET_TRUSTED_PROXIES", "192.168.1.2, fd00::/8")])
+        .unwrap();
+    assert_eq!(loaded.config.trusted_proxies, ["192.168.1.2", "fd00::/8"]);
+}
+
+#[test]
+fn bad_trusted_proxy_names_the_entry() {
+    let fixture = Fixture::new();
+    let error = fixture
+        .load_default(&[("ONESHEET_TRUSTED_PROXIES", "10.0.0.0/8,proxy.lan")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(
+            "invalid value for trusted_proxies from ONESHEET_TRUSTED_PROXIES: \"proxy.lan\""
+        ),
+        "{error}"
+    );
 }

@@ -1,0 +1,80 @@
+//! Response headers and client identification, through the whole router.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use onesheet_server::security::TrustedProxies;
+
+use crate::support::{TestApp, TestResponse};
+
+/// Sends `GET uri` as if it arrived on a socket from `peer`, with `headers`.
+async fn from_peer(app: &TestApp, uri: &str, peer: &str, headers: &[(&str, &str)]) -> TestResponse {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut request = request.body(Body::empty()).unwrap();
+    let peer: SocketAddr = peer.parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    app.send(request).await
+}
+
+async fn behind_proxy() -> TestApp {
+    TestApp::with_posters(1).await.with_state(|state| {
+        state.with_trusted_proxies(TrustedProxies::parse(&["10.0.0.2"]).unwrap())
+    })
+}
+
+#[tokio::test]
+async fn every_response_has_security_headers() {
+    let app = TestApp::with_posters(1).await;
+    let item = app.first_item_id();
+    let uris = [
+        "/screensaver".to_owned(),
+        "/health".to_owned(),
+        "/api/v1/playlist".to_owned(),
+        format!("/img/{item}/poster"),
+        format!("/img/{item}/poster?w=240"),
+        "/nope".to_owned(),
+        "/api/v1/playlist?limit=abc".to_owned(),
+    ];
+    for uri in &uris {
+        let response = app.get(uri).await;
+        for (name, expected) in [
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "no-referrer"),
+            ("cross-origin-opener-policy", "same-origin"),
+            ("cross-origin-resource-policy", "same-origin"),
+        ] {
+            assert_eq!(response.header(name), expected, "{name} on {uri}");
+        }
+        let csp = response.header("content-security-policy");
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+            "{uri}: {csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
+        assert!(response.headers.contains_key("permissions-policy"), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn hsts_only_over_https() {
+    let app = behind_proxy().await;
+    let https = [("x-forwarded-proto", "https")];
+
+    let proxied = from_peer(&app, "/health", "10.0.0.2:5000", &https).await;
+    assert_eq!(
+        proxied.header("strict-transport-security"),
+        "max-age=31536000"
+    );
+
+    // The same header from a peer that is not a trusted proxy proves nothing.
+    let spoofed = from_peer(&app, "/health", "192.0.2.50:5000", &https).await;
+    assert!(!spoofed.headers.contains_key("strict-transport-security"));
+
+    let plain = from_peer(&app, "/health", "10.0.0.2:5000", &[]).await;
+    assert!(!plain.headers.contains_key("strict-transport-security"));
+}

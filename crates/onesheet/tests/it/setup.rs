@@ -1,0 +1,56 @@
+//! First run of the real binary: the setup token, the first admin, and restarts after it.
+
+use std::os::unix::fs::PermissionsExt;
+
+use serde_json::json;
+
+use crate::harness::{ServerOptions, TestServer, http_client};
+
+#[tokio::test]
+async fn first_run_setup_creates_one_admin() {
+    let mut server = TestServer::start(ServerOptions::default()).await;
+    let token_file = server.data_dir().join("setup-token");
+    let token = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        server.log_tail().contains(&token),
+        "the log does not show the setup token"
+    );
+
+    let client = http_client();
+    let created = client
+        .post(server.url("/api/v1/setup"))
+        .json(&json!({ "setup_token": token, "username": "admin", "password": "paper lantern harbour 7" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let cookie = created.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(!token_file.exists());
+
+    // After a restart there is no token and no way to run setup again.
+    server.restart().await;
+    assert!(!token_file.exists(), "a restart reopened setup");
+    let status: serde_json::Value = server.get("/api/v1/setup").await.json().await.unwrap();
+    assert_eq!(status["setup_required"], false);
+    let again = client
+        .post(server.url("/api/v1/setup"))
+        .json(&json!({ "setup_token": token, "username": "second", "password": "paper lantern harbour 7" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+
+    let login = client
+        .post(server.url("/api/v1/auth/login"))
+        .json(&json!({ "username": "admin", "password": "paper lantern harbour 7" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+}
