@@ -35,6 +35,23 @@ pub enum Command {
     /// Inspects or empties the disk cache of derived images.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Recovers admin access from the machine the server runs on.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum AdminCommand {
+    /// Sets a new password for an admin, read from the first line of standard input, and ends
+    /// the admin's sessions.
+    ResetPassword {
+        /// The admin to reset; needed only when there are several.
+        #[arg(long)]
+        username: Option<String>,
+        /// Also turns two-factor authentication off, for a lost authenticator.
+        #[arg(long)]
+        disable_totp: bool,
+    },
 }
 
 #[derive(Debug, Subcommand, PartialEq, Eq)]
@@ -102,6 +119,31 @@ mod tests {
         );
         let clear = Cli::try_parse_from(["onesheet", "cache", "clear"]).unwrap();
         assert_eq!(clear.command, Command::Cache(CacheCommand::Clear));
+    }
+
+    #[test]
+    fn parses_admin_reset_password() {
+        let cli = Cli::try_parse_from([
+            "onesheet",
+            "admin",
+            "reset-password",
+            "--username",
+            "alice",
+            "--disable-totp",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.command,
+            Command::Admin(AdminCommand::ResetPassword {
+                username: Some("alice".to_owned()),
+                disable_totp: true,
+            })
+        );
+        // The password never comes from the command line.
+        assert!(
+            Cli::try_parse_from(["onesheet", "admin", "reset-password", "--password", "x"])
+                .is_err()
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The `onesheet` binary: parses the command line, loads the configuration, and runs a command.
 
+mod admin;
 mod cache;
 mod cli;
 mod config;
@@ -41,7 +42,41 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        cli::Command::Admin(cli::AdminCommand::ResetPassword {
+            username,
+            disable_totp,
+        }) => {
+            let request = admin::ResetPassword {
+                username,
+                disable_totp,
+            };
+            run_admin(&loaded.config, &request)
+        }
         cli::Command::Serve => run_server(loaded),
+    }
+}
+
+fn run_admin(config: &config::Config, request: &admin::ResetPassword) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("onesheet: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let stdin = std::io::stdin().lock();
+    match runtime.block_on(admin::reset_password(config, request, stdin)) {
+        Ok(report) => {
+            print!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("onesheet: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

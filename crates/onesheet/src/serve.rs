@@ -207,7 +207,7 @@ fn prepare_folders(data_dir: &Path, media_dir: &Path, saved_catalog: &Path) -> a
     Ok(())
 }
 
-async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let store = match &config.database_url {
         None => SqliteStore::open(&config.default_database_file()).await?,
         Some(url) if url.expose().starts_with("sqlite:") => {

@@ -53,4 +53,42 @@ async fn first_run_setup_creates_one_admin() {
         .await
         .unwrap();
     assert_eq!(login.status(), 200);
+
+    // The command-line recovery path: a new password from standard input ends every session.
+    server.stop().await;
+    let mut reset = std::process::Command::new(env!("CARGO_BIN_EXE_onesheet"))
+        .args(["admin", "reset-password"])
+        .current_dir(server.data_dir().parent().unwrap())
+        .env_remove("ONESHEET_CONFIG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = reset.stdin.take().unwrap();
+        writeln!(stdin, "a replacement passphrase 9").unwrap();
+    }
+    let output = reset.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    server.launch().await;
+
+    let old = client
+        .post(server.url("/api/v1/auth/login"))
+        .json(&json!({ "username": "admin", "password": "paper lantern harbour 7" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 401);
+    let new = client
+        .post(server.url("/api/v1/auth/login"))
+        .json(&json!({ "username": "admin", "password": "a replacement passphrase 9" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(new.status(), 200);
 }
