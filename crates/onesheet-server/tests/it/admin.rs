@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::Request;
 use onesheet_domain::DisplaySettings;
 use onesheet_fakes::{FakeJellyfin, FakeServer, JellyfinConfig, Library, LibraryKind};
+use onesheet_server::accounts::{Accounts, SessionPolicy};
 use onesheet_server::auth::AdminToken;
 use onesheet_server::{AppState, BasePath};
 use onesheet_sources::Catalog;
@@ -43,13 +44,21 @@ async fn admin_app(with_token: bool) -> AdminApp {
     );
     let state = AppState::new(
         catalog.clone(),
-        store,
+        store.clone(),
         DisplaySettings::default(),
         BasePath::new("").unwrap(),
     )
     .with_sources(registry);
     let state = if with_token {
-        state.with_admin_token(AdminToken::new(TOKEN))
+        let accounts = Accounts::new(
+            store.clone(),
+            SecretKey::from_bytes(&[4; 32]),
+            dir.path(),
+            SessionPolicy::default(),
+        );
+        state
+            .with_admin_token(AdminToken::new(TOKEN))
+            .with_accounts(Arc::new(accounts))
     } else {
         state
     };
@@ -491,4 +500,52 @@ async fn non_image_from_server_is_not_served() {
     assert_eq!(original.json()["error"]["code"], "image-unprocessable");
     let text = String::from_utf8_lossy(&original.body).into_owned();
     assert!(!text.contains("<html"), "{text}");
+}
+
+#[tokio::test]
+async fn source_changes_are_audited_without_secrets() {
+    let admin = admin_app(true).await;
+    let created = send(
+        &admin.app,
+        "POST",
+        "/api/v1/admin/sources",
+        Some(TOKEN),
+        Some(source_body(&admin.fake, API_KEY)),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let removed = send(
+        &admin.app,
+        "DELETE",
+        &format!("/api/v1/admin/sources/{id}"),
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(removed.status, 204);
+
+    let audit = send(
+        &admin.app,
+        "GET",
+        "/api/v1/admin/audit?action=source.",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(audit.status, 200);
+    let text = String::from_utf8_lossy(&audit.body).into_owned();
+    assert!(
+        !text.contains(API_KEY),
+        "the audit log shows the credential: {text}"
+    );
+    let events = audit.json()["events"].as_array().unwrap().clone();
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|event| event["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["source.deleted", "source.created"]);
+    assert_eq!(events[1]["actor"], "admin-token");
+    assert_eq!(events[1]["target"], id.as_str());
+    assert_eq!(events[1]["detail"]["credential_sent"], true);
 }

@@ -46,30 +46,42 @@ async fn show(
 }
 
 async fn create(
-    _: AdminAccess,
+    access: AdminAccess,
     State(state): State<AppState>,
     JsonBody(input): JsonBody<SourceInput>,
 ) -> Result<Response, ApiError> {
+    let detail = change_detail(&input);
     let source = registry(&state)?.create(input, unix_now()).await?;
+    audit(
+        &state,
+        &access,
+        "source.created",
+        source.id.as_str(),
+        Some(detail),
+    )
+    .await;
     Ok((StatusCode::CREATED, axum::Json(source)).into_response())
 }
 
 async fn update(
-    _: AdminAccess,
+    access: AdminAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<SourceInput>,
 ) -> Result<Response, ApiError> {
+    let detail = change_detail(&input);
     let source = registry(&state)?.update(&id, input, unix_now()).await?;
+    audit(&state, &access, "source.updated", &id, Some(detail)).await;
     Ok(axum::Json(source).into_response())
 }
 
 async fn remove(
-    _: AdminAccess,
+    access: AdminAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     registry(&state)?.delete(&id).await?;
+    audit(&state, &access, "source.deleted", &id, None).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -93,6 +105,36 @@ async fn refresh(
         axum::Json(serde_json::json!({ "refresh": started })),
     )
         .into_response())
+}
+
+/// Describes a source change for the audit log: what was set, never a credential's value.
+fn change_detail(input: &SourceInput) -> serde_json::Value {
+    let credential_set = input
+        .credential
+        .as_deref()
+        .is_some_and(|credential| !credential.trim().is_empty());
+    serde_json::json!({
+        "kind": input.kind,
+        "name": input.name,
+        "enabled": input.enabled,
+        "credential_sent": credential_set,
+        "credential_cleared": input.clear_credential,
+    })
+}
+
+async fn audit(
+    state: &AppState,
+    access: &AdminAccess,
+    action: &str,
+    id: &str,
+    detail: Option<serde_json::Value>,
+) {
+    if let Some(accounts) = &state.accounts {
+        let actor = access.actor.audit_name();
+        accounts
+            .audit(&actor, action, Some(id), &access.caller, detail)
+            .await;
+    }
 }
 
 fn unix_now() -> i64 {
