@@ -1,8 +1,8 @@
 //! Cold derivations: decode, orient, resize and encode one original per iteration.
 //!
 //! Run with `taskset -c 1 cargo bench -p onesheet-images --bench derive` to hold every case to
-//! one core. `jpeg-decoder`, used for DCT-scaled decoding, moves inverse DCT work to a helper
-//! thread, so without `taskset` the scaled cases may borrow a second core.
+//! one core, as the recorded figures were measured. The JPEG decoders these cases use,
+//! `zune-jpeg` and libjpeg-turbo, run on the calling thread.
 //!
 //! The sources are noisy gradients encoded at quality 90 with 4:4:4 chroma, so they compress and
 //! decode like detailed photographs rather than flat colour. Entropy decoding is the larger part

@@ -8,9 +8,9 @@
 //! The steps, in order:
 //!
 //! 1. The header is probed and checked against the limits, then the original is decoded. A JPEG
-//!    is decoded at the smallest DCT scale (1/2, 1/4 or 1/8) that still covers the output box,
-//!    which skips most of the inverse DCT and colour conversion work for large originals. The
-//!    1/8 scale is used only when it covers twice the box (see `ScaleRule`).
+//!    is decoded at the smallest DCT scale (1/8, 2/8, 3/8 or 4/8) that still covers the output
+//!    box, which skips most of the inverse DCT and colour conversion work for large originals.
+//!    The 1/8 scale is used only when it covers twice the box (see `ScaleRule`).
 //! 2. Resizing runs in the stored orientation, and the EXIF rotation is applied to the small
 //!    result, because rotating the full-size image would copy every pixel once more.
 //! 3. An embedded ICC profile is converted to sRGB after resizing, for the same reason. Profiles
@@ -24,9 +24,11 @@
 //! Each decode has a budget of [`DecodeLimits::memory_budget`], 4 bytes per pixel of
 //! `max_pixels` (400 MB at the defaults, 100 megapixels of 8-bit RGBA). Before any pixel
 //! buffer exists, the bytes the decoder will need are estimated from the header. The estimate
-//! is width × height × channels × bytes per sample, plus the DCT coefficients of a progressive
-//! JPEG and the component planes of a JPEG decoded by `jpeg-decoder`. An original over the
-//! budget fails with [`DeriveError::OverMemoryBudget`]. PNG is decoded straight to 8 bits per sample,
+//! is width × height × channels × bytes per sample, plus what the JPEG decoder keeps beside the
+//! output. For a progressive JPEG that includes the DCT coefficients of the whole image, which
+//! libjpeg-turbo also keeps when the components come in separate scans. `jpeg-decoder` adds its
+//! component planes, and a CMYK JPEG its RGB copy. An original over the budget fails with
+//! [`DeriveError::OverMemoryBudget`]. PNG is decoded straight to 8 bits per sample,
 //! so a 16-bit PNG never exists as a 16-bit copy beside its 8-bit one.
 //!
 //! The peak of one worker is then about the decoded image (at most the budget) plus the
@@ -43,6 +45,7 @@ mod color;
 mod decode;
 mod encode;
 mod jpeg_scaled;
+mod libjpeg;
 mod resize;
 
 use image::DynamicImage;
@@ -62,7 +65,9 @@ pub const WIDTH_LADDER: [u32; 9] = [240, 360, 480, 720, 960, 1280, 1920, 2560, 3
 /// and PNG written in the decoded colour type rather than always RGBA.
 /// 3: transparency composited over black for JPEG, 16-bit PNG cut to 8 bits by the `png`
 /// crate, and BMP decoded.
-pub const PIPELINE_VERSION: u32 = 3;
+/// 4: scaled JPEG decodes by libjpeg-turbo instead of `jpeg-decoder`, with 3/8 added to the
+/// scales.
+pub const PIPELINE_VERSION: u32 = 4;
 
 /// Bounds on the originals a derivation accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,7 +267,7 @@ pub fn decode_upright(original: &[u8], limits: &DecodeLimits) -> Result<DynamicI
     decode_upright_at_least(original, limits, u32::MAX, u32::MAX)
 }
 
-/// Like [`decode_upright`], but a JPEG may be decoded at 1/2, 1/4 or 1/8 of its size: the
+/// Like [`decode_upright`], but a JPEG may be decoded at 1/8, 2/8, 3/8 or 4/8 of its size: the
 /// smallest of those scales whose upright result is still at least `min_width`×`min_height`.
 /// Other formats, and JPEGs smaller than the minimum, are decoded at full size.
 ///

@@ -7,6 +7,13 @@ use super::*;
 
 const AVIF: &[u8] = include_bytes!("testdata/gradient-12x8.avif");
 
+/// [`marked_image`] at 320×240, quality 90, arithmetic-coded: sequential (SOF9) and progressive
+/// (SOF10). Written by the C library of `mozjpeg-sys` 2.2.3 built with its `arith_enc` feature,
+/// because neither `image` nor `jpeg-encoder` writes arithmetic coding.
+const ARITHMETIC: &[u8] = include_bytes!("testdata/marked-320x240-arithmetic.jpg");
+const ARITHMETIC_PROGRESSIVE: &[u8] =
+    include_bytes!("testdata/marked-320x240-arithmetic-progressive.jpg");
+
 const RED: [u8; 3] = [230, 20, 20];
 const BLUE: [u8; 3] = [20, 20, 230];
 
@@ -342,11 +349,11 @@ fn at_least_picks_smallest_covering_scale() {
 fn at_least_swaps_minimum_when_rotated() {
     let limits = DecodeLimits::default();
     // Stored 2000×1000, displayed 1000×2000. An upright minimum of 300×100 needs a stored
-    // height of 300, which 1/2 scale is the smallest to give.
+    // height of 300, which 3/8 scale is the smallest to give.
     let original = with_orientation(&marked_jpeg(2000, 1000), 6);
     let image = decode_upright_at_least(&original, &limits, 300, 100).unwrap();
-    assert_eq!((image.width(), image.height()), (500, 1000));
-    assert_red(pixel(&image, 400, 100), "upright top right");
+    assert_eq!((image.width(), image.height()), (375, 750));
+    assert_red(pixel(&image, 300, 75), "upright top right");
 }
 
 #[test]
@@ -380,6 +387,32 @@ fn cmyk_variants_keep_their_colours() {
             "{name}: {:?}",
             derived.warnings
         );
+    }
+}
+
+#[test]
+fn cmyk_and_ycck_at_three_eighths() {
+    let cases = [
+        ("CMYK", cmyk_jpeg(960, 480, jpeg_encoder::ColorType::Cmyk)),
+        (
+            "YCCK",
+            cmyk_jpeg(960, 480, jpeg_encoder::ColorType::CmykAsYcck),
+        ),
+    ];
+    for (name, original) in cases {
+        let scaled = decode_upright_at_least(&original, &DecodeLimits::default(), 360, 1).unwrap();
+        assert_eq!((scaled.width(), scaled.height()), (360, 180), "{name}");
+        // Magenta and yellow ink give (255, 0, 0) with the plain formula, and cyan and magenta
+        // give (0, 0, 255). Quality 95 keeps each channel within a few units.
+        for (x, expected) in [(60, [255, 0, 0]), (300, [0, 0, 255])] {
+            let actual = pixel(&scaled, x, 90);
+            for channel in 0..3 {
+                assert!(
+                    actual[channel].abs_diff(expected[channel]) <= 6,
+                    "{name} at x {x}: {actual:?}, expected {expected:?}"
+                );
+            }
+        }
     }
 }
 
@@ -527,6 +560,83 @@ fn progressive_jpeg_decodes_at_every_scale() {
     assert_eq!((scaled.width(), scaled.height()), (120, 60));
     assert_red(pixel(&scaled, 20, 10), "1/8 scale");
     assert_blue(pixel(&scaled, 100, 50), "1/8 scale");
+}
+
+/// Draws a diagonal sine wave in red, one along y in green and a checkerboard of 150-pixel
+/// squares in blue, for detail at every scale and edges that fall inside blocks.
+fn waves_image(width: u32, height: u32) -> RgbImage {
+    let wave = |position: f32, period: f32| {
+        let phase = position / period * std::f32::consts::TAU;
+        (127.5 + 127.5 * phase.sin()) as u8
+    };
+    RgbImage::from_fn(width, height, |x, y| {
+        let (fx, fy) = (x as f32, y as f32);
+        let square = if (x / 150 + y / 150) % 2 == 0 {
+            40
+        } else {
+            210
+        };
+        Rgb([wave(fx + 0.5 * fy, 97.0), wave(fy, 61.0), square])
+    })
+}
+
+/// Returns the peak signal-to-noise ratio of `actual` against `expected` over RGB, in dB.
+fn psnr(expected: &DynamicImage, actual: &DynamicImage) -> f64 {
+    let (expected, actual) = (expected.to_rgb8(), actual.to_rgb8());
+    assert_eq!(expected.dimensions(), actual.dimensions());
+    let squared_error: f64 = expected
+        .as_raw()
+        .iter()
+        .zip(actual.as_raw())
+        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+        .sum();
+    let mean = squared_error / expected.as_raw().len() as f64;
+    10.0 * (255.0 * 255.0 / mean).log10()
+}
+
+#[test]
+fn scaled_decode_matches_full_decode_resized() {
+    let original = encode_as(
+        DynamicImage::ImageRgb8(waves_image(1920, 1280)),
+        ImageFormat::Jpeg,
+    );
+    let limits = DecodeLimits::default();
+    let full = decode_upright(&original, &limits).unwrap();
+
+    // Measured: 37.8, 40.8, 43.6 and 45.1 dB. The 1/8 scale averages each block, which a
+    // Lanczos3 resize does not quite do.
+    for (numerator, min_psnr) in [(1, 35.0), (2, 38.0), (3, 40.0), (4, 42.0)] {
+        let width = 1920 * numerator / 8;
+        let scaled = decode_upright_at_least(&original, &limits, width, 1).unwrap();
+        assert_eq!(
+            (scaled.width(), scaled.height()),
+            (width, 1280 * numerator / 8)
+        );
+
+        let reference =
+            resize(full.clone(), scaled.width(), scaled.height(), Fit::Contain).unwrap();
+        let psnr = psnr(&reference, &scaled);
+        assert!(psnr > min_psnr, "{numerator}/8: {psnr:.1} dB");
+    }
+}
+
+#[test]
+fn arithmetic_coded_jpegs_decode() {
+    let limits = DecodeLimits::default();
+    for (name, original) in [
+        ("sequential", ARITHMETIC),
+        ("progressive", ARITHMETIC_PROGRESSIVE),
+    ] {
+        let full = decode_upright(original, &limits).unwrap();
+        assert_eq!((full.width(), full.height()), (320, 240), "{name}");
+        assert_red(pixel(&full, 40, 40), &format!("{name} at full size"));
+        assert_blue(pixel(&full, 280, 200), &format!("{name} at full size"));
+
+        let scaled = decode_upright_at_least(original, &limits, 80, 60).unwrap();
+        assert_eq!((scaled.width(), scaled.height()), (80, 60), "{name}");
+        assert_red(pixel(&scaled, 10, 10), &format!("{name} at 2/8 scale"));
+        assert_blue(pixel(&scaled, 70, 50), &format!("{name} at 2/8 scale"));
+    }
 }
 
 #[test]
@@ -762,6 +872,26 @@ fn broken_inputs_give_distinct_errors() {
     let _ = decode_upright_at_least(&damaged, &DecodeLimits::default(), 64, 64);
 }
 
+#[test]
+fn broken_scan_header_is_a_decode_error() {
+    let mut original = marked_jpeg(1200, 800);
+    let sos = original
+        .windows(2)
+        .position(|pair| pair == [0xFF, 0xDA])
+        .unwrap();
+    // A scan header that names 0 components, which libjpeg rejects.
+    original[sos + 4] = 0;
+
+    // 240 wide is a scaled decode, through libjpeg.
+    let result = derive(
+        &original,
+        &request(240, None, Fit::Contain, OutputFormat::Jpeg),
+        &DecodeLimits::default(),
+    );
+
+    assert!(matches!(result, Err(DeriveError::Decode(_))), "{result:?}");
+}
+
 /// Builds a bottom-up 24-bit BMP whose left half is red and right half blue.
 fn marked_bmp(width: u32, height: u32) -> Vec<u8> {
     let stride = (width * 3).div_ceil(4) * 4;
@@ -894,6 +1024,37 @@ fn decode_over_memory_budget_is_too_large() {
     let message = error.to_string();
     assert!(message.contains("raise images.max_pixels"), "{message}");
     assert!(message.contains("lower its resolution"), "{message}");
+}
+
+#[test]
+fn scaled_progressive_decode_counts_coefficients() {
+    let image = marked_image(400, 300);
+    let mut original = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut original, 90);
+    encoder.set_progressive(true);
+    encoder
+        .encode(image.as_raw(), 400, 300, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    let limits = DecodeLimits {
+        max_pixels: 400 * 300,
+        ..DecodeLimits::default()
+    };
+
+    // A quarter-size decode writes 100×75 RGB pixels, but libjpeg still keeps the coefficients
+    // of all 50×38 blocks of each of the three components, at 128 bytes a block.
+    let error = decode_upright_at_least(&original, &limits, 100, 75).unwrap_err();
+
+    assert!(
+        matches!(
+            error,
+            DeriveError::OverMemoryBudget {
+                needed: 752_100,
+                budget: 480_000,
+                ..
+            }
+        ),
+        "{error}"
+    );
 }
 
 #[test]

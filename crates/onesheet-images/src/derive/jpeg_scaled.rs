@@ -1,24 +1,39 @@
 //! JPEG decoding at a reduced DCT scale, with CMYK handled here rather than by the decoders.
 //!
-//! A JPEG stores 8×8 blocks of DCT coefficients. A decoder can run a 4×4, 2×2 or 1×1 inverse
-//! DCT on each block to get the picture at 1/2, 1/4 or 1/8 of its size, for much less work than
-//! decoding it whole and resizing. `zune-jpeg` (the `image` crate's decoder) has no
-//! such option, so two decoders are used:
+//! A JPEG stores 8×8 blocks of DCT coefficients. A decoder can run an M×M inverse DCT on each
+//! block to get the picture at M/8 of its size, for much less work than decoding it whole and
+//! resizing. Entropy decoding still reads every coefficient whatever the scale, and it is most
+//! of the cost of a scaled decode. Three decoders are used:
 //!
-//! - `zune-jpeg` for full-size grey and colour images. It is the faster of the two at full
-//!   size: 33 ms against 50 ms for the benchmark's 2000×3000 JPEG, on one core.
-//! - `jpeg-decoder` (`Decoder::scale`) for every scaled decode, and for all CMYK and YCCK images
-//!   whatever the scale.
+//! - `zune-jpeg` (the `image` crate's decoder) for full-size grey and colour images. It has no
+//!   DCT scaling but is the fastest at full size.
+//! - libjpeg-turbo (see [`libjpeg`]) for every scaled decode, for CMYK and YCCK images at any
+//!   scale, and for arithmetic-coded files, which neither Rust decoder reads.
+//! - `jpeg-decoder` for lossless frames and for samples of more than 8 bits, which this build of
+//!   libjpeg-turbo does not decode. These are decoded at full size.
+//!
+//! Decode times of the benchmark's noisy quality-90 4:4:4 JPEGs, without resizing, in ms: the
+//! median CPU time of 21 runs on one core of an AMD EPYC, release build, with the decoders
+//! called directly. Each scaled column uses the scale that decoder gets for the benchmark's
+//! output width: `jpeg-decoder`, which did the scaled decodes before, offers only 1/2, 1/4 and
+//! 1/8.
+//!
+//! | original | `zune-jpeg` full size | `jpeg-decoder` scaled | libjpeg-turbo scaled | libjpeg-turbo full size |
+//! | --- | ---: | ---: | ---: | ---: |
+//! | 1000×1500 | 10.3 | 16.4 at 1/2 | 10.4 at 4/8 | 16.7 |
+//! | 2000×3000 | 39.9 | 55.5 at 1/2 | 40.5 at 4/8, 29.7 at 3/8 | 63.6 |
+//! | 6000×9000 | 465 | 342 at 1/4 | 271 at 2/8 | 708 |
 //!
 //! # CMYK
 //!
 //! Adobe software writes CMYK JPEGs with inverted values (255 is no ink) and marks them with an
 //! APP14 segment whose transform byte is 0 (CMYK) or 2 (YCCK). No standard says how to read CMYK
 //! without that segment; browsers take it as inverted too, and so does this module, so a poster
-//! looks as it does in a browser. `jpeg-decoder` 0.3 follows the same convention and returns true
-//! ink values (0 is no ink) for all three cases, which is what an ICC CMYK profile expects, and
-//! [`color::cmyk_to_rgb`] converts them. `zune-jpeg` 0.5 also gets all three right, but converts
-//! straight to RGB, which leaves no way to apply the profile.
+//! looks as it does in a browser. libjpeg-turbo converts YCCK to CMYK and returns the stored
+//! values, so [`libjpeg::decode`] inverts all three cases to true ink values (0 is no ink). That
+//! is what an ICC CMYK profile expects, and [`color::cmyk_to_rgb`] converts them. `zune-jpeg`
+//! 0.5 also gets all three right, but converts straight to RGB, which leaves no way to apply the
+//! profile.
 
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, RgbImage};
@@ -28,15 +43,24 @@ use zune_core::options::DecoderOptions;
 
 use super::color;
 use super::decode::{Decoded, check_budget, check_pixels, decode_error, swaps_axes};
+use super::libjpeg;
 use super::{DecodeLimits, DeriveError, DeriveWarning};
 
 const FORMAT: image::ImageFormat = image::ImageFormat::Jpeg;
 
-/// Segments walked before giving up on finding the frame header.
+/// Segments walked before giving up on finding the frame header, or the first scan after it.
 const MAX_SEGMENTS: usize = 1024;
 
-/// DCT scale denominators `jpeg-decoder` supports below full size, smallest picture first.
-const SCALE_DENOMINATORS: [u32; 3] = [8, 4, 2];
+/// Numerators M of the M/8 scales used below full size, smallest picture first. libjpeg-turbo
+/// also decodes at 5/8 to 7/8, but those scales are left out. Decoding at 6/8 and resizing was
+/// not reliably faster than a full decode with `zune-jpeg` and the same resize. It took 65
+/// against 78 ms for 2000×3000 to 1280 wide, but 318 against 281 ms for 4000×6000 to 2560
+/// wide, timed as in the module's table. At 5/8 with 1.04× left to resize, the landscape
+/// photo of [`ScaleRule::BeforeResize`] came out at only 37.3 dB PSNR.
+const SCALE_NUMERATORS: [u8; 4] = [1, 2, 3, 4];
+
+/// Numerator of the full-size scale, 8/8.
+const FULL_SIZE: u8 = 8;
 
 /// Margin the chosen DCT scale keeps above the minimum size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,14 +69,17 @@ pub(super) enum ScaleRule {
     Smallest,
     /// For an image that is resized afterwards. The 1/8 scale keeps only the average of each
     /// 8×8 block, which looks blocky unless the resize that follows at least halves it, so it
-    /// is used only when it covers twice the minimum. The 1/4 and 1/2 scales keep enough of
+    /// is used only when it covers twice the minimum. The scales from 2/8 to 4/8 keep enough of
     /// each block to be resized by any factor.
     ///
     /// The rule comes from a comparison with a full decode resized by the same Lanczos3 filter,
-    /// on three camera photos from 2268×1512 to 4256×2832. At 1/8 scale with 1.04× left to
-    /// resize, a detailed landscape reached only 34.7 dB PSNR and looked blocky at 2× zoom.
-    /// At 1/8 with 2.2× left it reached 52.6 dB, and at 1/4 or 1/2 with 1.2× to 1.7× left,
-    /// 41.5 to 53.5 dB.
+    /// on three camera photos of 2268×1512 to 4256×2832 (the sample JPEGs of the
+    /// `jpeg-decoder` 0.3.2, `webp` 0.3.1 and `rust-embed` 8.14 crates), decoded by
+    /// libjpeg-turbo, PSNR over RGB. The worst of them, a detailed landscape, reached only
+    /// 34.9 dB at 1/8 scale with 1.04× left to resize, and 38.2 dB with 2.2× left. An earlier
+    /// check with `jpeg-decoder`'s 1/8 scale found the first case blocky at 2× zoom. At 2/8, 3/8
+    /// and 4/8 with 1.04× left the landscape reached 39.5, 43.7 and 44.8 dB, and the other two
+    /// photos 45.1 dB or more at every scale from 2/8 up.
     BeforeResize,
 }
 
@@ -67,6 +94,13 @@ pub(super) struct JpegHeader {
     /// True for progressive frames, whose decoders keep every DCT coefficient until the last
     /// scan.
     pub progressive: bool,
+    /// True for lossless frames (SOF3, SOF7, SOF11 and SOF15), which have no DCT to scale.
+    pub lossless: bool,
+    /// True for arithmetic-coded frames (SOF9 to SOF15).
+    pub arithmetic: bool,
+    /// Components in the first scan, or `None` if the file ends or breaks before it. A first
+    /// scan with fewer components than the frame means the components come in separate scans.
+    pub first_scan_components: Option<u8>,
     /// Horizontal and vertical sampling factors of each component.
     pub sampling: Vec<(u8, u8)>,
     pub orientation: Orientation,
@@ -76,62 +110,106 @@ pub(super) struct JpegHeader {
     pub icc_problem: Option<String>,
 }
 
-/// The decoder that runs, for the memory estimate.
+/// The library that decodes a JPEG.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum JpegDecoder {
-    Zune,
+enum JpegLibrary {
+    ZuneJpeg,
+    LibjpegTurbo,
     JpegDecoder,
 }
 
 impl JpegHeader {
-    /// Estimates the bytes a decode at `1/denominator` needs at its peak: the output buffer,
-    /// the component planes that `jpeg-decoder` fills before converting colours, and for a
-    /// progressive frame the DCT coefficients of the whole image at 2 bytes each, which both
-    /// decoders keep until the last scan whatever the scale. `zune-jpeg` converts one row of
-    /// blocks at a time, so it needs no planes.
-    fn decode_bytes(&self, denominator: u32, decoder: JpegDecoder) -> u64 {
+    /// Estimates the bytes a decode at `numerator`/8 of the size needs at its peak. All
+    /// decoders need the output buffer. Beyond it:
+    ///
+    /// - `zune-jpeg` converts one row of blocks at a time. For a progressive frame it keeps the
+    ///   DCT coefficients of the whole image, 2 bytes each, until the last scan.
+    /// - libjpeg-turbo keeps the coefficients of the whole image, padded to whole blocks, when
+    ///   the frame is progressive or its components come in separate scans. Otherwise it works
+    ///   a few rows of blocks at a time, and those row buffers are not counted. For CMYK and
+    ///   YCCK the conversion to RGB allocates an RGB copy after libjpeg has freed its memory.
+    /// - `jpeg-decoder` runs only at full size. It fills component planes before converting
+    ///   colours, and keeps coefficients like `zune-jpeg`.
+    fn decode_bytes(&self, numerator: u8, decoder: JpegLibrary) -> u64 {
         let bytes_per_sample: u64 = if self.precision > 8 { 2 } else { 1 };
-        let scaled = |side: u32| u64::from(side.div_ceil(denominator));
+        let pixels = u64::from(scaled_side(self.width, numerator))
+            * u64::from(scaled_side(self.height, numerator));
         let channels: u64 = match self.components {
             1 => 1,
             4 => 4,
             _ => 3,
         };
-        let output = scaled(self.width) * scaled(self.height) * channels * bytes_per_sample;
+        let output = pixels * channels * bytes_per_sample;
 
-        let samples = self.component_samples();
-        let scale_area = u64::from(denominator) * u64::from(denominator);
-        let planes = match decoder {
-            JpegDecoder::JpegDecoder => samples.div_ceil(scale_area) * bytes_per_sample,
-            JpegDecoder::Zune => 0,
+        let progressive_coefficients = if self.progressive {
+            self.component_samples() * 2
+        } else {
+            0
         };
-        let coefficients = if self.progressive { samples * 2 } else { 0 };
-        output + planes + coefficients
+        match decoder {
+            JpegLibrary::ZuneJpeg => output + progressive_coefficients,
+            JpegLibrary::JpegDecoder => {
+                output + self.component_samples() * bytes_per_sample + progressive_coefficients
+            }
+            JpegLibrary::LibjpegTurbo => {
+                let coefficients = if self.has_multiple_scans() {
+                    self.coefficient_buffer_bytes()
+                } else {
+                    0
+                };
+                let rgb_copy = if self.components == 4 { pixels * 3 } else { 0 };
+                output + coefficients.max(rgb_copy)
+            }
+        }
+    }
+
+    /// Returns true when libjpeg must keep every coefficient until the last scan.
+    fn has_multiple_scans(&self) -> bool {
+        self.progressive
+            || self
+                .first_scan_components
+                .is_none_or(|count| count < self.components)
     }
 
     /// Counts the samples of all components at full size, from their sampling factors.
     fn component_samples(&self) -> u64 {
-        let max_horizontal = self.sampling.iter().map(|&(h, _)| h).max().unwrap_or(1);
-        let max_vertical = self.sampling.iter().map(|&(_, v)| v).max().unwrap_or(1);
-        self.sampling
-            .iter()
-            .map(|&(horizontal, vertical)| {
-                let columns = (u64::from(self.width) * u64::from(horizontal))
-                    .div_ceil(u64::from(max_horizontal.max(1)));
-                let rows = (u64::from(self.height) * u64::from(vertical))
-                    .div_ceil(u64::from(max_vertical.max(1)));
-                columns * rows
+        self.component_sizes()
+            .map(|(columns, rows, _, _)| columns * rows)
+            .sum()
+    }
+
+    /// Sizes libjpeg's whole-image coefficient arrays: for each component, its blocks rounded up
+    /// to a multiple of its sampling factors, at 64 coefficients of 2 bytes per block.
+    fn coefficient_buffer_bytes(&self) -> u64 {
+        self.component_sizes()
+            .map(|(columns, rows, horizontal, vertical)| {
+                let block_columns = columns.div_ceil(8).next_multiple_of(horizontal);
+                let block_rows = rows.div_ceil(8).next_multiple_of(vertical);
+                block_columns * block_rows * 128
             })
             .sum()
     }
 
+    /// Returns each component's columns and rows at full size, and its sampling factors.
+    fn component_sizes(&self) -> impl Iterator<Item = (u64, u64, u64, u64)> + '_ {
+        let max_horizontal = self.sampling.iter().map(|&(h, _)| h).max().unwrap_or(1);
+        let max_vertical = self.sampling.iter().map(|&(_, v)| v).max().unwrap_or(1);
+        self.sampling.iter().map(move |&(horizontal, vertical)| {
+            let columns = (u64::from(self.width) * u64::from(horizontal))
+                .div_ceil(u64::from(max_horizontal.max(1)));
+            let rows = (u64::from(self.height) * u64::from(vertical))
+                .div_ceil(u64::from(max_vertical.max(1)));
+            (columns, rows, u64::from(horizontal), u64::from(vertical))
+        })
+    }
+
     fn check_budget(
         &self,
-        denominator: u32,
-        decoder: JpegDecoder,
+        numerator: u8,
+        decoder: JpegLibrary,
         limits: &DecodeLimits,
     ) -> Result<(), DeriveError> {
-        let needed = self.decode_bytes(denominator, decoder);
+        let needed = self.decode_bytes(numerator, decoder);
         check_budget(self.width, self.height, needed, limits)
     }
 }
@@ -159,7 +237,6 @@ pub(super) fn decode(
     } else {
         (min_upright_width, min_upright_height)
     };
-    let denominator = scale_denominator(header.width, header.height, min_width, min_height, rule);
 
     let mut warnings = Vec::new();
     if let Some(problem) = &header.icc_problem {
@@ -168,21 +245,46 @@ pub(super) fn decode(
         });
     }
 
-    let use_zune = denominator == 1 && header.components != 4;
-    let image = if use_zune || !matches!(header.components, 1 | 3 | 4) {
-        header.check_budget(1, JpegDecoder::Zune, limits)?;
-        decode_full_with_zune(original, limits)?
-    } else {
-        header.check_budget(denominator, JpegDecoder::JpegDecoder, limits)?;
-        match decode_with_jpeg_decoder(original, &header, limits, denominator, &mut warnings) {
-            // Features `jpeg-decoder` lacks may still be within reach of the other decoder.
-            Err(ScaledError::Unsupported(_)) if header.components != 4 => {
-                header.check_budget(1, JpegDecoder::Zune, limits)?;
+    let image = match choose_decoder(&header) {
+        JpegLibrary::LibjpegTurbo => {
+            let numerator =
+                scale_numerator(header.width, header.height, min_width, min_height, rule);
+            // `zune-jpeg` is faster at full size, but it cannot hand CMYK to the profile
+            // conversion and it does not read arithmetic coding.
+            let zune_reads_it = header.components != 4 && !header.arithmetic;
+            if numerator == FULL_SIZE && zune_reads_it {
+                header.check_budget(FULL_SIZE, JpegLibrary::ZuneJpeg, limits)?;
                 decode_full_with_zune(original, limits)?
+            } else {
+                header.check_budget(numerator, JpegLibrary::LibjpegTurbo, limits)?;
+                libjpeg::decode(
+                    original,
+                    header.components,
+                    numerator,
+                    header.icc.as_deref(),
+                    &mut warnings,
+                )?
             }
-            Err(ScaledError::Unsupported(error)) => return Err(decode_error(FORMAT, error)),
-            Err(ScaledError::Other(error)) => return Err(error),
-            Ok(image) => image,
+        }
+        JpegLibrary::JpegDecoder => {
+            header.check_budget(FULL_SIZE, JpegLibrary::JpegDecoder, limits)?;
+            match decode_with_jpeg_decoder(original, &header, limits, &mut warnings) {
+                // Features `jpeg-decoder` lacks, such as 12-bit DCT samples, may still be within
+                // reach of the other decoder.
+                Err(JpegDecoderError::Unsupported(_)) if header.components != 4 => {
+                    header.check_budget(FULL_SIZE, JpegLibrary::ZuneJpeg, limits)?;
+                    decode_full_with_zune(original, limits)?
+                }
+                Err(JpegDecoderError::Unsupported(error)) => {
+                    return Err(decode_error(FORMAT, error));
+                }
+                Err(JpegDecoderError::Other(error)) => return Err(error),
+                Ok(image) => image,
+            }
+        }
+        JpegLibrary::ZuneJpeg => {
+            header.check_budget(FULL_SIZE, JpegLibrary::ZuneJpeg, limits)?;
+            decode_full_with_zune(original, limits)?
         }
     };
 
@@ -206,27 +308,48 @@ pub(super) fn decode(
     })
 }
 
-/// Returns the largest denominator (8, 4 or 2) whose scaled size, rounded up as the decoder
-/// rounds it, still covers `min_width`×`min_height` as `rule` requires, or 1 for full size.
-pub(super) fn scale_denominator(
+/// Picks the decoder from the frame header. 8-bit DCT frames of 1, 3 or 4 components go to
+/// libjpeg-turbo, though [`decode`] still hands full-size grey and colour ones to `zune-jpeg`.
+/// Other precisions and lossless frames of those component counts go to `jpeg-decoder`. Any
+/// other component count goes to `zune-jpeg`, because the other two reject it.
+fn choose_decoder(header: &JpegHeader) -> JpegLibrary {
+    if !matches!(header.components, 1 | 3 | 4) {
+        JpegLibrary::ZuneJpeg
+    } else if header.lossless || header.precision != 8 {
+        JpegLibrary::JpegDecoder
+    } else {
+        JpegLibrary::LibjpegTurbo
+    }
+}
+
+/// Returns the smallest numerator M of [`SCALE_NUMERATORS`] whose M/8 scale, rounded up as the
+/// decoders round it, still covers `min_width`×`min_height` as `rule` requires, or 8 for full
+/// size.
+pub(super) fn scale_numerator(
     width: u32,
     height: u32,
     min_width: u32,
     min_height: u32,
     rule: ScaleRule,
-) -> u32 {
-    SCALE_DENOMINATORS
+) -> u8 {
+    SCALE_NUMERATORS
         .into_iter()
-        .find(|&denominator| {
-            let margin = if rule == ScaleRule::BeforeResize && denominator == 8 {
+        .find(|&numerator| {
+            let margin = if rule == ScaleRule::BeforeResize && numerator == 1 {
                 2
             } else {
                 1
             };
-            width.div_ceil(denominator) >= min_width.saturating_mul(margin)
-                && height.div_ceil(denominator) >= min_height.saturating_mul(margin)
+            scaled_side(width, numerator) >= min_width.saturating_mul(margin)
+                && scaled_side(height, numerator) >= min_height.saturating_mul(margin)
         })
-        .unwrap_or(1)
+        .unwrap_or(FULL_SIZE)
+}
+
+/// Returns `side` at `numerator`/8 scale, rounded up as libjpeg rounds it.
+fn scaled_side(side: u32, numerator: u8) -> u32 {
+    let scaled = (u64::from(side) * u64::from(numerator)).div_ceil(u64::from(FULL_SIZE));
+    u32::try_from(scaled).unwrap_or(u32::MAX)
 }
 
 fn decode_full_with_zune(
@@ -235,7 +358,7 @@ fn decode_full_with_zune(
 ) -> Result<DynamicImage, DeriveError> {
     let max_side = usize::try_from(limits.max_side).unwrap_or(usize::MAX);
     // NOTE: with strict mode off, a file cut short and then ended with FFD9 passes the probe
-    // and decodes with its missing blocks filled in grey instead of failing. `jpeg-decoder`
+    // and decodes with its missing blocks filled in grey instead of failing. libjpeg-turbo
     // does the same for scaled decodes. Strict mode would also reject files with minor
     // defects that browsers show.
     let options = DecoderOptions::default()
@@ -274,53 +397,34 @@ fn decode_full_with_zune(
     image.ok_or_else(|| decode_error(FORMAT, "decoded buffer does not match the dimensions"))
 }
 
-enum ScaledError {
-    /// A JPEG feature `jpeg-decoder` does not implement, such as arithmetic coding.
+enum JpegDecoderError {
+    /// A JPEG feature `jpeg-decoder` does not implement, such as 12-bit DCT samples.
     Unsupported(jpeg_decoder::Error),
     Other(DeriveError),
 }
 
-impl From<DeriveError> for ScaledError {
+impl From<DeriveError> for JpegDecoderError {
     fn from(error: DeriveError) -> Self {
         Self::Other(error)
     }
 }
 
-/// Decodes with `jpeg-decoder` at `1/denominator` of the size. Only for one, three or four
-/// components: `jpeg-decoder` panics when asked about any other count.
+/// Decodes with `jpeg-decoder` at full size. Only for one, three or four components:
+/// `jpeg-decoder` panics when asked about any other count.
 fn decode_with_jpeg_decoder(
     original: &[u8],
     header: &JpegHeader,
     limits: &DecodeLimits,
-    denominator: u32,
     warnings: &mut Vec<DeriveWarning>,
-) -> Result<DynamicImage, ScaledError> {
+) -> Result<DynamicImage, JpegDecoderError> {
     let jpeg_error = |error: jpeg_decoder::Error| match error {
-        jpeg_decoder::Error::Unsupported(_) => ScaledError::Unsupported(error),
-        other => ScaledError::Other(decode_error(FORMAT, other)),
+        jpeg_decoder::Error::Unsupported(_) => JpegDecoderError::Unsupported(error),
+        other => JpegDecoderError::Other(decode_error(FORMAT, other)),
     };
-    let new_decoder = || {
-        let mut decoder = jpeg_decoder::Decoder::new(original);
-        // The budget was checked against the header's estimate already; this backs it up.
-        let max_bytes = limits.memory_budget();
-        decoder.set_max_decoding_buffer_size(usize::try_from(max_bytes).unwrap_or(usize::MAX));
-        decoder
-    };
-
-    let mut decoder = new_decoder();
-    if denominator > 1 {
-        let requested_width = scaled_side(header.width, denominator)?;
-        let requested_height = scaled_side(header.height, denominator)?;
-        let (width, height) = decoder
-            .scale(requested_width, requested_height)
-            .map_err(jpeg_error)?;
-        // The decoder picks the scale from whichever side fits first. For very narrow images the
-        // other side can then come out smaller than requested, so those are decoded whole.
-        if width < requested_width || height < requested_height {
-            header.check_budget(1, JpegDecoder::JpegDecoder, limits)?;
-            decoder = new_decoder();
-        }
-    }
+    let mut decoder = jpeg_decoder::Decoder::new(original);
+    // The budget was checked against the header's estimate already; this backs it up.
+    let max_bytes = limits.memory_budget();
+    decoder.set_max_decoding_buffer_size(usize::try_from(max_bytes).unwrap_or(usize::MAX));
 
     let pixels = decoder.decode().map_err(jpeg_error)?;
     let info = decoder
@@ -357,24 +461,24 @@ fn decode_with_jpeg_decoder(
     Ok(image)
 }
 
-fn scaled_side(side: u32, denominator: u32) -> Result<u16, DeriveError> {
-    u16::try_from(side.div_ceil(denominator))
-        .map_err(|_| decode_error(FORMAT, "JPEG sides are at most 65535 pixels"))
-}
-
 fn to_u32(side: usize) -> Result<u32, DeriveError> {
     u32::try_from(side).map_err(|_| decode_error(FORMAT, "decoded side does not fit in 32 bits"))
 }
 
-/// Walks the segments from the start-of-image marker to the first frame header (SOFn),
-/// collecting the EXIF orientation and the ICC profile on the way.
-pub(super) fn read_header(bytes: &[u8]) -> Result<JpegHeader, DeriveError> {
-    let truncated = || decode_error(FORMAT, "the file ends inside the header");
-    let mut orientation = None;
-    let mut icc_chunks: Vec<(u8, u8, &[u8])> = Vec::new();
-    let mut offset = 2;
+/// One marker segment of the header.
+struct Segment<'a> {
+    marker: u8,
+    /// The bytes after the length field. Empty for the end-of-image marker, which has no length.
+    payload: &'a [u8],
+    /// Offset of the byte after the segment.
+    end: usize,
+}
 
-    for _ in 0..MAX_SEGMENTS {
+/// Reads the segment whose marker starts at `offset`, skipping fill bytes and the markers that
+/// have no length (TEM and RST0 to RST7).
+fn next_segment(bytes: &[u8], mut offset: usize) -> Result<Segment<'_>, DeriveError> {
+    let truncated = || decode_error(FORMAT, "the file ends inside the header");
+    loop {
         let marker = *bytes.get(offset + 1).ok_or_else(truncated)?;
         if bytes[offset] != 0xFF {
             return Err(decode_error(
@@ -388,16 +492,16 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<JpegHeader, DeriveError> {
                 offset += 1;
                 continue;
             }
-            // Markers without a length.
             0x01 | 0xD0..=0xD7 => {
                 offset += 2;
                 continue;
             }
-            0xD9 | 0xDA => {
-                return Err(decode_error(
-                    FORMAT,
-                    "no frame header before the image data",
-                ));
+            0xD9 => {
+                return Ok(Segment {
+                    marker,
+                    payload: &[],
+                    end: offset + 2,
+                });
             }
             _ => {}
         }
@@ -413,8 +517,35 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<JpegHeader, DeriveError> {
         let payload = bytes
             .get(offset + 4..offset + 2 + length)
             .ok_or_else(truncated)?;
+        return Ok(Segment {
+            marker,
+            payload,
+            end: offset + 2 + length,
+        });
+    }
+}
 
+/// Walks the segments from the start-of-image marker to the first frame header (SOFn),
+/// collecting the EXIF orientation and the ICC profile on the way, then on to the first scan
+/// header for its component count.
+pub(super) fn read_header(bytes: &[u8]) -> Result<JpegHeader, DeriveError> {
+    let mut orientation = None;
+    let mut icc_chunks: Vec<(u8, u8, &[u8])> = Vec::new();
+    let mut offset = 2;
+
+    for _ in 0..MAX_SEGMENTS {
+        let Segment {
+            marker,
+            payload,
+            end,
+        } = next_segment(bytes, offset)?;
         match marker {
+            0xD9 | 0xDA => {
+                return Err(decode_error(
+                    FORMAT,
+                    "no frame header before the image data",
+                ));
+            }
             // Frame headers SOF0 to SOF15, except DHT (C4), JPG (C8) and DAC (CC).
             0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
                 // Precision (1 byte), height (2), width (2), component count (1), then per
@@ -434,6 +565,9 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<JpegHeader, DeriveError> {
                     components,
                     precision,
                     progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
+                    lossless: matches!(marker, 0xC3 | 0xC7 | 0xCB | 0xCF),
+                    arithmetic: marker >= 0xC9,
+                    first_scan_components: first_scan_components(bytes, end),
                     sampling,
                     orientation: orientation.unwrap_or(Orientation::NoTransforms),
                     icc,
@@ -453,13 +587,27 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<JpegHeader, DeriveError> {
             }
             _ => {}
         }
-        offset += 2 + length;
+        offset = end;
     }
 
     Err(decode_error(
         FORMAT,
         format!("no frame header in the first {MAX_SEGMENTS} segments"),
     ))
+}
+
+/// Walks the segments from `offset` to the first scan header (SOS) and returns the number of
+/// components it names. Returns `None` if the file ends or breaks before one.
+fn first_scan_components(bytes: &[u8], mut offset: usize) -> Option<u8> {
+    for _ in 0..MAX_SEGMENTS {
+        let segment = next_segment(bytes, offset).ok()?;
+        match segment.marker {
+            0xDA => return segment.payload.first().copied(),
+            0xD9 => return None,
+            _ => offset = segment.end,
+        }
+    }
+    None
 }
 
 /// Joins ICC chunks in sequence order. Returns the profile, or a reason it cannot be used.
@@ -497,23 +645,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn denominator_keeps_both_sides_covered() {
+    fn numerator_keeps_both_sides_covered() {
         let smallest = |width, height, min_width, min_height| {
-            scale_denominator(width, height, min_width, min_height, ScaleRule::Smallest)
+            scale_numerator(width, height, min_width, min_height, ScaleRule::Smallest)
         };
-        assert_eq!(smallest(1000, 1500, 480, 720), 2);
-        assert_eq!(smallest(1000, 1500, 501, 720), 1);
-        assert_eq!(smallest(6000, 9000, 1280, 1920), 4);
-        assert_eq!(smallest(6000, 9000, 64, 64), 8);
-        assert_eq!(smallest(100, 100, u32::MAX, u32::MAX), 1);
+        assert_eq!(smallest(1000, 1500, 480, 720), 4);
+        assert_eq!(smallest(1000, 1500, 501, 720), 8);
+        assert_eq!(smallest(2000, 3000, 720, 1080), 3);
+        assert_eq!(smallest(2000, 3000, 751, 1080), 4);
+        assert_eq!(smallest(6000, 9000, 1280, 1920), 2);
+        assert_eq!(smallest(6000, 9000, 64, 64), 1);
+        assert_eq!(smallest(100, 100, u32::MAX, u32::MAX), 8);
         // 1001 / 8 rounds up to 126, as the decoder rounds it.
-        assert_eq!(smallest(1001, 1001, 126, 126), 8);
+        assert_eq!(smallest(1001, 1001, 126, 126), 1);
+        // 1001 × 3 / 8 rounds up to 376.
+        assert_eq!(smallest(1001, 1001, 376, 376), 3);
+        assert_eq!(smallest(1001, 1001, 377, 376), 4);
     }
 
     #[test]
     fn eighth_scale_before_resize_needs_a_halving() {
         let before_resize = |width, height, min_width, min_height| {
-            scale_denominator(
+            scale_numerator(
                 width,
                 height,
                 min_width,
@@ -521,10 +674,20 @@ mod tests {
                 ScaleRule::BeforeResize,
             )
         };
-        assert_eq!(before_resize(4000, 2250, 480, 270), 4);
-        assert_eq!(before_resize(4000, 2250, 250, 140), 8);
-        assert_eq!(before_resize(6000, 9000, 1280, 1920), 4);
-        assert_eq!(before_resize(1000, 1500, 480, 720), 2);
+        assert_eq!(before_resize(4000, 2250, 480, 270), 2);
+        assert_eq!(before_resize(4000, 2250, 250, 140), 1);
+        assert_eq!(before_resize(4000, 2250, 251, 140), 2);
+        assert_eq!(before_resize(6000, 9000, 1280, 1920), 2);
+        assert_eq!(before_resize(2000, 3000, 720, 1080), 3);
+        assert_eq!(before_resize(1000, 1500, 480, 720), 4);
+    }
+
+    #[test]
+    fn scaled_side_rounds_up() {
+        assert_eq!(scaled_side(2000, 3), 750);
+        assert_eq!(scaled_side(2001, 3), 751);
+        assert_eq!(scaled_side(1, 1), 1);
+        assert_eq!(scaled_side(65_535, 8), 65_535);
     }
 
     fn header(components: u8, sampling: Vec<(u8, u8)>, progressive: bool) -> JpegHeader {
@@ -534,6 +697,9 @@ mod tests {
             components,
             precision: 8,
             progressive,
+            lossless: false,
+            arithmetic: false,
+            first_scan_components: Some(if progressive { 1 } else { components }),
             sampling,
             orientation: Orientation::NoTransforms,
             icc: None,
@@ -545,25 +711,145 @@ mod tests {
     fn decode_estimate_counts_planes_and_coefficients() {
         let pixels = 1000 * 800;
         let baseline = header(3, vec![(2, 2), (1, 1), (1, 1)], false);
-        assert_eq!(baseline.decode_bytes(1, JpegDecoder::Zune), pixels * 3);
+        assert_eq!(baseline.decode_bytes(8, JpegLibrary::ZuneJpeg), pixels * 3);
         // Luma at full size and two chroma planes at a quarter each.
         assert_eq!(
-            baseline.decode_bytes(1, JpegDecoder::JpegDecoder),
+            baseline.decode_bytes(8, JpegLibrary::JpegDecoder),
             pixels * 3 + pixels * 3 / 2
         );
+        // libjpeg works a few rows at a time on a single-scan file.
         assert_eq!(
-            baseline.decode_bytes(4, JpegDecoder::JpegDecoder),
-            250 * 200 * 3 + pixels * 3 / 2 / 16
+            baseline.decode_bytes(2, JpegLibrary::LibjpegTurbo),
+            250 * 200 * 3
         );
 
         let progressive = header(3, vec![(1, 1); 3], true);
         assert_eq!(
-            progressive.decode_bytes(8, JpegDecoder::JpegDecoder),
-            125 * 100 * 3 + 125 * 100 * 3 + pixels * 3 * 2
+            progressive.decode_bytes(8, JpegLibrary::ZuneJpeg),
+            pixels * 3 + pixels * 3 * 2
+        );
+        // 125 × 100 blocks of 128 bytes for each component, whatever the scale.
+        assert_eq!(
+            progressive.decode_bytes(1, JpegLibrary::LibjpegTurbo),
+            125 * 100 * 3 + 125 * 100 * 128 * 3
         );
 
         let cmyk = header(4, vec![(1, 1); 4], false);
-        assert_eq!(cmyk.decode_bytes(1, JpegDecoder::JpegDecoder), pixels * 8);
+        assert_eq!(cmyk.decode_bytes(8, JpegLibrary::JpegDecoder), pixels * 8);
+        // The CMYK output, then the RGB copy made from it.
+        assert_eq!(cmyk.decode_bytes(8, JpegLibrary::LibjpegTurbo), pixels * 7);
+        assert_eq!(
+            cmyk.decode_bytes(3, JpegLibrary::LibjpegTurbo),
+            375 * 300 * 7
+        );
+    }
+
+    #[test]
+    fn libjpeg_coefficients_are_padded_to_whole_blocks() {
+        // 4:2:0 at 1001×801. Luma: 126 × 101 blocks, rounded up to 126 × 102 for its 2×2
+        // sampling. Chroma: 501×401 samples, 63 × 51 blocks.
+        let mut odd = header(3, vec![(2, 2), (1, 1), (1, 1)], true);
+        odd.width = 1001;
+        odd.height = 801;
+        let blocks = 126 * 102 + 2 * 63 * 51;
+        assert_eq!(odd.coefficient_buffer_bytes(), blocks * 128);
+    }
+
+    #[test]
+    fn separate_scans_need_the_coefficient_buffer() {
+        let mut baseline = header(3, vec![(1, 1); 3], false);
+        assert!(!baseline.has_multiple_scans());
+
+        baseline.first_scan_components = Some(1);
+        assert!(baseline.has_multiple_scans());
+        assert_eq!(
+            baseline.decode_bytes(2, JpegLibrary::LibjpegTurbo),
+            250 * 200 * 3 + 125 * 100 * 128 * 3
+        );
+
+        baseline.first_scan_components = None;
+        assert!(baseline.has_multiple_scans());
+
+        let grey = header(1, vec![(1, 1)], false);
+        assert!(!grey.has_multiple_scans());
+    }
+
+    /// Appends a marker segment with its length.
+    fn push_segment(bytes: &mut Vec<u8>, marker: u8, payload: &[u8]) {
+        bytes.extend_from_slice(&[0xFF, marker]);
+        bytes.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        bytes.extend_from_slice(payload);
+    }
+
+    /// Builds a JPEG header up to its first scan header: a 16×16 frame of three components
+    /// whose first scan names `scan_components` of them. No image data follows.
+    fn header_up_to_scan(frame_marker: u8, scan_components: u8) -> Vec<u8> {
+        let mut bytes = vec![0xFF, 0xD8];
+        let mut frame = vec![8, 0, 16, 0, 16, 3];
+        for id in 1..=3 {
+            frame.extend_from_slice(&[id, 0x11, 0]);
+        }
+        push_segment(&mut bytes, frame_marker, &frame);
+        // A restart interval and a fill byte between the frame and the scan.
+        push_segment(&mut bytes, 0xDD, &[0, 0]);
+        bytes.push(0xFF);
+        let mut scan = vec![scan_components];
+        for id in 1..=scan_components {
+            scan.extend_from_slice(&[id, 0]);
+        }
+        scan.extend_from_slice(&[0, 63, 0]);
+        push_segment(&mut bytes, 0xDA, &scan);
+        bytes
+    }
+
+    #[test]
+    fn header_reads_first_scan_components() {
+        let interleaved = read_header(&header_up_to_scan(0xC0, 3)).unwrap();
+        assert_eq!(interleaved.first_scan_components, Some(3));
+        assert!(!interleaved.has_multiple_scans());
+
+        let separate = read_header(&header_up_to_scan(0xC0, 1)).unwrap();
+        assert_eq!(separate.first_scan_components, Some(1));
+        assert!(separate.has_multiple_scans());
+
+        let bytes = header_up_to_scan(0xC0, 3);
+        let frame_end = 2 + 2 + 2 + 15;
+        let cut = read_header(&bytes[..frame_end + 3]).unwrap();
+        assert_eq!(cut.first_scan_components, None);
+    }
+
+    #[test]
+    fn header_tells_coding_processes_apart() {
+        for (marker, progressive, lossless, arithmetic) in [
+            (0xC0, false, false, false),
+            (0xC1, false, false, false),
+            (0xC2, true, false, false),
+            (0xC3, false, true, false),
+            (0xC9, false, false, true),
+            (0xCA, true, false, true),
+            (0xCB, false, true, true),
+        ] {
+            let header = read_header(&header_up_to_scan(marker, 3)).unwrap();
+            assert_eq!(header.progressive, progressive, "SOF {marker:X}");
+            assert_eq!(header.lossless, lossless, "SOF {marker:X}");
+            assert_eq!(header.arithmetic, arithmetic, "SOF {marker:X}");
+        }
+    }
+
+    #[test]
+    fn decoder_follows_precision_and_process() {
+        let mut frame = header(3, vec![(1, 1); 3], false);
+        assert_eq!(choose_decoder(&frame), JpegLibrary::LibjpegTurbo);
+
+        frame.precision = 12;
+        assert_eq!(choose_decoder(&frame), JpegLibrary::JpegDecoder);
+
+        frame.precision = 8;
+        frame.lossless = true;
+        assert_eq!(choose_decoder(&frame), JpegLibrary::JpegDecoder);
+
+        let two_components = header(2, vec![(1, 1); 2], false);
+        assert_eq!(choose_decoder(&two_components), JpegLibrary::ZuneJpeg);
     }
 
     #[test]
