@@ -188,12 +188,19 @@ fn display_host(address: SocketAddr) -> String {
 /// local source then reports itself unavailable and keeps its saved items, where an empty folder
 /// would wipe them from every screen.
 fn prepare_folders(data_dir: &Path, media_dir: &Path, saved_catalog: &Path) -> anyhow::Result<()> {
+    // Everything this process creates from here on is private to its user: the database, the
+    // secret key, the setup token, cached images, and the folders holding them.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     std::fs::create_dir_all(data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}: check its permissions or set data_dir (ONESHEET_DATA_DIR)",
             data_dir.display()
         )
     })?;
+    warn_if_shared(data_dir);
+    for name in ["onesheet.db", "secret.key", "setup-token"] {
+        warn_if_shared(&data_dir.join(name));
+    }
     if saved_catalog.exists() {
         return Ok(());
     }
@@ -205,6 +212,24 @@ fn prepare_folders(data_dir: &Path, media_dir: &Path, saved_catalog: &Path) -> a
         }
     }
     Ok(())
+}
+
+/// Warns when other users can read or enter `path`, which holds credentials and sessions.
+fn warn_if_shared(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        let private = if metadata.is_dir() { "700" } else { "600" };
+        warn!(
+            path = %path.display(),
+            mode = format!("{mode:o}"),
+            "other users can read this; it holds credentials and sessions: run chmod {private} on it"
+        );
+    }
 }
 
 pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {

