@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
+use axum::http::HeaderValue;
 use bytes::Bytes;
 use moka::sync::Cache;
 use onesheet_domain::{DisplayMode, DisplaySettings, FieldError};
@@ -73,6 +74,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<TrustedProxies>,
     /// Admin accounts and sessions; `None` leaves only the bootstrap token (some tests).
     pub accounts: Option<Arc<Accounts>>,
+    /// Origins whose pages may read responses across origins (CORS). Empty: none.
+    pub cors_origins: Arc<[HeaderValue]>,
 }
 
 /// A serialised playlist page and its ETag.
@@ -113,6 +116,7 @@ impl AppState {
             admin_token: None,
             trusted_proxies: Arc::default(),
             accounts: None,
+            cors_origins: Arc::from(Vec::new()),
         }
     }
 
@@ -132,6 +136,12 @@ impl AppState {
     /// Switches on admin accounts, login and sessions.
     pub fn with_accounts(mut self, accounts: Arc<Accounts>) -> Self {
         self.accounts = Some(accounts);
+        self
+    }
+
+    /// Lets pages from `origins` (such as `https://dashboard.example`) read responses.
+    pub fn with_cors_origins(mut self, origins: Vec<HeaderValue>) -> Self {
+        self.cors_origins = Arc::from(origins);
         self
     }
 

@@ -90,6 +90,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     .with_images(images.clone())
     .with_sources(registry.clone())
     .with_trusted_proxies(TrustedProxies::parse(&config.trusted_proxies)?)
+    .with_cors_origins(
+        config
+            .cors_origins
+            .iter()
+            .filter_map(|origin| origin.parse().ok())
+            .collect(),
+    )
     .with_accounts(start_accounts(&config, store.clone(), key).await?);
     let state = match &config.admin_token {
         Some(token) => state.with_admin_token(AdminToken::new(token.expose().trim())),

@@ -8,10 +8,12 @@ mod images;
 mod pages;
 
 use axum::Router;
+use axum::http::{HeaderValue, Method};
 use axum::middleware::from_fn_with_state;
 use axum::response::Redirect;
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::error::ApiError;
@@ -57,7 +59,23 @@ pub fn router(state: AppState) -> Router {
     // Layers wrap what was added before them, so the request tracker, added last, gets every
     // response with its final headers.
     let app = app.layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    let app = with_cors(app, &state.cors_origins);
     with_security_headers(app).layer(from_fn_with_state(state, track_request))
+}
+
+/// Adds CORS headers for the configured origins only. Without any, no CORS header is sent and
+/// browsers keep other sites from reading responses. Credentials are never allowed across
+/// origins, so a listed origin can read public data but never act as a signed-in admin.
+fn with_cors(app: Router, origins: &[HeaderValue]) -> Router {
+    if origins.is_empty() {
+        return app;
+    }
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+        .allow_methods([Method::GET, Method::HEAD])
+        .allow_credentials(false)
+        .max_age(std::time::Duration::from_secs(600));
+    app.layer(cors)
 }
 
 async fn not_found() -> ApiError {

@@ -78,3 +78,29 @@ async fn hsts_only_over_https() {
     let plain = from_peer(&app, "/health", "10.0.0.2:5000", &[]).await;
     assert!(!plain.headers.contains_key("strict-transport-security"));
 }
+
+#[tokio::test]
+async fn cors_is_off_unless_origins_are_listed() {
+    let origin = [("origin", "https://dashboard.example")];
+    let app = TestApp::with_posters(1).await;
+    let response = from_peer(&app, "/api/v1/playlist", "192.0.2.1:1", &origin).await;
+    assert!(!response.headers.contains_key("access-control-allow-origin"));
+
+    let app = TestApp::with_posters(1).await.with_state(|state| {
+        state.with_cors_origins(vec!["https://dashboard.example".parse().unwrap()])
+    });
+    let listed = from_peer(&app, "/api/v1/playlist", "192.0.2.1:1", &origin).await;
+    assert_eq!(
+        listed.header("access-control-allow-origin"),
+        "https://dashboard.example"
+    );
+    assert!(
+        !listed
+            .headers
+            .contains_key("access-control-allow-credentials")
+    );
+
+    let other = [("origin", "https://evil.example")];
+    let unlisted = from_peer(&app, "/api/v1/playlist", "192.0.2.1:1", &other).await;
+    assert!(!unlisted.headers.contains_key("access-control-allow-origin"));
+}

@@ -53,6 +53,11 @@ pub fn render_check(loaded: &LoadedConfig) -> String {
             origin("trusted_proxies"),
         ),
         (
+            "cors_origins",
+            quote_list(&config.cors_origins),
+            origin("cors_origins"),
+        ),
+        (
             "cookie_secure",
             quote(&config.cookie_secure.to_string()),
             origin("cookie_secure"),
@@ -215,6 +220,7 @@ mod tests {
             r#"base_path = ""                (default)"#,
             r#"public_url = (unset)          (default)"#,
             r#"trusted_proxies = []          (default)"#,
+            r#"cors_origins = []             (default)"#,
             r#"cookie_secure = "auto"        (default)"#,
             r#"database_url = (unset)        (default: SQLite file "./data/onesheet.db")"#,
             r#"secret_key = (unset)          (default: generated into <data_dir>/secret.key)"#,

@@ -59,6 +59,11 @@ pub const KEYS: &[Key] = &[
                    [\"10.0.0.0/8\", \"192.168.1.2\"] or, in the environment, 10.0.0.0/8,192.168.1.2",
     },
     Key {
+        name: "cors_origins",
+        secret: false,
+        expected: "a list of origins such as [\"https://dashboard.example\"]: a scheme, a host and an optional port, with no path",
+    },
+    Key {
         name: "cookie_secure",
         secret: false,
         expected: "auto (Secure when the request came over HTTPS), always or never",

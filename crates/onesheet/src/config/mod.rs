@@ -58,6 +58,10 @@ pub struct Config {
     /// array or one string separated by commas, as an environment variable gives it.
     #[serde(deserialize_with = "list_or_comma_separated")]
     pub trusted_proxies: Vec<String>,
+    /// Origins (`https://dashboard.example`) whose pages may read this server's responses
+    /// across origins, without credentials. Empty: CORS stays off.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub cors_origins: Vec<String>,
     /// When the admin session cookie is marked `Secure`: `auto` when the request came over
     /// HTTPS (directly or through a trusted proxy), `always`, or `never`.
     pub cookie_secure: CookieSecure,
@@ -86,6 +90,7 @@ impl Default for Config {
             base_path: String::new(),
             public_url: None,
             trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
             cookie_secure: CookieSecure::Auto,
             database_url: None,
             secret_key: None,

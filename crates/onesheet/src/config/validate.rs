@@ -47,6 +47,11 @@ pub fn validate(
         return Err(invalid("trusted_proxies", bad));
     }
 
+    for origin in &mut config.cors_origins {
+        let normalized = normalize_origin(origin).ok_or_else(|| invalid("cors_origins", origin))?;
+        *origin = normalized;
+    }
+
     // PostgreSQL URLs become valid when the store supports PostgreSQL. Until then another
     // scheme would fail later with a less helpful message from the database driver.
     if let Some(url) = &config.database_url
@@ -175,6 +180,22 @@ pub fn normalize_base_path(raw: &str) -> Option<String> {
 ///
 /// User info is rejected because the URL ends up in pages that screens load, and a query or
 /// fragment because paths are appended to it.
+/// Normalizes an origin to `scheme://host[:port]`, the form browsers send in `Origin`. Paths,
+/// queries, user names and schemes other than http and https are rejected.
+fn normalize_origin(raw: &str) -> Option<String> {
+    let url = url::Url::parse(raw.trim()).ok()?;
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.path() == "/";
+    if !plain {
+        return None;
+    }
+    Some(url.origin().ascii_serialization())
+}
+
 fn normalize_public_url(raw: &str) -> Option<String> {
     let url = url::Url::parse(raw).ok()?;
     let acceptable = matches!(url.scheme(), "http" | "https")
@@ -240,6 +261,27 @@ mod tests {
     fn base_path_max_length_accepted() {
         let longest = format!("/{}", "a".repeat(BASE_PATH_MAX_CHARS - 1));
         assert_eq!(normalize_base_path(&longest), Some(longest.clone()));
+    }
+
+    #[test]
+    fn origin_forms() {
+        assert_eq!(
+            normalize_origin("HTTPS://Dash.Example:8443/").as_deref(),
+            Some("https://dash.example:8443")
+        );
+        assert_eq!(
+            normalize_origin("https://dash.example:443").as_deref(),
+            Some("https://dash.example")
+        );
+        for bad in [
+            "dash.example",
+            "https://dash.example/app",
+            "ftp://x",
+            "https://u@x",
+            "*",
+        ] {
+            assert_eq!(normalize_origin(bad), None, "{bad}");
+        }
     }
 
     #[test]
