@@ -14,5 +14,5 @@ mod routes;
 pub mod security;
 mod state;
 
-pub use routes::router;
+pub use routes::{protected_routes, router};
 pub use state::{AppState, BasePath, TaggedSettings};

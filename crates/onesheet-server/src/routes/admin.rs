@@ -4,14 +4,23 @@ mod account;
 mod auth;
 mod body;
 mod sources;
+mod table;
 
 use axum::Router;
 
 use crate::state::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .merge(sources::routes())
-        .merge(auth::routes())
-        .merge(account::routes())
+    protected().into_router().merge(auth::routes())
+}
+
+/// Every route that needs an admin session or token.
+fn protected() -> table::RouteTable {
+    sources::routes().merge(account::routes())
+}
+
+/// Lists the method and path of every route that needs an admin session or token, for the
+/// test that calls each one without credentials.
+pub fn protected_routes() -> Vec<(&'static str, axum::http::Method)> {
+    protected().entries().to_vec()
 }

@@ -1,6 +1,7 @@
 //! Route groups by audience, merged into one router under the base path.
 
 mod admin;
+pub use admin::protected_routes;
 mod conditional;
 mod display;
 mod health;

@@ -707,3 +707,66 @@ async fn sessions_expire_when_idle() {
         401
     );
 }
+
+#[tokio::test]
+async fn every_protected_route_needs_credentials() {
+    let app = accounts_app().await;
+    let cookie = app.setup().await;
+    let read_token = app
+        .send(
+            "POST",
+            "/api/v1/admin/tokens",
+            Some(&cookie),
+            Some(json!({ "name": "reader", "scope": "read" })),
+        )
+        .await
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let routes = onesheet_server::protected_routes();
+    assert!(
+        routes.len() >= 17,
+        "only {} protected routes listed",
+        routes.len()
+    );
+    for (path, method) in routes {
+        let uri = path.replace("{id}", "1");
+        let anonymous = Request::builder()
+            .method(method.clone())
+            .uri(&uri)
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let response = app.app.send(anonymous).await;
+        assert_eq!(response.status, 401, "{method} {path} without credentials");
+
+        // A token in the query string is not a credential.
+        let in_query = Request::builder()
+            .method(method.clone())
+            .uri(format!("{uri}?token={read_token}"))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            app.app.send(in_query).await.status,
+            401,
+            "{method} {path} with ?token="
+        );
+
+        if method != axum::http::Method::GET {
+            let reader = Request::builder()
+                .method(method.clone())
+                .uri(&uri)
+                .header("authorization", format!("Bearer {read_token}"))
+                .header("content-type", "application/json")
+                .body(Body::from("{}"))
+                .unwrap();
+            let status = app.app.send(reader).await.status;
+            assert!(
+                status == 401 || status == 403,
+                "{method} {path} with a read-only token gave {status}"
+            );
+        }
+    }
+}

@@ -1,38 +1,34 @@
 //! The signed-in admin's own account: sessions, password, two-factor authentication, API
 //! tokens, and the audit log.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
 use onesheet_store::AuditFilter;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::{accounts, second_factor_of};
 use super::body::JsonBody;
+use super::table::RouteTable;
 use crate::accounts::TokenScope;
 use crate::auth::{AdminAccess, AdminSession};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/admin/account/sessions", get(list_sessions))
-        .route(
-            "/api/v1/admin/account/sessions/{id}",
-            delete(revoke_session),
-        )
-        .route("/api/v1/admin/account/password", put(change_password))
-        .route(
-            "/api/v1/admin/account/totp",
-            post(begin_totp).delete(disable_totp),
-        )
-        .route("/api/v1/admin/account/totp/confirm", post(confirm_totp))
-        .route("/api/v1/admin/tokens", get(list_tokens).post(create_token))
-        .route("/api/v1/admin/tokens/{id}", delete(revoke_token))
-        .route("/api/v1/admin/audit", get(audit))
+pub(super) fn routes() -> RouteTable {
+    RouteTable::new()
+        .get("/api/v1/admin/account/sessions", list_sessions)
+        .delete("/api/v1/admin/account/sessions/{id}", revoke_session)
+        .put("/api/v1/admin/account/password", change_password)
+        .post("/api/v1/admin/account/totp", begin_totp)
+        .delete("/api/v1/admin/account/totp", disable_totp)
+        .post("/api/v1/admin/account/totp/confirm", confirm_totp)
+        .get("/api/v1/admin/tokens", list_tokens)
+        .post("/api/v1/admin/tokens", create_token)
+        .delete("/api/v1/admin/tokens/{id}", revoke_token)
+        .get("/api/v1/admin/audit", audit)
 }
 
 async fn list_sessions(

@@ -2,27 +2,26 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use onesheet_sources::registry::{SourceInput, SourceRegistry};
 
 use super::body::JsonBody;
+use super::table::RouteTable;
 use crate::auth::AdminAccess;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/admin/sources", get(list).post(create))
-        .route(
-            "/api/v1/admin/sources/{id}",
-            get(show).put(update).delete(remove),
-        )
-        .route("/api/v1/admin/sources/{id}/test", post(test))
-        .route("/api/v1/admin/sources/{id}/refresh", post(refresh))
+pub(super) fn routes() -> RouteTable {
+    RouteTable::new()
+        .get("/api/v1/admin/sources", list)
+        .post("/api/v1/admin/sources", create)
+        .get("/api/v1/admin/sources/{id}", show)
+        .put("/api/v1/admin/sources/{id}", update)
+        .delete("/api/v1/admin/sources/{id}", remove)
+        .post("/api/v1/admin/sources/{id}/test", test)
+        .post("/api/v1/admin/sources/{id}/refresh", refresh)
 }
 
 fn registry(state: &AppState) -> Result<&Arc<SourceRegistry>, ApiError> {
