@@ -53,6 +53,10 @@ impl AdminToken {
     }
 }
 
+/// Session cookies looked up per request. A browser sends one, or two when a sibling host
+/// planted another; more only cost database lookups.
+const MAX_SESSION_COOKIES: usize = 3;
+
 /// Who is acting on an admin request.
 #[derive(Debug, Clone)]
 pub enum Actor {
@@ -209,7 +213,7 @@ impl FromRequestParts<AppState> for AnySession {
         // A second cookie of the same name may have been planted by a sibling host; the first
         // one that names a live session wins.
         let mut found = None;
-        for value in session_cookies(&parts.headers) {
+        for value in session_cookies(&parts.headers).take(MAX_SESSION_COOKIES) {
             if let Some(signed_in) = accounts.session(value).await? {
                 found = Some(signed_in);
                 break;

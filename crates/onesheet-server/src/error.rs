@@ -106,6 +106,7 @@ impl ApiError {
                 | AccountError::InvalidUsername { .. }
                 | AccountError::InvalidToken { .. } => StatusCode::BAD_REQUEST,
                 AccountError::NotFound { .. } => StatusCode::NOT_FOUND,
+                AccountError::WrongPassword => StatusCode::FORBIDDEN,
                 AccountError::Busy => StatusCode::SERVICE_UNAVAILABLE,
                 AccountError::Store(_) | AccountError::Internal(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
@@ -131,6 +132,7 @@ impl ApiError {
             Self::Forbidden { .. } => "forbidden",
             Self::Account(error) => match error {
                 AccountError::InvalidCredentials => "invalid-credentials",
+                AccountError::WrongPassword => "wrong-password",
                 AccountError::CodeRejected => "code-rejected",
                 AccountError::SetupTokenRejected => "setup-token-rejected",
                 AccountError::NotSignedIn => "not-signed-in",

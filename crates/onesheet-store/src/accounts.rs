@@ -193,7 +193,7 @@ impl fmt::Debug for StoredApiToken {
 /// Folds a username to the key that makes usernames unique. NFKC maps full-width and other
 /// compatibility forms to their plain letters, and Unicode lowercasing removes case, so
 /// `Admin`, `ADMIN` and `ａｄｍｉｎ` share one key.
-pub(crate) fn username_key(username: &str) -> String {
+pub fn username_key(username: &str) -> String {
     username.nfkc().collect::<String>().to_lowercase()
 }
 

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use onesheet_domain::DisplaySettings;
 
 pub use accounts::{
-    AdminAccount, AdminRemoval, NewAdmin, NewApiToken, StoredApiToken, StoredSession,
+    AdminAccount, AdminRemoval, NewAdmin, NewApiToken, StoredApiToken, StoredSession, username_key,
 };
 pub use audit::{AUDIT_PAGE_MAX, AuditEvent, AuditFilter, NewAuditEvent};
 pub use error::StoreError;

@@ -70,7 +70,15 @@ impl PasswordPolicy {
         }
 
         let username: String = username.nfkc().collect::<String>().to_lowercase();
-        if !username.is_empty() && folded == username {
+        // The username itself, or the username repeated (`adminadminadmin`), guessed first by
+        // anyone who knows the name.
+        if !username.is_empty()
+            && folded.len() % username.len() == 0
+            && folded
+                .as_bytes()
+                .chunks(username.len())
+                .all(|chunk| chunk == username.as_bytes())
+        {
             return Err(PolicyViolation::SameAsUsername);
         }
 
@@ -110,7 +118,9 @@ pub enum PolicyViolation {
     )]
     RepeatedPattern,
 
-    #[error("the password is the same as the username: choose a password that differs from it")]
+    #[error(
+        "the password is the username, or the username repeated: choose a password that differs from it"
+    )]
     SameAsUsername,
 
     #[error(
@@ -252,6 +262,14 @@ mod tests {
             Err(PolicyViolation::SameAsUsername)
         );
         assert_eq!(policy.check("projectionist1", "projectionist"), Ok(()));
+        assert_eq!(
+            policy.check("admin3admin3admin3", "admin3"),
+            Err(PolicyViolation::SameAsUsername)
+        );
+        assert_eq!(
+            policy.check("Admin3ADMIN3admin3", "admin3"),
+            Err(PolicyViolation::SameAsUsername)
+        );
     }
 
     #[test]

@@ -8,6 +8,9 @@ pub enum AccountError {
     /// The username or the password is wrong; which one is never said.
     #[error("username or password is wrong")]
     InvalidCredentials,
+    /// The current password, asked again before a sensitive change, is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
     #[error(
         "that code was not accepted: codes work once each, within 30 seconds either side; check that the device's clock is right"
     )]

@@ -38,6 +38,12 @@ impl Accounts {
         self.check_limit(&self.login_limiter, &keys)?;
 
         let admin = self.store.get_admin_by_username(username).await?;
+        // A known account is named in the audit log; an unknown name is not stored, because
+        // people type passwords into the username box.
+        let actor = admin.as_ref().map_or_else(
+            || "(unknown user)".to_owned(),
+            |admin| admin.username.clone(),
+        );
         let candidate = password.to_owned();
         let verification = match &admin {
             Some(admin) => {
@@ -59,8 +65,7 @@ impl Accounts {
                     "a stored password hash cannot be used; reset the password with `onesheet admin reset-password`"
                 );
             }
-            self.login_limiter.record_failure(&keys, Instant::now());
-            self.audit(username.trim(), "login.failure", None, caller, None)
+            self.audit(&actor, "login.failure", None, caller, None)
                 .await;
             return Err(AccountError::InvalidCredentials);
         };
@@ -151,7 +156,6 @@ impl Accounts {
             .hash_work(move || onesheet_auth::verify_password(&stored, &candidate))
             .await?;
         if !verification.is_accepted() {
-            self.login_limiter.record_failure(&keys, Instant::now());
             self.audit(
                 &admin.username,
                 "password.change_rejected",
@@ -160,7 +164,7 @@ impl Accounts {
                 None,
             )
             .await;
-            return Err(AccountError::InvalidCredentials);
+            return Err(AccountError::WrongPassword);
         }
         PasswordPolicy::default().check(new, &admin.username)?;
 
@@ -187,13 +191,14 @@ impl Accounts {
         Ok(())
     }
 
+    /// Starts a limited attempt, counted as a failure until a success clears it.
     pub(super) fn check_limit(
         &self,
         limiter: &crate::security::FailureLimiter,
         keys: &[LimitKey],
     ) -> Result<(), AccountError> {
         limiter
-            .check(keys, Instant::now())
+            .try_attempt(keys, Instant::now())
             .map_err(|blocked| AccountError::Blocked {
                 retry_after_seconds: blocked.retry_after_seconds(),
             })

@@ -166,10 +166,51 @@ impl Accounts {
     }
 }
 
+/// True when `text` contains characters that change how a name displays without being seen:
+/// controls, zero-width characters, soft hyphens, byte-order marks and bidirectional overrides
+/// (`ad\u{202e}nim` shows as `admin`). Names in the audit log and token list must read as stored.
+pub(crate) fn has_hidden_characters(text: &str) -> bool {
+    text.chars().any(|character| {
+        character.is_control()
+            || matches!(
+                character,
+                '\u{00ad}'
+                    | '\u{061c}'
+                    | '\u{180e}'
+                    | '\u{200b}'..='\u{200f}'
+                    | '\u{202a}'..='\u{202e}'
+                    | '\u{2060}'..='\u{2064}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{feff}'
+            )
+    })
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| {
             i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_characters_are_found() {
+        for name in [
+            "ad\u{202e}min",
+            "ad\u{200b}min",
+            "\u{feff}admin",
+            "ad\nmin",
+            "ad\u{2066}min",
+        ] {
+            assert!(has_hidden_characters(name), "{name:?}");
+        }
+        for name in ["admin", "Zoë", "映画館", "home-assistant"] {
+            assert!(!has_hidden_characters(name), "{name:?}");
+        }
+    }
 }

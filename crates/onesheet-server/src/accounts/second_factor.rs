@@ -6,8 +6,6 @@
 //! bound to the account id. Enrolment keeps the new secret pending until the first code from
 //! the app proves it was scanned, and only then issues the ten recovery codes.
 
-use std::time::Instant;
-
 use onesheet_auth::{TotpSecret, recovery, totp};
 use onesheet_store::AdminAccount;
 
@@ -60,8 +58,6 @@ impl Accounts {
             .ok_or(AccountError::NotSignedIn)?;
 
         if !self.check_factor(&admin, factor).await? {
-            self.second_factor_limiter
-                .record_failure(&keys, Instant::now());
             self.audit(
                 &admin.username,
                 "login.second_factor_failure",
@@ -135,8 +131,6 @@ impl Accounts {
         let step =
             totp::verify(&secret, code, self.now_u64()).and_then(|step| i64::try_from(step).ok());
         let Some(step) = step else {
-            self.second_factor_limiter
-                .record_failure(&keys, Instant::now());
             return Err(AccountError::CodeRejected);
         };
         if !self.store.confirm_totp(admin.id, &pending, step).await? {
@@ -180,11 +174,9 @@ impl Accounts {
             .await?
             .is_accepted();
         if !password_ok || !self.check_factor(&admin, factor).await? {
-            self.second_factor_limiter
-                .record_failure(&keys, Instant::now());
             self.audit(&admin.username, "totp.disable_rejected", None, caller, None)
                 .await;
-            return Err(AccountError::InvalidCredentials);
+            return Err(AccountError::WrongPassword);
         }
         self.second_factor_limiter.record_success(&keys);
         self.store.disable_totp(admin.id).await?;

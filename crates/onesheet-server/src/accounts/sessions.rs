@@ -2,8 +2,7 @@
 //!
 //! The cookie contains 256 random bits; the store keeps only their SHA-256, so a copy of the
 //! database opens no session. A session ends after a period without requests (30 minutes, or
-//! 30 days when "remember me" was ticked) and in any case a fixed time after login (7 days, or
-//! the remembered idle time when that is longer). Login and the second factor each issue a new
+//! 30 days when "remember me" was ticked) and in any case a fixed time after login (7 days). Login and the second factor each issue a new
 //! id and delete the old one, so an id planted in a browser before login is worth nothing after.
 
 use std::time::Duration;
@@ -63,7 +62,8 @@ impl SessionPolicy {
             self.cookie_path
         );
         if remember {
-            cookie.push_str(&format!("; Max-Age={}", self.remember_idle.as_secs()));
+            let max_age = self.remember_idle.min(self.absolute).as_secs();
+            cookie.push_str(&format!("; Max-Age={max_age}"));
         }
         if self.secure(https) {
             cookie.push_str("; Secure");
@@ -100,13 +100,9 @@ impl SessionPolicy {
         i64::try_from(idle.as_secs()).unwrap_or(i64::MAX)
     }
 
-    fn lifetime_seconds(&self, remember: bool) -> i64 {
-        let absolute = i64::try_from(self.absolute.as_secs()).unwrap_or(i64::MAX);
-        if remember {
-            absolute.max(self.idle_seconds(true))
-        } else {
-            absolute
-        }
+    /// Seconds from login to the absolute end, remembered or not.
+    fn lifetime_seconds(&self) -> i64 {
+        i64::try_from(self.absolute.as_secs()).unwrap_or(i64::MAX)
     }
 }
 
@@ -154,7 +150,7 @@ impl Accounts {
             created_at: now,
             last_seen_at: now,
             idle_timeout_seconds: self.policy.idle_seconds(remember),
-            expires_at: now.saturating_add(self.policy.lifetime_seconds(remember)),
+            expires_at: now.saturating_add(self.policy.lifetime_seconds()),
             second_factor_pending,
             remember,
             client_ip: caller.ip.map(|ip| ip.to_string()),

@@ -100,7 +100,7 @@ impl Accounts {
         // and this one must reach the admin reading the log.
         info!(
             file = %self.setup.path.display(),
-            "no admin account yet: open /setup in a browser and enter the setup token {token} (also in the file named here)"
+            "no admin account yet: create one with POST /api/v1/setup and the setup token {token} (also in the file named here); the README's 'Admin account' section shows how"
         );
         Ok(Some(token))
     }
@@ -168,8 +168,10 @@ pub(super) fn validate_username(username: &str) -> Result<String, AccountError> 
     if username.chars().count() > 64 {
         return Err(invalid("the username is longer than 64 characters"));
     }
-    if username.chars().any(char::is_control) {
-        return Err(invalid("the username contains control characters"));
+    if super::has_hidden_characters(username) {
+        return Err(invalid(
+            "the username contains invisible or direction-changing characters: type it with visible letters only",
+        ));
     }
     Ok(username.to_owned())
 }

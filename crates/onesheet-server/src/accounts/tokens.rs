@@ -87,7 +87,7 @@ impl Accounts {
         {
             return Err(AccountError::InvalidToken {
                 message: format!(
-                    "the token name must have 1 to {MAX_NAME_CHARS} characters without control characters, such as home-assistant"
+                    "the token name must have 1 to {MAX_NAME_CHARS} visible characters, such as home-assistant"
                 ),
             });
         }

@@ -68,8 +68,10 @@ impl LimitKey {
         }
     }
 
+    /// Keys an account name the way the store matches names (Unicode compatibility forms and
+    /// case folded), so `ａｄｍｉｎ` and `ADMIN` count against the same bucket as `admin`.
     pub fn account(name: &str) -> Self {
-        Self::Account(name.trim().to_lowercase())
+        Self::Account(onesheet_store::username_key(name.trim()))
     }
 }
 
@@ -138,6 +140,48 @@ impl FailureLimiter {
             Some(retry_after) => Err(Blocked { retry_after }),
             None => Ok(()),
         }
+    }
+
+    /// Starts an attempt: rejects it when any bucket of `keys` is blocked at `now`, and
+    /// otherwise counts it as a failure in all of them at once, before the slow check runs.
+    /// A success then clears the buckets with [`record_success`](Self::record_success).
+    ///
+    /// Counting up front matters for parallel requests: were the failure counted only after a
+    /// password check of tens of milliseconds, a burst of a hundred requests would all pass the
+    /// check before the first one counted.
+    pub fn try_attempt(&self, keys: &[LimitKey], now: Instant) -> Result<(), Blocked> {
+        let buckets: Vec<Arc<Mutex<Bucket>>> = keys
+            .iter()
+            .map(|key| self.buckets.get_with(key.clone(), Default::default))
+            .collect();
+        // Callers pass keys in one fixed order (account, then client), so two attempts never
+        // wait for each other's locks in a cycle.
+        let mut guards: Vec<_> = buckets
+            .iter()
+            .map(|bucket| {
+                bucket
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+            })
+            .collect();
+
+        let longest = guards
+            .iter()
+            .filter_map(|bucket| bucket.blocked_until)
+            .filter_map(|until| until.checked_duration_since(now))
+            .filter(|wait| !wait.is_zero())
+            .max();
+        if let Some(retry_after) = longest {
+            return Err(Blocked { retry_after });
+        }
+
+        for bucket in &mut guards {
+            bucket.failures = bucket.failures.saturating_add(1);
+            if let Some(block) = self.block_after(bucket.failures) {
+                bucket.blocked_until = Some(now + block);
+            }
+        }
+        Ok(())
     }
 
     /// Counts a failure in every bucket of `keys`. Returns the block it started, if any.
@@ -277,6 +321,62 @@ mod tests {
         }
         limiter.buckets.run_pending_tasks();
         assert_eq!(limiter.buckets.entry_count(), 0);
+    }
+
+    #[test]
+    fn attempts_count_before_they_finish() {
+        let limiter = limiter();
+        let now = Instant::now();
+        let attempt = keys("192.0.2.1", "admin");
+        // Six attempts start before any finishes: the sixth is let through and starts the
+        // first block, so the seventh is rejected at once.
+        for _ in 0..6 {
+            assert!(limiter.try_attempt(&attempt, now).is_ok());
+        }
+        let blocked = limiter.try_attempt(&attempt, now).unwrap_err();
+        assert_eq!(blocked.retry_after, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn parallel_attempts_pass_at_most_the_free_ones() {
+        let limiter = limiter();
+        let now = Instant::now();
+        let passed = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..16 {
+                scope.spawn(|| {
+                    for _ in 0..10 {
+                        if limiter
+                            .try_attempt(&keys("192.0.2.1", "admin"), now)
+                            .is_ok()
+                        {
+                            passed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(passed.into_inner(), 6);
+    }
+
+    #[test]
+    fn success_after_an_attempt_clears_it() {
+        let limiter = limiter();
+        let now = Instant::now();
+        let attempt = keys("192.0.2.1", "admin");
+        for _ in 0..20 {
+            limiter.try_attempt(&attempt, now).unwrap();
+            limiter.record_success(&attempt);
+        }
+        assert!(limiter.check(&attempt, now).is_ok());
+    }
+
+    #[test]
+    fn account_keys_fold_like_usernames() {
+        assert_eq!(
+            LimitKey::account("ａｄｍｉｎ"),
+            LimitKey::account(" Admin ")
+        );
     }
 
     #[test]

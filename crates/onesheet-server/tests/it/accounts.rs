@@ -770,3 +770,83 @@ async fn every_protected_route_needs_credentials() {
         }
     }
 }
+
+#[tokio::test]
+async fn parallel_guesses_get_only_the_free_attempts() {
+    let app = Arc::new(accounts_app().await);
+    app.setup().await;
+    let guesses: Vec<_> = (0..30)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                app.login_from("203.0.113.77:1", "admin", "wrong password guess")
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for guess in guesses {
+        if guess.await.unwrap() == 401 {
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6, "passwords checked out of 30 parallel guesses");
+}
+
+#[tokio::test]
+async fn pending_second_factor_cannot_end_other_sessions() {
+    let app = accounts_app().await;
+    let full = app.setup().await;
+    let enrolment = app
+        .send("POST", "/api/v1/admin/account/totp", Some(&full), None)
+        .await
+        .json();
+    let secret = TotpSecret::from_base32(enrolment["secret"].as_str().unwrap()).unwrap();
+    let code = onesheet_auth::totp::code_at(&secret, app.now()).unwrap();
+    let confirmed = app
+        .send(
+            "POST",
+            "/api/v1/admin/account/totp/confirm",
+            Some(&full),
+            Some(json!({ "code": code })),
+        )
+        .await;
+    assert_eq!(confirmed.status, 200);
+
+    let pending = session_cookie(&app.login(PASSWORD).await);
+    let everywhere = app
+        .send(
+            "POST",
+            "/api/v1/auth/logout-everywhere",
+            Some(&pending),
+            None,
+        )
+        .await;
+    assert_eq!(everywhere.status, 401);
+    assert_eq!(
+        app.send("GET", "/api/v1/auth/session", Some(&full), None)
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn remembered_cookie_lasts_seven_days_at_most() {
+    let app = accounts_app().await;
+    app.setup().await;
+    let response = app
+        .send(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({ "username": "admin", "password": PASSWORD, "remember": true })),
+        )
+        .await;
+    assert!(
+        response.header("set-cookie").contains("Max-Age=604800"),
+        "{}",
+        response.header("set-cookie")
+    );
+}

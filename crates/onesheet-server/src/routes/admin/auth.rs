@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::body::JsonBody;
 use crate::accounts::{Accounts, LoginOutcome, SecondFactor, SessionGrant};
-use crate::auth::{AnySession, RequestCaller, check_same_origin, session_cookies};
+use crate::auth::{AdminSession, AnySession, RequestCaller, check_same_origin, session_cookies};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -185,7 +185,7 @@ async fn logout(
 
 async fn logout_everywhere(
     State(state): State<AppState>,
-    session: AnySession,
+    session: AdminSession,
     request: RequestCaller,
 ) -> Result<Response, ApiError> {
     let accounts = accounts(&state)?;
