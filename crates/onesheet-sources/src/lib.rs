@@ -8,6 +8,7 @@ pub mod demo;
 pub mod jellyfin;
 pub mod local;
 pub mod mapping;
+pub mod memory;
 pub mod now_playing;
 pub mod plex;
 pub mod registry;

@@ -159,8 +159,11 @@ pub trait MediaSource: Send + Sync + 'static {
     /// twice.
     async fn fetch_items(&self) -> Result<Vec<Arc<MediaItem>>, SourceError>;
 
-    /// Takes the items restored from the saved catalog for this source, so that the next
-    /// [`fetch_items`](Self::fetch_items) can return them unchanged instead of building copies.
+    /// Takes items that the catalog keeps for this source: those restored from the saved
+    /// catalog, and those that gained palettes and placeholders since the source returned them.
+    /// Each replaces the cached item with the same upstream key, so that the next
+    /// [`fetch_items`](Self::fetch_items) returns the catalog's allocation for an unchanged item
+    /// instead of a copy, and the source's cache never keeps a second copy of the catalog.
     /// Sources without a cache ignore them.
     fn adopt(&self, _items: &[Arc<MediaItem>]) {}
 
@@ -222,7 +225,7 @@ impl PreviousItems {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Remembers items restored from the saved catalog.
+    /// Remembers items from the catalog in place of the cached ones with the same upstream key.
     pub(crate) fn adopt(&self, items: &[Arc<MediaItem>]) {
         self.lock().extend(
             items
@@ -236,37 +239,103 @@ impl PreviousItems {
     }
 
     /// Assigns identities, reuses the previous allocation of unchanged items, and remembers
-    /// the result for the next refresh.
-    pub(crate) fn share(&self, source: &SourceId, items: Vec<MediaItem>) -> Vec<Arc<MediaItem>> {
+    /// the result for the next refresh. The items come fresh from [`list_pages`], so each one
+    /// is unique and gets its identity without being copied.
+    pub(crate) fn share(
+        &self,
+        source: &SourceId,
+        items: Vec<Arc<MediaItem>>,
+    ) -> Vec<Arc<MediaItem>> {
         let mut previous = self.lock();
-        let shared: Vec<Arc<MediaItem>> = items
-            .into_iter()
-            .map(|mut item| {
-                item.assign_identity(source);
-                match previous.get(&item.upstream_key) {
-                    Some(old) if same_but_appearance(old, &item) => old.clone(),
-                    _ => Arc::new(item),
-                }
-            })
-            .collect();
+        // A new vector of the exact length, because the listing's vector grew by doubling and
+        // collecting in place would keep its spare capacity for as long as the catalog keeps
+        // the items.
+        let mut shared = Vec::with_capacity(items.len());
+        for mut item in items {
+            Arc::make_mut(&mut item).assign_identity(source);
+            match previous.get(&item.upstream_key) {
+                Some(old) if same_but_appearance(old, &item) => shared.push(Arc::clone(old)),
+                _ => shared.push(item),
+            }
+        }
         *previous = shared
             .iter()
-            .map(|item| (item.upstream_key.clone(), item.clone()))
+            .map(|item| (item.upstream_key.clone(), Arc::clone(item)))
             .collect();
         shared
     }
 }
 
-/// True when `old` equals `new` apart from the appearances (palettes, placeholders) the catalog
-/// added to `old`. A fresh listing never has them.
-fn same_but_appearance(old: &MediaItem, new: &MediaItem) -> bool {
-    let mut stripped = old.clone();
-    for kind in onesheet_domain::ImageKind::ALL {
-        if let Some(image) = stripped.images.slot_mut(kind) {
-            image.appearance = None;
-        }
-    }
-    stripped == *new
+/// True when `old` equals `new` apart from the appearances (palettes, placeholders) that the
+/// catalog added to `old`'s images. A fresh listing or scan never has them, so `new` must not
+/// either.
+///
+/// Compares field by field instead of comparing a copy of `old` without its appearances, which
+/// would copy every item of a large library on each refresh.
+pub(crate) fn same_but_appearance(old: &MediaItem, new: &MediaItem) -> bool {
+    // Destructured without `..`, so that a field added to MediaItem fails to compile here
+    // instead of being left out of the comparison.
+    let MediaItem {
+        id,
+        source,
+        upstream_key,
+        kind,
+        title,
+        original_title,
+        year,
+        tagline,
+        overview,
+        genres,
+        content_rating,
+        ratings,
+        runtime_minutes,
+        studios,
+        directors,
+        cast,
+        badges,
+        images,
+        links,
+        added_at,
+        library,
+        collections,
+        demo,
+    } = old;
+    let same_images = onesheet_domain::ImageKind::ALL
+        .into_iter()
+        .all(
+            |image_kind| match (images.get(image_kind), new.images.get(image_kind)) {
+                (Some(old_image), Some(new_image)) => {
+                    old_image.key == new_image.key
+                        && old_image.version == new_image.version
+                        && new_image.appearance.is_none()
+                }
+                (None, None) => true,
+                _ => false,
+            },
+        );
+    same_images
+        && *id == new.id
+        && *source == new.source
+        && *upstream_key == new.upstream_key
+        && *kind == new.kind
+        && *title == new.title
+        && *original_title == new.original_title
+        && *year == new.year
+        && *tagline == new.tagline
+        && *overview == new.overview
+        && *genres == new.genres
+        && *content_rating == new.content_rating
+        && *ratings == new.ratings
+        && *runtime_minutes == new.runtime_minutes
+        && *studios == new.studios
+        && *directors == new.directors
+        && *cast == new.cast
+        && *badges == new.badges
+        && *links == new.links
+        && *added_at == new.added_at
+        && *library == new.library
+        && *collections == new.collections
+        && *demo == new.demo
 }
 
 /// A listing logs its progress each time it passes another multiple of this many entries.
@@ -278,6 +347,7 @@ const PAGES_IN_FLIGHT: usize = 3;
 
 /// One page of a paged listing, already mapped.
 pub(crate) struct Page {
+    /// Items without identity yet; [`PreviousItems::share`] assigns it.
     pub items: Vec<MediaItem>,
     /// Entries the server sent, mapped or not.
     pub received: u64,
@@ -289,11 +359,16 @@ pub(crate) struct Page {
 /// server's real page size (servers cap `Limit`), then the other pages a few at a time, in
 /// order. Pages that appeared while listing are read one by one at the end. Returns the
 /// number of entries received.
+///
+/// Each page's items move into their own allocations as the page arrives, so that `items`
+/// grows by one pointer per item. A vector of whole items (896 bytes each at the time of
+/// writing) grows to over 20 MiB for a 25,000-item library, and glibc keeps such a buffer as
+/// free memory once it is dropped.
 pub(crate) async fn list_pages<F, Fut>(
     fetch: F,
     progress: &RefreshProgress,
     fetched_before: u64,
-    items: &mut Vec<MediaItem>,
+    items: &mut Vec<Arc<MediaItem>>,
 ) -> Result<u64, SourceError>
 where
     F: Fn(u64) -> Fut,
@@ -305,7 +380,7 @@ where
     let step = first.received;
     let mut received = first.received;
     let mut total = first.total.unwrap_or(received).max(received);
-    items.extend(first.items);
+    items.extend(first.items.into_iter().map(Arc::new));
     progress.update(fetched_before + received, Some(fetched_before + total));
     if step == 0 || received >= total {
         return Ok(received);
@@ -319,7 +394,7 @@ where
         received += page.received;
         total = page.total.unwrap_or(total).max(received);
         last_full = page.received >= step;
-        items.extend(page.items);
+        items.extend(page.items.into_iter().map(Arc::new));
         if (received - page.received) / PROGRESS_LOG_EVERY != received / PROGRESS_LOG_EVERY {
             tracing::info!(
                 fetched = fetched_before + received,
@@ -341,7 +416,7 @@ where
         received += page.received;
         total = page.total.unwrap_or(total).max(received);
         last_full = page.received >= step;
-        items.extend(page.items);
+        items.extend(page.items.into_iter().map(Arc::new));
         progress.update(fetched_before + received, Some(fetched_before + total));
         if page.received == 0 {
             break;
@@ -355,6 +430,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use std::sync::Mutex;
+
+    use onesheet_domain::ItemId;
 
     use super::*;
 
@@ -415,5 +492,91 @@ mod tests {
         let (received, starts) = list(0, 100, 0).await;
         assert_eq!(received, 0);
         assert_eq!(starts, [0]);
+    }
+
+    /// An item as a fresh listing returns it: no identity, and a poster without appearance.
+    fn listed(key: &str, title: &str) -> Arc<MediaItem> {
+        Arc::new(MediaItem {
+            upstream_key: key.to_owned(),
+            title: title.to_owned(),
+            images: onesheet_domain::ItemImages {
+                poster: Some(ImageRef::new(format!("{key}/Primary"), "tag1")),
+                ..onesheet_domain::ItemImages::default()
+            },
+            ..MediaItem::default()
+        })
+    }
+
+    fn with_palette(item: &MediaItem) -> Arc<MediaItem> {
+        let mut enriched = item.clone();
+        if let Some(poster) = enriched.images.poster.as_mut() {
+            poster.appearance = Some(onesheet_domain::media::ImageAppearance {
+                palette: vec![onesheet_domain::media::Rgb::new(10, 20, 30)],
+                thumbhash: "AAAA".to_owned(),
+            });
+        }
+        Arc::new(enriched)
+    }
+
+    #[test]
+    fn share_assigns_identity_and_reuses_unchanged() {
+        let source = SourceId::new("jellyfin").unwrap();
+        let previous = PreviousItems::default();
+        let first = previous.share(&source, vec![listed("a", "Alien"), listed("h", "Heat")]);
+
+        assert_eq!(first.len(), 2);
+        assert_eq!(first[0].source.as_ref(), Some(&source));
+        assert_eq!(first[0].id, Some(ItemId::derive(&source, "a")));
+
+        let second = previous.share(&source, vec![listed("a", "Alien"), listed("h", "Heat 2")]);
+        assert!(Arc::ptr_eq(&first[0], &second[0]), "unchanged item copied");
+        assert!(!Arc::ptr_eq(&first[1], &second[1]), "changed item kept");
+        assert_eq!(second[1].title, "Heat 2");
+    }
+
+    #[test]
+    fn share_returns_adopted_items_with_palettes() {
+        let source = SourceId::new("jellyfin").unwrap();
+        let previous = PreviousItems::default();
+        let first = previous.share(&source, vec![listed("a", "Alien"), listed("h", "Heat")]);
+        let enriched = with_palette(&first[0]);
+        previous.adopt(std::slice::from_ref(&enriched));
+
+        let second = previous.share(&source, vec![listed("a", "Alien"), listed("h", "Heat")]);
+
+        assert!(
+            Arc::ptr_eq(&second[0], &enriched),
+            "the catalog's copy was not reused"
+        );
+        assert!(Arc::ptr_eq(&second[1], &first[1]));
+    }
+
+    #[test]
+    fn same_but_appearance_compares_everything_else() {
+        let source = SourceId::new("plex").unwrap();
+        let mut fresh = (*listed("a", "Alien")).clone();
+        fresh.assign_identity(&source);
+        let old = with_palette(&fresh);
+
+        assert!(same_but_appearance(&old, &fresh));
+
+        let mut retitled = fresh.clone();
+        retitled.year = Some(1979);
+        assert!(!same_but_appearance(&old, &retitled), "other field");
+
+        let mut new_version = fresh.clone();
+        if let Some(poster) = new_version.images.poster.as_mut() {
+            poster.version = "tag2".to_owned();
+        }
+        assert!(!same_but_appearance(&old, &new_version), "image version");
+
+        let mut without_poster = fresh.clone();
+        without_poster.images.poster = None;
+        assert!(!same_but_appearance(&old, &without_poster), "image removed");
+
+        assert!(
+            !same_but_appearance(&old, &with_palette(&fresh)),
+            "new has a palette"
+        );
     }
 }

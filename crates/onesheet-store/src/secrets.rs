@@ -282,7 +282,9 @@ mod tests {
         assert_ne!(key.derive("recovery"), key.derive("sessions"));
         assert_eq!(
             key.derive("recovery"),
-            SecretKey::parse(HEX_KEY, "again").unwrap().derive("recovery")
+            SecretKey::parse(HEX_KEY, "again")
+                .unwrap()
+                .derive("recovery")
         );
     }
 

@@ -11,7 +11,7 @@ mod serve;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tracing::{error, info};
+use tracing::{debug, error, info};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -93,6 +93,15 @@ fn run_server(loaded: config::LoadedConfig) -> ExitCode {
             version = env!("CARGO_PKG_VERSION"),
             "starting Onesheet without a configuration file"
         ),
+    }
+
+    // One malloc arena per core instead of glibc's default of eight per core, because each arena
+    // keeps the memory freed in it, and a media server's refresh frees tens of megabytes across
+    // the worker and blocking threads. Set before the runtime starts them, because a thread
+    // keeps its arena.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if onesheet_sources::memory::limit_arenas(cores) {
+        debug!(arenas = cores, "malloc arenas limited");
     }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -13,6 +13,9 @@
 //! image that cannot be decoded is remembered with its version and skipped until the version
 //! changes.
 //!
+//! A pass that computed anything ends by returning the memory it freed to the operating system,
+//! as a refresh does.
+//!
 //! Decoding is bounded by the same `[images]` limits as resized images, set with
 //! [`Catalog::set_image_limits`], and a JPEG is decoded at a reduced DCT scale, because the
 //! appearance needs only about 100 pixels a side.
@@ -82,6 +85,17 @@ struct ImageVersion {
     item: ItemId,
     kind: ImageKind,
     version: String,
+}
+
+/// An image that lacked an appearance when a pass listed it: the item's position in
+/// [`Snapshot::items`] and the image's slot. Positions stay valid for the whole generation,
+/// because publishing appearances keeps the items in place. A slot is eight bytes, where a clone
+/// of the ids and the image reference takes about 400, and a pass over a large library lists
+/// tens of thousands of images.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    position: u32,
+    kind: ImageKind,
 }
 
 /// An appearance computed for one image version.
@@ -254,10 +268,12 @@ async fn run(catalog: Weak<Catalog>, mut requests: watch::Receiver<u64>) {
     }
 }
 
-/// Computes every missing appearance of the current snapshot. Returns `None` when the catalog
-/// was dropped meanwhile.
+/// Computes every missing appearance of the current snapshot. A pass ends early when a new
+/// generation is published, because that also requests the next pass, which lists the images
+/// of the new generation. Returns `None` when the catalog was dropped meanwhile.
 async fn run_pass(catalog: &Weak<Catalog>, undecodable: &mut HashSet<ImageVersion>) -> Option<()> {
     let snapshot = catalog.upgrade()?.snapshot();
+    let generation = snapshot.generation;
     undecodable.retain(|image| needs_appearance(&snapshot, image));
     let jobs = missing_appearances(&snapshot, undecodable);
     drop(snapshot);
@@ -272,12 +288,17 @@ async fn run_pass(catalog: &Weak<Catalog>, undecodable: &mut HashSet<ImageVersio
     let mut last_publish = Instant::now();
     let mut last_save = Instant::now();
     let mut unsaved = false;
-    for (source, image, pending) in jobs {
+    for slot in jobs {
         let catalog = catalog.upgrade()?;
-        // A refresh may have replaced or removed the image since the pass began.
-        if !needs_appearance(&catalog.snapshot(), &pending) {
-            continue;
+        let snapshot = catalog.snapshot();
+        if snapshot.generation != generation {
+            break;
         }
+        // A refresh may have replaced the image since the pass began.
+        let Some((source, image, pending)) = pending_image(&snapshot, slot) else {
+            continue;
+        };
+        drop(snapshot);
 
         match catalog.compute(&source, &image).await {
             Ok(appearance) => {
@@ -330,6 +351,11 @@ async fn run_pass(catalog: &Weak<Catalog>, undecodable: &mut HashSet<ImageVersio
     if unsaved {
         catalog.persist().await;
     }
+    // Each published batch replaced its items with copies that have palettes, so the pass
+    // freed about as much memory as the items it enriched take.
+    if stats.computed > 0 {
+        catalog.release_freed_memory().await;
+    }
     if stats.deferred > 0 {
         warn!(
             images = stats.deferred,
@@ -348,34 +374,52 @@ async fn run_pass(catalog: &Weak<Catalog>, undecodable: &mut HashSet<ImageVersio
 
 /// Lists the images of `snapshot` that lack an appearance: posters of all items in display
 /// order, then backgrounds, then the other kinds.
-fn missing_appearances(
-    snapshot: &Snapshot,
-    undecodable: &HashSet<ImageVersion>,
-) -> Vec<(SourceId, ImageRef, ImageVersion)> {
+fn missing_appearances(snapshot: &Snapshot, undecodable: &HashSet<ImageVersion>) -> Vec<Slot> {
     let mut jobs = Vec::new();
     for kind in ImageKind::ALL {
         for &position in &snapshot.order {
-            let item = &snapshot.items[position as usize];
-            let (Some(id), Some(source)) = (&item.id, &item.source) else {
+            let slot = Slot { position, kind };
+            let Some((item, image)) = missing_image(snapshot, slot) else {
                 continue;
             };
-            let Some(image) = item.images.get(kind) else {
-                continue;
-            };
-            if image.appearance.is_some() {
-                continue;
-            }
-            let pending = ImageVersion {
-                item: id.clone(),
-                kind,
-                version: image.version.clone(),
-            };
-            if !undecodable.contains(&pending) {
-                jobs.push((source.clone(), image.clone(), pending));
+            // The lookup key costs two allocations, so it is built only once an image failed.
+            let failed = !undecodable.is_empty()
+                && image_version(item, kind, image)
+                    .is_some_and(|version| undecodable.contains(&version));
+            if !failed {
+                jobs.push(slot);
             }
         }
     }
     jobs
+}
+
+/// Returns the item at `slot` and its image there, when the item has an id and a source and the
+/// image still lacks an appearance.
+fn missing_image(snapshot: &Snapshot, slot: Slot) -> Option<(&MediaItem, &ImageRef)> {
+    let item = snapshot.items.get(slot.position as usize)?;
+    item.source.as_ref()?;
+    let image = item
+        .images
+        .get(slot.kind)
+        .filter(|image| image.appearance.is_none())?;
+    Some((item, image))
+}
+
+fn image_version(item: &MediaItem, kind: ImageKind, image: &ImageRef) -> Option<ImageVersion> {
+    Some(ImageVersion {
+        item: item.id.clone()?,
+        kind,
+        version: image.version.clone(),
+    })
+}
+
+/// Returns the source, the reference and the version of the image at `slot` when it still lacks
+/// an appearance.
+fn pending_image(snapshot: &Snapshot, slot: Slot) -> Option<(SourceId, ImageRef, ImageVersion)> {
+    let (item, image) = missing_image(snapshot, slot)?;
+    let pending = image_version(item, slot.kind, image)?;
+    Some((item.source.clone()?, image.clone(), pending))
 }
 
 /// True when `snapshot` still has the image at that version, without an appearance.
@@ -388,7 +432,8 @@ fn needs_appearance(snapshot: &Snapshot, pending: &ImageVersion) -> bool {
 
 /// Builds the item list of the next snapshot: `previous` with the computed appearances set on
 /// the images whose version matches. The sources' item lists get the same new items, so the
-/// two keep sharing one allocation per item. Returns `None` when nothing changed.
+/// two keep sharing one allocation per item, and each source adopts them into its own cache,
+/// which otherwise would keep the old copies alive. Returns `None` when nothing changed.
 fn merge_appearances(
     entries: &mut [SourceEntry],
     previous: &Snapshot,
@@ -401,11 +446,18 @@ fn merge_appearances(
 
     // Keyed by the old allocation's address, to hand the snapshot the items made for the sources.
     let mut replaced: HashMap<usize, Arc<MediaItem>> = HashMap::new();
-    for item in entries.iter_mut().flat_map(|entry| entry.items.iter_mut()) {
-        if let Some(updated) = with_appearances(item, &by_item) {
-            let updated = Arc::new(updated);
-            replaced.insert(Arc::as_ptr(item) as usize, updated.clone());
-            *item = updated;
+    for entry in entries.iter_mut() {
+        let mut adopted = Vec::new();
+        for item in &mut entry.items {
+            if let Some(updated) = with_appearances(item, &by_item) {
+                let updated = Arc::new(updated);
+                replaced.insert(Arc::as_ptr(item) as usize, updated.clone());
+                adopted.push(updated.clone());
+                *item = updated;
+            }
+        }
+        if !adopted.is_empty() {
+            entry.source.adopt(&adopted);
         }
     }
 
@@ -453,13 +505,13 @@ fn with_appearances(
 /// previous version is replaced by that previous allocation, so an unchanged rescan changes
 /// nothing in the snapshot.
 ///
-/// NOTE: the local folder source keeps its items between scans and reuses one only when a fresh
-/// scan builds an equal item, appearances included. Its cache therefore keeps items without
-/// appearances, and each enriched item is held twice: once there, once in the catalog.
+/// Returns the items and, separately, those that differ from what the source returned. The
+/// caller passes the latter to the source's `adopt`, so that its cache does not keep copies
+/// without appearances.
 pub(super) fn carry_over(
     items: Vec<Arc<MediaItem>>,
     previous: &[Arc<MediaItem>],
-) -> Vec<Arc<MediaItem>> {
+) -> (Vec<Arc<MediaItem>>, Vec<Arc<MediaItem>>) {
     let known: HashMap<&ItemId, &Arc<MediaItem>> = previous
         .iter()
         .filter(|item| {
@@ -470,22 +522,26 @@ pub(super) fn carry_over(
         .filter_map(|item| item.id.as_ref().map(|id| (id, item)))
         .collect();
     if known.is_empty() {
-        return items;
+        return (items, Vec::new());
     }
 
-    items
+    let mut replaced = Vec::new();
+    let items = items
         .into_iter()
         .map(|item| {
             let Some(old) = item.id.as_ref().and_then(|id| known.get(id)) else {
                 return item;
             };
-            match with_carried(&item, old) {
+            let carried = match with_carried(&item, old) {
                 Some(carried) if carried == ***old => Arc::clone(old),
                 Some(carried) => Arc::new(carried),
-                None => item,
-            }
+                None => return item,
+            };
+            replaced.push(Arc::clone(&carried));
+            carried
         })
-        .collect()
+        .collect();
+    (items, replaced)
 }
 
 /// Returns a copy of `item` with the appearances of `old`'s images of the same kind and version,

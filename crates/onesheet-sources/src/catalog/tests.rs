@@ -143,6 +143,41 @@ async fn failing_source_keeps_last_items() {
 }
 
 #[tokio::test]
+async fn refresh_releases_memory_before_status_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = ScriptedSource::new("local", "local");
+    // Each call records the published snapshot's size and the source's status at that moment.
+    let seen: Arc<StdMutex<Vec<(usize, SourceState)>>> = Arc::default();
+    let catalog_slot: Arc<std::sync::OnceLock<std::sync::Weak<Catalog>>> = Arc::default();
+    let release: ReleaseMemory = {
+        let seen = seen.clone();
+        let catalog_slot = catalog_slot.clone();
+        Arc::new(move || {
+            let catalog = catalog_slot.get().unwrap().upgrade().unwrap();
+            let state = catalog.health()[0].state;
+            seen.lock()
+                .unwrap()
+                .push((catalog.snapshot().items.len(), state));
+            true
+        })
+    };
+    let catalog = Arc::new(catalog_with(vec![local.clone()], &dir).with_memory_release(release));
+    catalog_slot.set(Arc::downgrade(&catalog)).unwrap();
+
+    local.answer(Ok(items("local", &["Alien", "Heat"])));
+    catalog.refresh_all().await;
+    local.answer(Err("disk unplugged".into()));
+    catalog.refresh_all().await;
+
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(2, SourceState::Pending), (2, SourceState::Ok)],
+        "one release per refresh, after the snapshot and before the status"
+    );
+    assert_eq!(catalog.health()[0].state, SourceState::Failing);
+}
+
+#[tokio::test]
 async fn demo_shows_only_without_real_items() {
     let dir = tempfile::tempdir().unwrap();
     let demo = ScriptedSource::new("demo", crate::demo::KIND);
@@ -636,6 +671,70 @@ mod enrichment {
             assert_painted(&snapshot, title, ImageKind::Poster);
         }
         assert_eq!(image(&snapshot, "Heat", ImageKind::Poster).version, "v2");
+    }
+
+    #[tokio::test]
+    async fn enrichment_pass_releases_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = PaintedSource::new(dir.path());
+        source.answer(&[("Alien", "v1"), ("Heat", "v1")], false);
+        let releases = Arc::new(AtomicUsize::new(0));
+        let counter = releases.clone();
+        let release: ReleaseMemory = Arc::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            true
+        });
+        let catalog = Arc::new(
+            Catalog::new(vec![source.clone()], dir.path().join("catalog.json"))
+                .with_memory_release(release),
+        );
+
+        catalog.refresh_all().await;
+        assert_eq!(releases.load(Ordering::SeqCst), 1, "after the refresh");
+
+        catalog.start_enrichment();
+        settle(&catalog).await;
+        assert_eq!(releases.load(Ordering::SeqCst), 2, "after the pass");
+        assert_painted(&catalog.snapshot(), "Alien", ImageKind::Poster);
+
+        // A refresh that brings nothing new starts a pass with nothing to compute.
+        catalog.refresh_all().await;
+        settle(&catalog).await;
+        assert_eq!(
+            releases.load(Ordering::SeqCst),
+            3,
+            "only the refresh released"
+        );
+    }
+
+    #[tokio::test]
+    async fn local_scan_returns_enriched_items() {
+        let dir = tempfile::tempdir().unwrap();
+        let media = dir.path().join("media");
+        put_png(&media, "posters/Alien (1979).png", Rgb::new(200, 20, 20));
+        put_png(&media, "posters/Heat (1995).png", Rgb::new(20, 20, 200));
+        let local = Arc::new(LocalFolderSource::new(
+            SourceId::new("local").unwrap(),
+            media.clone(),
+        ));
+        let catalog = catalog_over(local.clone(), &dir);
+        catalog.start_enrichment();
+        catalog.refresh_all().await;
+        settle(&catalog).await;
+
+        // The scan cache must hold the catalog's enriched copies, not the ones it built before.
+        let rescanned = local.fetch_items().await.unwrap();
+        let snapshot = catalog.snapshot();
+        assert_eq!(rescanned.len(), 2);
+        for item in &rescanned {
+            let held = snapshot
+                .items
+                .iter()
+                .find(|held| held.id == item.id)
+                .unwrap();
+            assert!(Arc::ptr_eq(item, held), "{} is held twice", item.title);
+            assert!(item.images.poster.as_ref().unwrap().appearance.is_some());
+        }
     }
 
     fn put_png(root: &Path, relative: &str, color: Rgb) {

@@ -136,7 +136,7 @@ impl JellyfinSource {
         library_id: &str,
         context: &MapContext,
         fetched_before: u64,
-        items: &mut Vec<MediaItem>,
+        items: &mut Vec<Arc<MediaItem>>,
     ) -> Result<u64, SourceError> {
         let fetch = |start: u64| async move {
             let request = Request::json("items", "/Items")
@@ -382,14 +382,13 @@ impl JellyfinSource {
                 _ => Some(item),
             }
         }));
-        let items: Vec<MediaItem> = checks
+        let mut items: Vec<Arc<MediaItem>> = checks
             .buffered(UNTAGGED_CHECKS_IN_FLIGHT)
             .filter_map(std::future::ready)
             .collect()
             .await;
 
         let now = crate::now_unix();
-        let mut items = items;
         items.retain(|item| self.selection.filters.accepts(item, now));
         let items = self.previous.share(&self.id, items);
         info!(items = items.len(), listed = fetched, "listing finished");

@@ -15,7 +15,7 @@ mod watch;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -109,7 +109,21 @@ impl MediaSource for LocalFolderSource {
     }
 
     fn adopt(&self, items: &[Arc<MediaItem>]) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        // A scan holds the lock for its whole run, and the catalog calls this from async code.
+        // Skipping leaves the cache with copies that the catalog has replaced, which costs memory
+        // until the next adopt but changes nothing that screens show.
+        let mut state = match self.state.try_lock() {
+            Ok(state) => state,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                debug!(
+                    source = %self.id,
+                    items = items.len(),
+                    "skipped replacing cached items because a scan is running"
+                );
+                return;
+            }
+        };
         state.adopt(items);
     }
 

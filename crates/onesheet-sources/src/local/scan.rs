@@ -23,6 +23,7 @@ use super::items::{ArtFile, ImageFile, build_items};
 use super::nfo::{NfoData, read_nfo};
 use super::paths::{self, CATEGORY_FOLDERS, FileStamp};
 use crate::SourceError;
+use crate::source::same_but_appearance;
 
 /// Fewer files than this are probed on the calling thread; thread start-up would cost more.
 const PARALLEL_PROBE_MIN_FILES: usize = 64;
@@ -99,13 +100,15 @@ struct NfoFile {
 
 /// Scans the media folder at `root` and returns its items, sorted by title, then key.
 impl ScanState {
-    /// Seeds the item cache with items from an earlier run, so a scan that finds the same files
-    /// reuses them.
+    /// Puts items from the catalog (restored from an earlier run, or given palettes since) into
+    /// the item cache in place of those with the same key, so a scan that finds the same files
+    /// reuses them. The next scan drops the entries of files that are gone.
     pub(crate) fn adopt(&mut self, items: &[Arc<MediaItem>]) {
-        self.items = items
-            .iter()
-            .map(|item| (item.upstream_key.clone(), Arc::clone(item)))
-            .collect();
+        self.items.extend(
+            items
+                .iter()
+                .map(|item| (item.upstream_key.clone(), Arc::clone(item))),
+        );
     }
 }
 
@@ -129,12 +132,13 @@ pub(crate) fn scan(
     let mut nfo_cache = std::mem::take(&mut state.nfos);
     let mut used_nfos = HashMap::new();
     // Items equal to last scan's keep their allocation, and each new copy is dropped as soon as
-    // it has been compared, so a rescan never keeps the whole catalog in memory twice.
+    // it has been compared, so a rescan never keeps the whole catalog in memory twice. A cached
+    // item may have gained palettes in the catalog since, which a fresh copy lacks.
     let previous = std::mem::take(&mut state.items);
     let mut current = HashMap::with_capacity(previous.len());
     let share = |item: MediaItem| {
         let shared = match previous.get(&item.upstream_key) {
-            Some(old) if **old == item => Arc::clone(old),
+            Some(old) if same_but_appearance(old, &item) => Arc::clone(old),
             _ => Arc::new(item),
         };
         current.insert(shared.upstream_key.clone(), Arc::clone(&shared));

@@ -123,7 +123,7 @@ impl PlexSource {
         entry_type: &str,
         context: &MapContext,
         fetched_before: u64,
-        items: &mut Vec<MediaItem>,
+        items: &mut Vec<Arc<MediaItem>>,
     ) -> Result<u64, SourceError> {
         let fetch = |start: u64| async move {
             let request = Request::json("items", format!("/library/sections/{key}/all"))
@@ -187,7 +187,7 @@ impl PlexSource {
     async fn add_set_titles(
         &self,
         sections: &[super::Directory],
-        items: &mut [MediaItem],
+        items: &mut [Arc<MediaItem>],
     ) -> Result<(), SourceError> {
         let mut sets = Vec::new();
         for section in sections {
@@ -250,11 +250,14 @@ impl PlexSource {
             }
         }
         for item in items.iter_mut() {
-            if let Some(titles) = by_key.get(&item.upstream_key) {
-                for title in titles {
-                    if !item.collections.iter().any(|known| known == title) {
-                        item.collections.push((*title).to_owned());
-                    }
+            let Some(titles) = by_key.get(&item.upstream_key) else {
+                continue;
+            };
+            // The listing's items are not shared yet, so this changes them without a copy.
+            let item = Arc::make_mut(item);
+            for title in titles {
+                if !item.collections.iter().any(|known| known == title) {
+                    item.collections.push((*title).to_owned());
                 }
             }
         }

@@ -79,6 +79,31 @@ async fn wait_for_items(catalog: &Catalog) -> usize {
     panic!("the source's items never reached the catalog");
 }
 
+/// Waits up to 5 s for a file to exist. The catalog is saved by renaming a complete temporary
+/// file, so an existing file is whole.
+async fn wait_for_file(path: &std::path::Path) {
+    for _ in 0..200 {
+        if path.exists() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{} was never written", path.display());
+}
+
+/// Waits up to 5 s for the first source's status to reach `expected`.
+async fn wait_for_state(catalog: &Catalog, expected: SourceState) {
+    let mut state = SourceState::Pending;
+    for _ in 0..200 {
+        state = catalog.health()[0].state;
+        if state == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(state, expected, "the source's status never changed");
+}
+
 #[tokio::test]
 async fn create_seals_credential_and_hides_it() {
     let setup = setup().await;
@@ -385,10 +410,12 @@ async fn source_that_cannot_start_keeps_items_and_fails_visibly() {
         .await
         .unwrap();
     wait_for_items(&setup.catalog).await;
+    // The restart below reads the saved catalog, which is written after the items are served.
+    let saved = setup._dir.path().join("catalog.json");
+    wait_for_file(&saved).await;
     setup.registry.shutdown().await;
 
     // After a restart with another secret key, the credential cannot be opened.
-    let saved = setup._dir.path().join("catalog.json");
     let catalog = Arc::new(Catalog::new(Vec::new(), saved));
     let registry = SourceRegistry::new(
         setup.store.clone(),
@@ -401,15 +428,7 @@ async fn source_that_cannot_start_keeps_items_and_fails_visibly() {
     catalog.restore().await;
     registry.start_schedules().await;
 
-    let mut state = SourceState::Pending;
-    for _ in 0..200 {
-        state = catalog.health()[0].state;
-        if state == SourceState::Failing {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(state, SourceState::Failing);
+    wait_for_state(&catalog, SourceState::Failing).await;
     assert!(!catalog.snapshot().items.is_empty(), "saved items stay");
     let view = registry.get("living-room").await.unwrap();
     assert!(
