@@ -56,10 +56,17 @@ async fn first_run_setup_creates_one_admin() {
 
     // The command-line recovery path: a new password from standard input ends every session.
     server.stop().await;
-    let mut reset = std::process::Command::new(env!("CARGO_BIN_EXE_onesheet"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_onesheet"));
+    // Like the server, the command must not see the environment's own settings.
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("ONESHEET_") {
+            command.env_remove(&key);
+        }
+    }
+    let mut reset = command
         .args(["admin", "reset-password"])
         .current_dir(server.data_dir().parent().unwrap())
-        .env_remove("ONESHEET_CONFIG")
+        .stderr(std::process::Stdio::piped())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -72,8 +79,9 @@ async fn first_run_setup_creates_one_admin() {
     let output = reset.wait_with_output().unwrap();
     assert!(
         output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
     );
     server.launch().await;
 
