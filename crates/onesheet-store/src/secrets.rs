@@ -67,7 +67,7 @@ pub enum KeyOrigin {
 #[derive(Clone)]
 pub struct SecretKey {
     cipher: XChaCha20Poly1305,
-    /// Key for [`derive`](Self::derive), itself derived from the key, so no caller ever holds
+    /// Key for [`derive`](Self::derive), itself derived from the key, so no caller ever gets
     /// the sealing key's bytes.
     derivation: [u8; KEY_LEN],
 }

@@ -221,7 +221,7 @@ fn prepare_folders(data_dir: &Path, media_dir: &Path, saved_catalog: &Path) -> a
     Ok(())
 }
 
-/// Warns when other users can read or enter `path`, which holds credentials and sessions.
+/// Warns when other users can read or enter `path`, which contains credentials and sessions.
 fn warn_if_shared(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
 

@@ -5,7 +5,7 @@ use onesheet_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    /// The username or the password is wrong; which one is never said.
+    /// The username or the password is wrong; the message never tells which.
     #[error("username or password is wrong")]
     InvalidCredentials,
     /// The current password, asked again before a sensitive change, is wrong.

@@ -35,10 +35,10 @@ pub use tokens::{NewToken, TokenScope};
 /// Password hashes computed at once. Each takes one core for tens of milliseconds.
 const HASHING_SLOTS: usize = 2;
 
-/// Longest a login waits for a hashing slot before it is rejected as busy.
+/// Maximum time a login waits for a hashing slot before it is rejected as busy.
 const HASHING_WAIT: Duration = Duration::from_secs(10);
 
-/// Longest user agent kept with a session or an audit event.
+/// Maximum length of the user agent kept with a session or an audit event.
 const MAX_USER_AGENT_CHARS: usize = 200;
 
 /// Who is making a request, as far as accounts and the audit log care.

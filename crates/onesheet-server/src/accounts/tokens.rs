@@ -12,7 +12,7 @@ use onesheet_store::{NewApiToken, StoredApiToken};
 use super::sessions::SignedIn;
 use super::{AccountError, Accounts, Caller};
 
-/// Longest token name.
+/// Maximum length of a token name, in characters.
 const MAX_NAME_CHARS: usize = 64;
 
 /// How often `last_used_at` is written for one token, at most.

@@ -14,7 +14,7 @@ pub(super) fn routes() -> Router<AppState> {
     protected().into_router().merge(auth::routes())
 }
 
-/// Every route that needs an admin session or token.
+/// Builds every route that needs an admin session or token.
 fn protected() -> table::RouteTable {
     sources::routes().merge(account::routes())
 }
