@@ -9,6 +9,10 @@
 //! of every decode of them, and DCT scaling cannot skip it. Each size also has a
 //! `baseline` case, a full-size decode of the same file through the `image` crate with no
 //! resize or encode, so results from different machines can be compared as ratios.
+//!
+//! The `typical` cases use sources closer to the posters that media servers serve: 4:2:0 chroma
+//! at quality 85 with light grain. They show what a screen usually waits for, and the noisy
+//! cases show the worst case.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,12 +25,17 @@ use onesheet_images::derive::{
 };
 
 fn photo_like_image(width: u32, height: u32) -> RgbImage {
+    grained_image(width, height, 24)
+}
+
+/// Builds a gradient with grain of up to `grain` levels on every pixel.
+fn grained_image(width: u32, height: u32, grain: u32) -> RgbImage {
     let mut seed = 0x2545_f491_u32;
     RgbImage::from_fn(width, height, |x, y| {
         seed ^= seed << 13;
         seed ^= seed >> 17;
         seed ^= seed << 5;
-        let noise = (seed % 24) as u8;
+        let noise = (seed % grain) as u8;
         Rgb([
             ((x * 255 / width) as u8).saturating_add(noise),
             ((y * 255 / height) as u8).saturating_add(noise),
@@ -44,6 +53,23 @@ fn photo_like_jpeg(width: u32, height: u32) -> Vec<u8> {
             width,
             height,
             image::ExtendedColorType::Rgb8,
+        )
+        .unwrap();
+    bytes
+}
+
+/// Encodes a poster as media servers usually store one: 4:2:0 chroma, quality 85, light grain.
+fn typical_poster_jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = grained_image(width, height, 6);
+    let mut bytes = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, 85);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    encoder
+        .encode(
+            image.as_raw(),
+            width as u16,
+            height as u16,
+            jpeg_encoder::ColorType::Rgb,
         )
         .unwrap();
     bytes
@@ -72,6 +98,17 @@ fn bench_derive(c: &mut Criterion) {
         group.bench_function(format!("{width}x{height} baseline full decode"), |b| {
             b.iter(|| image::load_from_memory(&original).unwrap());
         });
+
+        let typical = typical_poster_jpeg(width, height);
+        group.bench_function(format!("{width}x{height} typical to {target} wide"), |b| {
+            b.iter(|| derive(&typical, &request, &limits).unwrap());
+        });
+        group.bench_function(
+            format!("{width}x{height} typical baseline full decode"),
+            |b| {
+                b.iter(|| image::load_from_memory(&typical).unwrap());
+            },
+        );
     }
 
     let original = photo_like_jpeg(2000, 3000);
