@@ -13,6 +13,7 @@ mod middleware;
 mod routes;
 pub mod security;
 mod state;
+pub mod tls;
 
-pub use routes::{protected_routes, router};
+pub use routes::{display_routes, protected_routes, router};
 pub use state::{AppState, BasePath, TaggedSettings};

@@ -11,21 +11,29 @@
 //! - At most `max_connections` connections are open at once. Past that, new ones wait in the
 //!   kernel's accept queue, so they cannot take file descriptors the server needs. The caller
 //!   sizes it below the process's open-file limit.
+//! - With TLS, the handshake runs in the connection's own task and must finish within
+//!   [`TLS_HANDSHAKE_TIMEOUT`], so a client that connects and sends nothing, or sends its
+//!   ClientHello slowly, never delays the accept loop. The limits above apply to TLS
+//!   connections as well, and the connection counts against `max_connections` from its accept.
 //! - On shutdown, idle connections close at once and requests in flight may finish.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 use tracing::{debug, warn};
+
+use crate::tls::ServerTls;
 
 /// Maximum time a client may take to send a request's headers, counted from the connection's
 /// start or the end of the previous response. Longer than the default screen interval (10 s), so
@@ -39,16 +47,28 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 pub const MAX_HEADER_BUFFER: usize = 64 * 1024;
 /// Maximum time a write may make no progress before the client is treated as gone.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Maximum time from accepting a connection to the end of its TLS handshake. A real client
+/// needs one or two round trips, and the slack covers slow mobile links.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often at most a failing `accept` is logged, because it fails on every attempt while the
 /// cause lasts.
 const ACCEPT_WARNING_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Marks a request that arrived on a TLS connection to this server. The listener inserts it
+/// next to [`ConnectInfo`], and the request middleware then treats the request as HTTPS
+/// regardless of the peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionTls;
+
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and returns a
-/// [`Draining`] handle that completes when the open connections have finished.
+/// [`Draining`] handle that completes when the open connections have finished. With `tls`,
+/// every connection must speak TLS, and each one uses the certificate that is current when it
+/// is accepted.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     max_connections: usize,
+    tls: Option<Arc<ServerTls>>,
     shutdown: impl Future<Output = ()>,
 ) -> Draining {
     let graceful = GracefulShutdown::new();
@@ -89,29 +109,63 @@ pub async fn serve(
         let mut stream = TimeoutStream::new(stream);
         stream.set_read_timeout(Some(IDLE_TIMEOUT));
         stream.set_write_timeout(Some(WRITE_TIMEOUT));
-        let io = TokioIo::new(Box::pin(stream));
+        let stream = Box::pin(stream);
 
-        let service = app.clone().map_request(
-            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            },
-        );
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
-            .max_buf_size(MAX_HEADER_BUFFER)
-            .serve_connection(io, TowerToHyperService::new(service));
-        let connection = graceful.watch(connection);
+        // The watcher is taken here, before the handshake, so that a shutdown signalled while
+        // the handshake runs still reaches the connection once it starts serving.
+        let watcher = graceful.watcher();
+        let acceptor = tls.as_ref().map(|tls| tls.acceptor());
+        let app = app.clone();
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                debug!(client.ip = %peer.ip(), %error, "connection ended with an error");
+            match acceptor {
+                None => serve_connection(stream, app, peer, false, watcher).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    {
+                        Ok(Ok(stream)) => serve_connection(stream, app, peer, true, watcher).await,
+                        // Scanners and plain-HTTP requests on the HTTPS port fail here all day,
+                        // so these stay at DEBUG.
+                        Ok(Err(error)) => {
+                            debug!(client.ip = %peer.ip(), %error, "TLS handshake failed");
+                        }
+                        Err(_) => debug!(
+                            client.ip = %peer.ip(),
+                            timeout_seconds = TLS_HANDSHAKE_TIMEOUT.as_secs(),
+                            "TLS handshake timed out"
+                        ),
+                    }
+                }
             }
             drop(permit);
         });
     }
 
     Draining { graceful }
+}
+
+/// Serves HTTP/1.1 on one accepted connection, plain or after its TLS handshake, until the
+/// client or a graceful shutdown closes it.
+async fn serve_connection<S>(stream: S, app: Router, peer: SocketAddr, tls: bool, watcher: Watcher)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = app.map_request(
+        move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            if tls {
+                request.extensions_mut().insert(ConnectionTls);
+            }
+            request
+        },
+    );
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEADER_BUFFER)
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+    if let Err(error) = watcher.watch(connection).await {
+        debug!(client.ip = %peer.ip(), %error, "connection ended with an error");
+    }
 }
 
 /// Open connections after the listener stopped.

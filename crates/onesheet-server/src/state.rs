@@ -1,7 +1,7 @@
 //! Shared state handed to every handler.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use axum::http::HeaderValue;
@@ -15,7 +15,7 @@ use onesheet_sources::registry::SourceRegistry;
 
 use crate::accounts::Accounts;
 use crate::auth::AdminToken;
-use crate::security::TrustedProxies;
+use crate::security::{DisplayAccess, TrustedProxies};
 use onesheet_store::Store;
 
 /// The path prefix the whole site lives under: empty for the root, else `/` followed by
@@ -76,6 +76,13 @@ pub struct AppState {
     pub accounts: Option<Arc<Accounts>>,
     /// Origins whose pages may read responses across origins (CORS). Empty: none.
     pub cors_origins: Arc<[HeaderValue]>,
+    /// The public HTTPS URL, without a trailing slash, that requests known to use plain HTTP
+    /// are redirected to. `None` serves plain HTTP as it comes.
+    pub force_https: Option<Arc<str>>,
+    /// Which clients may use display pages, the display API and images without signing in.
+    pub display_access: Arc<DisplayAccess>,
+    /// Longest time a request may take before it is answered with 503.
+    pub request_timeout: Duration,
 }
 
 /// A serialised playlist page and its ETag.
@@ -87,6 +94,10 @@ pub(crate) struct RenderedPage {
 
 /// Identifies one rendered playlist page: snapshot revision, mode, limit and start offset.
 pub(crate) type PageKey = (u64, DisplayMode, usize, usize);
+
+/// Longest time a request may take by default. Three times the image deadline, so a derived
+/// image that misses its own deadline reports that instead.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Memory the rendered-page cache may use, in bytes of JSON.
 const PLAYLIST_CACHE_BYTES: u64 = 8 * 1024 * 1024;
@@ -117,6 +128,9 @@ impl AppState {
             trusted_proxies: Arc::default(),
             accounts: None,
             cors_origins: Arc::from(Vec::new()),
+            force_https: None,
+            display_access: Arc::default(),
+            request_timeout: REQUEST_TIMEOUT,
         }
     }
 
@@ -145,9 +159,29 @@ impl AppState {
         self
     }
 
+    /// Redirects requests that arrived over plain HTTP to `public_url` (such as
+    /// `https://posters.example.com`, the address of the base path), keeping their path below
+    /// the base path and their query. The caller checks that the URL uses https.
+    pub fn with_force_https(mut self, public_url: &str) -> Self {
+        self.force_https = Some(Arc::from(public_url.trim_end_matches('/')));
+        self
+    }
+
     /// Believes the forwarding headers of requests from `proxies`.
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.trusted_proxies = Arc::new(proxies);
+        self
+    }
+
+    /// Changes how long a request may take before it is answered with 503.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets which clients may use display routes; [`AppState::new`] allows loopback only.
+    pub fn with_display_access(mut self, access: DisplayAccess) -> Self {
+        self.display_access = Arc::new(access);
         self
     }
 

@@ -14,6 +14,7 @@ use onesheet_auth::PasswordPolicy;
 use onesheet_store::{NewAuditEvent, Store};
 
 use crate::config::Config;
+use crate::housekeeping::unix_now;
 
 /// What `reset-password` was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,14 +106,6 @@ async fn reset_with_store(
         report.push_str("two-factor authentication turned off: enrol again after signing in\n");
     }
     Ok(report)
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        })
 }
 
 #[cfg(test)]

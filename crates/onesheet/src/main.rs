@@ -4,6 +4,7 @@ mod admin;
 mod cache;
 mod cli;
 mod config;
+mod housekeeping;
 mod images;
 mod logging;
 mod serve;

@@ -10,7 +10,8 @@ use anyhow::Context;
 use onesheet_domain::SourceId;
 use onesheet_server::accounts::{Accounts, CookieSecure, SessionPolicy};
 use onesheet_server::auth::AdminToken;
-use onesheet_server::security::TrustedProxies;
+use onesheet_server::security::{DisplayAccess, TrustedProxies};
+use onesheet_server::tls::{RELOAD_POLL_INTERVAL, ServerTls};
 use onesheet_server::{AppState, BasePath};
 use onesheet_sources::demo::DemoSource;
 use onesheet_sources::local::LocalFolderSource;
@@ -23,6 +24,7 @@ use tokio::net::TcpListener;
 use tracing::{info, warn};
 
 use crate::config::Config;
+use crate::housekeeping::{self, unix_now};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,6 +40,7 @@ const WATCH_RETRY: Duration = Duration::from_secs(30);
 const MEDIA_FOLDERS: [&str; 3] = ["posters", "backgrounds", "logos"];
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    let tls = start_tls(&config)?;
     let media_dir = config.media_dir();
     prepare_folders(
         &config.data_dir,
@@ -80,6 +83,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     registry.start_schedules().await;
     watch_media_folder(local, catalog.clone(), local_id);
 
+    housekeeping::start(store.clone(), config.audit_retention_days);
+
     let images = crate::images::start(&config).await;
     let state = AppState::new(
         catalog,
@@ -90,6 +95,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     .with_images(images.clone())
     .with_sources(registry.clone())
     .with_trusted_proxies(TrustedProxies::parse(&config.trusted_proxies)?)
+    .with_display_access(display_access(&config)?)
     .with_cors_origins(
         config
             .cors_origins
@@ -102,6 +108,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Some(token) => state.with_admin_token(AdminToken::new(token.expose().trim())),
         None => state,
     };
+    // Validation has checked that force_https comes with an https public_url.
+    let state = match (&config.public_url, config.force_https) {
+        (Some(public_url), true) => state.with_force_https(public_url),
+        _ => state,
+    };
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
             "cannot listen on {}: is another program using that port? Set listen (ONESHEET_LISTEN) to a free address",
@@ -109,21 +120,59 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         )
     })?;
     let address = listener.local_addr().unwrap_or(config.listen);
+    let scheme = if tls.is_some() { "https" } else { "http" };
     info!(
         %address,
         base_path = %config.base_path,
         media_dir = %media_dir.display(),
-        "Onesheet is listening: open http://{}{}/screensaver on a screen",
+        "Onesheet is listening: open {scheme}://{}{}/screensaver on a screen",
         display_host(address),
         config.base_path
     );
 
-    serve_until_signal(listener, onesheet_server::router(state)).await?;
+    serve_until_signal(listener, onesheet_server::router(state), tls).await?;
     registry.shutdown().await;
     images.persist().await;
     store.close().await;
     info!("stopped");
     Ok(())
+}
+
+/// Builds the rule for who may use display routes, and says in the log when that is everybody.
+fn display_access(config: &Config) -> anyhow::Result<DisplayAccess> {
+    let access = DisplayAccess::parse(&config.display_networks, config.public_displays)?;
+    if access.is_public() {
+        warn!(
+            "public_displays is on: anyone who can reach this server can load display pages, the playlist and images"
+        );
+    } else {
+        info!(
+            networks = ?config.display_networks,
+            "display pages answer loopback and these networks; set display_networks or public_displays to change that"
+        );
+    }
+    Ok(access)
+}
+
+/// Loads the HTTPS certificate and key when `[tls]` is set, and starts the task that reloads
+/// them when a renewal replaces the files.
+fn start_tls(config: &Config) -> anyhow::Result<Option<Arc<ServerTls>>> {
+    let Some((cert_file, key_file)) = config.tls.files() else {
+        return Ok(None);
+    };
+    let tls = ServerTls::load(cert_file, key_file).context(
+        "cannot serve HTTPS: fix tls.cert_file and tls.key_file, or unset both to serve plain HTTP",
+    )?;
+    let tls = Arc::new(tls);
+    info!(
+        cert_file = %cert_file.display(),
+        key_file = %key_file.display(),
+        certificate.sha256 = %tls.certificate_sha256(),
+        poll_seconds = RELOAD_POLL_INTERVAL.as_secs(),
+        "serving HTTPS; the certificate reloads when its files change"
+    );
+    tls.spawn_reload(RELOAD_POLL_INTERVAL);
+    Ok(Some(tls))
 }
 
 /// Loads the key that seals stored credentials and two-factor secrets.
@@ -326,7 +375,11 @@ fn folder_identity(path: &Path) -> Option<(u64, u64)> {
         .map(|metadata| (metadata.dev(), metadata.ino()))
 }
 
-async fn serve_until_signal(listener: TcpListener, app: axum::Router) -> anyhow::Result<()> {
+async fn serve_until_signal(
+    listener: TcpListener,
+    app: axum::Router,
+    tls: Option<Arc<ServerTls>>,
+) -> anyhow::Result<()> {
     let stop = async {
         let signal = shutdown_signal().await;
         info!(
@@ -336,7 +389,8 @@ async fn serve_until_signal(listener: TcpListener, app: axum::Router) -> anyhow:
         );
     };
     let max_connections = connection_budget();
-    let draining = onesheet_server::listener::serve(listener, app, max_connections, stop).await;
+    let draining =
+        onesheet_server::listener::serve(listener, app, max_connections, tls, stop).await;
 
     tokio::select! {
         () = draining.finish() => {}
@@ -404,11 +458,4 @@ async fn shutdown_signal() -> &'static str {
         () = interrupt => "SIGINT",
         () = terminate => "SIGTERM",
     }
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

@@ -13,6 +13,7 @@ use tower_http::request_id::{MakeRequestId, MakeRequestUuid};
 use tracing::{Instrument, Level, debug, error, info, warn};
 
 use crate::error::{ErrorBody, ErrorFields, ErrorReport};
+use crate::listener::ConnectionTls;
 use crate::security::ClientAddress;
 use crate::state::AppState;
 
@@ -43,12 +44,11 @@ pub(crate) async fn track_request(
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| request.uri().path().chars().take(200).collect());
     // Resolved once here, so the log line, rate limits and cookie flags agree on the client.
+    let tls = request.extensions().get::<ConnectionTls>().is_some();
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| {
-            ClientAddress::resolve(info.0, false, request.headers(), &state.trusted_proxies)
-        });
+        .map(|info| ClientAddress::resolve(info.0, tls, request.headers(), &state.trusted_proxies));
     let client_ip = client
         .map(|client| client.ip.to_string())
         .unwrap_or_default();
@@ -118,6 +118,10 @@ fn bare_error_report(status: StatusCode) -> ErrorReport {
         413 => (
             "body-too-large",
             "request body too large: the limit is 64 KiB",
+        ),
+        503 => (
+            "request-timeout",
+            "the request took too long and was stopped: try again; if it keeps happening, the server log names the slow step under this request id",
         ),
         416 => (
             "range-not-satisfiable",

@@ -4,10 +4,10 @@ mod account;
 mod auth;
 mod body;
 mod sources;
-mod table;
 
 use axum::Router;
 
+use super::table::RouteTable;
 use crate::state::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -15,7 +15,7 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// Builds every route that needs an admin session or token.
-fn protected() -> table::RouteTable {
+fn protected() -> RouteTable {
     sources::routes().merge(account::routes())
 }
 

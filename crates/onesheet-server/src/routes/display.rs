@@ -2,12 +2,10 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use bytes::Bytes;
 use onesheet_domain::media::Rgb;
 use onesheet_domain::{
@@ -17,14 +15,15 @@ use onesheet_sources::Snapshot;
 use serde::{Deserialize, Serialize};
 
 use super::conditional::if_none_match;
+use super::table::RouteTable;
 use crate::error::ApiError;
 use crate::state::{AppState, BasePath, RenderedPage, fnv1a};
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/playlist", get(playlist))
-        .route("/api/v1/display-settings", get(display_settings))
-        .route("/api/v1/now-playing", get(now_playing))
+pub(super) fn routes() -> RouteTable {
+    RouteTable::new()
+        .get("/api/v1/playlist", playlist)
+        .get("/api/v1/display-settings", display_settings)
+        .get("/api/v1/now-playing", now_playing)
 }
 
 /// One playback session as screens see it: no user name and no upstream keys, and the poster

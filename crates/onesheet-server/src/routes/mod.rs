@@ -7,29 +7,47 @@ mod display;
 mod health;
 mod images;
 mod pages;
+mod table;
 
 use axum::Router;
-use axum::http::{HeaderValue, Method};
+use std::any::Any;
+use std::time::Duration;
+
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::from_fn_with_state;
-use axum::response::Redirect;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use crate::error::ApiError;
-use crate::middleware::{track_request, with_security_headers};
+use crate::middleware::{
+    require_display_access, track_request, with_https_redirect, with_security_headers,
+};
 use crate::state::AppState;
+use table::RouteTable;
 
 /// Largest request body accepted anywhere. Only admin routes read bodies, and their largest
 /// document, a source with its settings, is a few kilobytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Longest time a client may take to send a request body. Bodies are at most 64 KiB, which
+/// even a slow phone sends in a second or two.
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Builds the whole application. With a base path such as `/posters`, every route lives under
 /// it and requests outside it get 404.
 pub fn router(state: AppState) -> Router {
+    let guarded = |table: RouteTable| {
+        table
+            .into_router()
+            .route_layer(from_fn_with_state(state.clone(), require_display_access))
+    };
     let api = Router::new()
-        .merge(display::routes())
+        .merge(guarded(display::routes()))
         .merge(admin::routes())
         // JSON compresses about tenfold; images are already compressed and skip this layer.
         .layer(CompressionLayer::new().gzip(true).br(true));
@@ -37,8 +55,8 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(health::routes())
         .merge(api)
-        .merge(images::routes())
-        .merge(pages::routes())
+        .merge(guarded(images::routes().merge(pages::screens())))
+        .merge(pages::assets())
         .fallback(not_found)
         .with_state(state.clone());
 
@@ -58,10 +76,28 @@ pub fn router(state: AppState) -> Router {
     };
 
     // Layers wrap what was added before them, so the request tracker, added last, gets every
-    // response with its final headers.
-    let app = app.layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    // response with its final headers, including the timeout's and the panic catcher's.
+    let app = app
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            state.request_timeout,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response));
     let app = with_cors(app, &state.cors_origins);
+    let app = with_https_redirect(app, &state);
     with_security_headers(app).layer(from_fn_with_state(state, track_request))
+}
+
+/// Lists every route that shows catalog data to screens, for the test that calls each one from a
+/// client outside the allowed networks.
+pub fn display_routes() -> Vec<(&'static str, Method)> {
+    display::routes()
+        .merge(images::routes())
+        .merge(pages::screens())
+        .entries()
+        .to_vec()
 }
 
 /// Adds CORS headers for the configured origins only. Without any, no CORS header is sent and
@@ -77,6 +113,17 @@ fn with_cors(app: Router, origins: &[HeaderValue]) -> Router {
         .allow_credentials(false)
         .max_age(std::time::Duration::from_secs(600));
     app.layer(cors)
+}
+
+/// Turns a handler's panic into a 500 with the usual error body; the panic message goes to the
+/// log only. The connection and the other requests carry on.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    ApiError::internal(format!("handler panicked: {message}")).into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -10,6 +10,7 @@ use axum::routing::get;
 use rust_embed::Embed;
 
 use super::conditional::if_none_match;
+use super::table::RouteTable;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -17,10 +18,15 @@ use crate::state::AppState;
 #[folder = "../../web/"]
 struct WebAssets;
 
-pub(super) fn routes() -> Router<AppState> {
+/// Display pages, which show the catalog and so sit behind the display access check.
+pub(super) fn screens() -> RouteTable {
+    RouteTable::new().get("/screensaver", screensaver)
+}
+
+/// The home redirect and the pages' scripts and styles, open to everybody: they hold no data.
+pub(super) fn assets() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
-        .route("/screensaver", get(screensaver))
         .route("/assets/{*path}", get(asset))
 }
 

@@ -31,23 +31,9 @@ pub struct TrustedProxies {
 impl TrustedProxies {
     /// Parses CIDR ranges such as `10.0.0.0/8` or single addresses such as `::1`.
     pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<Self, FieldError> {
-        let networks = entries
-            .iter()
-            .map(|entry| {
-                let entry = entry.as_ref().trim();
-                IpNet::from_str(entry)
-                    .or_else(|_| IpAddr::from_str(entry).map(IpNet::from))
-                    .map_err(|_| {
-                        FieldError::new(
-                            "trusted_proxies",
-                            format!(
-                                "{entry:?} is not an IP address or a CIDR range such as 10.0.0.0/8 or 192.168.1.10"
-                            ),
-                        )
-                    })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { networks })
+        Ok(Self {
+            networks: parse_networks("trusted_proxies", entries)?,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -58,6 +44,29 @@ impl TrustedProxies {
         let ip = canonical(ip);
         self.networks.iter().any(|network| network.contains(&ip))
     }
+}
+
+/// Parses a list of CIDR ranges or single addresses for the configuration key `key`.
+pub(super) fn parse_networks<S: AsRef<str>>(
+    key: &str,
+    entries: &[S],
+) -> Result<Vec<IpNet>, FieldError> {
+    entries
+        .iter()
+        .map(|entry| {
+            let entry = entry.as_ref().trim();
+            IpNet::from_str(entry)
+                .or_else(|_| IpAddr::from_str(entry).map(IpNet::from))
+                .map_err(|_| {
+                    FieldError::new(
+                        key,
+                        format!(
+                            "{entry:?} is not an IP address or a CIDR range such as 10.0.0.0/8 or 192.168.1.10"
+                        ),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// The client as far as this server can tell.
@@ -149,7 +158,7 @@ fn forwarded_https(headers: &HeaderMap) -> bool {
 
 /// Maps IPv4-mapped IPv6 addresses (`::ffff:10.0.0.2`), which a dual-stack socket reports for
 /// IPv4 peers, to plain IPv4, so `10.0.0.0/8` matches them.
-fn canonical(ip: IpAddr) -> IpAddr {
+pub(super) fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,

@@ -850,3 +850,25 @@ async fn remembered_cookie_lasts_seven_days_at_most() {
         response.header("set-cookie")
     );
 }
+
+#[tokio::test]
+async fn signed_in_admin_previews_display_routes_from_outside() {
+    let app = accounts_app().await;
+    let cookie = app.setup().await;
+
+    let signed_in = app
+        .send("GET", "/api/v1/playlist", Some(&cookie), None)
+        .await;
+    assert_eq!(signed_in.status, 200);
+
+    let anonymous = app.send("GET", "/api/v1/playlist", None, None).await;
+    assert_eq!(anonymous.status, 403);
+    assert_eq!(anonymous.json()["error"]["code"], "display-not-allowed");
+
+    app.send("POST", "/api/v1/auth/logout", Some(&cookie), None)
+        .await;
+    let logged_out = app
+        .send("GET", "/api/v1/playlist", Some(&cookie), None)
+        .await;
+    assert_eq!(logged_out.status, 403);
+}

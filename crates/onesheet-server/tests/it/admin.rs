@@ -378,6 +378,18 @@ async fn now_playing_hides_user_names() {
 /// or a truncated cache on the server sends.
 struct BrokenImageSource {
     id: onesheet_domain::SourceId,
+    fault: ImageFault,
+}
+
+/// How the source's image fetch fails.
+#[derive(Clone, Copy, PartialEq)]
+enum ImageFault {
+    /// Returns bytes that are not an image.
+    Garbage,
+    /// Never answers.
+    Stall,
+    /// Panics.
+    Panic,
 }
 
 #[async_trait::async_trait]
@@ -410,6 +422,11 @@ impl onesheet_sources::MediaSource for BrokenImageSource {
         &self,
         _image: &onesheet_domain::ImageRef,
     ) -> Result<onesheet_sources::ImageBody, onesheet_sources::SourceError> {
+        match self.fault {
+            ImageFault::Stall => std::future::pending::<()>().await,
+            ImageFault::Panic => panic!("planted panic in a test source"),
+            ImageFault::Garbage => {}
+        }
         let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
         bytes.extend((0..100u8).map(|i| i.wrapping_mul(37)));
         Ok(onesheet_sources::ImageBody::Bytes {
@@ -419,16 +436,17 @@ impl onesheet_sources::MediaSource for BrokenImageSource {
     }
 }
 
-#[tokio::test]
-async fn broken_image_from_server_is_not_served() {
+/// Requests the poster of the one item of a source failing with `fault`, from loopback.
+async fn poster_from_faulty_source(fault: ImageFault) -> TestResponse {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(
-        SqliteStore::open(&dir.path().join("onesheet.db"))
+        onesheet_store::SqliteStore::open(&dir.path().join("db.sqlite"))
             .await
             .unwrap(),
     );
     let source = Arc::new(BrokenImageSource {
         id: onesheet_domain::SourceId::new("broken").unwrap(),
+        fault,
     });
     let catalog = Arc::new(Catalog::new(vec![source], dir.path().join("catalog.json")));
     catalog.refresh_all().await;
@@ -437,19 +455,46 @@ async fn broken_image_from_server_is_not_served() {
         store,
         DisplaySettings::default(),
         BasePath::new("").unwrap(),
-    );
+    )
+    .with_request_timeout(Duration::from_millis(300));
     let router = onesheet_server::router(state);
     let id = catalog.snapshot().items[0].id.clone().unwrap();
 
-    let response = tower::ServiceExt::oneshot(
-        router,
-        Request::get(format!("/img/{id}/poster?v=tag"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(response.status(), 422);
+    let mut request = Request::get(format!("/img/{id}/poster?v=tag"))
+        .body(Body::empty())
+        .unwrap();
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 50_000));
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(loopback));
+    let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
+    TestResponse::read(response).await
+}
+
+#[tokio::test]
+async fn broken_image_from_server_is_not_served() {
+    let response = poster_from_faulty_source(ImageFault::Garbage).await;
+    assert_eq!(response.status, 422);
+}
+
+#[tokio::test]
+async fn stalled_request_ends_with_503_at_the_timeout() {
+    let response = poster_from_faulty_source(ImageFault::Stall).await;
+
+    assert_eq!(response.status, 503);
+    let body = response.json();
+    assert_eq!(body["error"]["code"], "request-timeout");
+    assert!(body["error"]["request_id"].is_string());
+}
+
+#[tokio::test]
+async fn panicking_handler_answers_500_without_the_panic_message() {
+    let response = poster_from_faulty_source(ImageFault::Panic).await;
+
+    assert_eq!(response.status, 500);
+    let text = String::from_utf8_lossy(&response.body).into_owned();
+    assert!(text.contains("\"internal\""), "{text}");
+    assert!(!text.contains("planted panic"), "{text}");
 }
 
 #[tokio::test]

@@ -1,25 +1,8 @@
 //! Response headers and client identification, through the whole router.
 
-use std::net::SocketAddr;
-
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::Request;
 use onesheet_server::security::TrustedProxies;
 
-use crate::support::{TestApp, TestResponse};
-
-/// Sends `GET uri` as if it arrived on a socket from `peer`, with `headers`.
-async fn from_peer(app: &TestApp, uri: &str, peer: &str, headers: &[(&str, &str)]) -> TestResponse {
-    let mut request = Request::get(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let mut request = request.body(Body::empty()).unwrap();
-    let peer: SocketAddr = peer.parse().unwrap();
-    request.extensions_mut().insert(ConnectInfo(peer));
-    app.send(request).await
-}
+use crate::support::TestApp;
 
 async fn behind_proxy() -> TestApp {
     TestApp::with_posters(1).await.with_state(|state| {
@@ -65,17 +48,17 @@ async fn hsts_only_over_https() {
     let app = behind_proxy().await;
     let https = [("x-forwarded-proto", "https")];
 
-    let proxied = from_peer(&app, "/health", "10.0.0.2:5000", &https).await;
+    let proxied = app.get_from("/health", "10.0.0.2:5000", &https).await;
     assert_eq!(
         proxied.header("strict-transport-security"),
         "max-age=31536000"
     );
 
     // The same header from a peer that is not a trusted proxy proves nothing.
-    let spoofed = from_peer(&app, "/health", "192.0.2.50:5000", &https).await;
+    let spoofed = app.get_from("/health", "192.0.2.50:5000", &https).await;
     assert!(!spoofed.headers.contains_key("strict-transport-security"));
 
-    let plain = from_peer(&app, "/health", "10.0.0.2:5000", &[]).await;
+    let plain = app.get_from("/health", "10.0.0.2:5000", &[]).await;
     assert!(!plain.headers.contains_key("strict-transport-security"));
 }
 
@@ -83,13 +66,17 @@ async fn hsts_only_over_https() {
 async fn cors_is_off_unless_origins_are_listed() {
     let origin = [("origin", "https://dashboard.example")];
     let app = TestApp::with_posters(1).await;
-    let response = from_peer(&app, "/api/v1/playlist", "192.0.2.1:1", &origin).await;
+    let response = app
+        .get_from("/api/v1/playlist", "192.0.2.1:1", &origin)
+        .await;
     assert!(!response.headers.contains_key("access-control-allow-origin"));
 
     let app = TestApp::with_posters(1).await.with_state(|state| {
         state.with_cors_origins(vec!["https://dashboard.example".parse().unwrap()])
     });
-    let listed = from_peer(&app, "/api/v1/playlist", "192.0.2.1:1", &origin).await;
+    let listed = app
+        .get_from("/api/v1/playlist", "192.0.2.1:1", &origin)
+        .await;
     assert_eq!(
         listed.header("access-control-allow-origin"),
         "https://dashboard.example"
@@ -101,6 +88,8 @@ async fn cors_is_off_unless_origins_are_listed() {
     );
 
     let other = [("origin", "https://evil.example")];
-    let unlisted = from_peer(&app, "/api/v1/playlist", "192.0.2.1:1", &other).await;
+    let unlisted = app
+        .get_from("/api/v1/playlist", "192.0.2.1:1", &other)
+        .await;
     assert!(!unlisted.headers.contains_key("access-control-allow-origin"));
 }

@@ -1,11 +1,13 @@
 //! A test application: SQLite in a temp dir, a catalog over a folder source made in the test.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{Request, Response};
 use http_body_util::BodyExt;
 use onesheet_domain::{DisplaySettings, ImageRef, ItemImages, MediaItem, SourceId};
@@ -132,7 +134,29 @@ impl TestApp {
             .await
     }
 
-    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+    /// Sends `GET uri` as if it arrived on a plain socket from `peer`, with `headers`.
+    pub async fn get_from(&self, uri: &str, peer: &str, headers: &[(&str, &str)]) -> TestResponse {
+        let mut request = Request::get(uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut request = request.body(Body::empty()).unwrap();
+        let peer: SocketAddr = peer.parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        self.send(request).await
+    }
+
+    /// Sends `request` through the router. Without a peer of its own it comes from loopback, as
+    /// a screen on the server's own machine would.
+    pub async fn send(&self, mut request: Request<Body>) -> TestResponse {
+        if request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_none()
+        {
+            let loopback = SocketAddr::from(([127, 0, 0, 1], 50_000));
+            request.extensions_mut().insert(ConnectInfo(loopback));
+        }
         let response = self.router.clone().oneshot(request).await.unwrap();
         TestResponse::read(response).await
     }
@@ -150,7 +174,7 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
-    async fn read(response: Response<Body>) -> Self {
+    pub async fn read(response: Response<Body>) -> Self {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response

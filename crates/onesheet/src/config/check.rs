@@ -48,6 +48,11 @@ pub fn render_check(loaded: &LoadedConfig) -> String {
             origin("public_url"),
         ),
         (
+            "force_https",
+            config.force_https.to_string(),
+            origin("force_https"),
+        ),
+        (
             "trusted_proxies",
             quote_list(&config.trusted_proxies),
             origin("trusted_proxies"),
@@ -61,6 +66,21 @@ pub fn render_check(loaded: &LoadedConfig) -> String {
             "cookie_secure",
             quote(&config.cookie_secure.to_string()),
             origin("cookie_secure"),
+        ),
+        (
+            "display_networks",
+            quote_list(&config.display_networks),
+            origin("display_networks"),
+        ),
+        (
+            "public_displays",
+            config.public_displays.to_string(),
+            origin("public_displays"),
+        ),
+        (
+            "audit_retention_days",
+            config.audit_retention_days.to_string(),
+            origin("audit_retention_days"),
         ),
         (
             "database_url",
@@ -82,6 +102,16 @@ pub fn render_check(loaded: &LoadedConfig) -> String {
                 Some(_) => origin("admin_token"),
                 None => "default: the admin API is off".to_owned(),
             },
+        ),
+        (
+            "tls.cert_file",
+            optional_path(config.tls.cert_file.as_deref()),
+            origin("tls.cert_file"),
+        ),
+        (
+            "tls.key_file",
+            optional_path(config.tls.key_file.as_deref()),
+            origin("tls.key_file"),
         ),
         (
             "log.format",
@@ -184,6 +214,10 @@ fn size(value: bytesize::ByteSize) -> String {
     )
 }
 
+fn optional_path(path: Option<&Path>) -> String {
+    path.map_or(UNSET.to_owned(), quote_path)
+}
+
 fn mask(secret: Option<&Secret>) -> String {
     match secret {
         Some(_) => MASK.to_owned(),
@@ -219,12 +253,18 @@ mod tests {
             r#"media_dir = "./data/media"    (default: <data_dir>/media)"#,
             r#"base_path = ""                (default)"#,
             r#"public_url = (unset)          (default)"#,
+            r#"force_https = false           (default)"#,
             r#"trusted_proxies = []          (default)"#,
             r#"cors_origins = []             (default)"#,
             r#"cookie_secure = "auto"        (default)"#,
+            r#"display_networks = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "fc00::/7", "fe80::/10"] (default)"#,
+            r#"public_displays = false       (default)"#,
+            r#"audit_retention_days = 365    (default)"#,
             r#"database_url = (unset)        (default: SQLite file "./data/onesheet.db")"#,
             r#"secret_key = (unset)          (default: generated into <data_dir>/secret.key)"#,
             r#"admin_token = (unset)         (default: the admin API is off)"#,
+            r#"tls.cert_file = (unset)       (default)"#,
+            r#"tls.key_file = (unset)        (default)"#,
             r#"log.format = "text"           (default)"#,
             r#"log.level = "info"            (default)"#,
         ];

@@ -58,6 +58,20 @@ pub enum ConfigError {
     #[error("both {var} and {file_var} are set; set only one of them")]
     SecretSetTwice { var: String, file_var: String },
 
+    #[error("{set} is set {} but {missing} is not: set both to serve HTTPS, or neither", origin.location())]
+    IncompletePair {
+        set: &'static str,
+        origin: Origin,
+        missing: &'static str,
+    },
+
+    #[error("force_https is on {} but public_url {}: set public_url to the https:// address browsers use, such as https://posters.example.com, or turn force_https off", origin.location(), public_url_text(public_url.as_deref()))]
+    ForceHttpsWithoutHttpsUrl {
+        origin: Origin,
+        /// The normalized `public_url`, which is not secret.
+        public_url: Option<String>,
+    },
+
     #[error("environment variable {var} is not valid UTF-8")]
     NotUnicode { var: String },
 
@@ -105,6 +119,13 @@ fn suggestion_text(origin: &Origin, suggestion: Option<&str>) -> String {
     match origin {
         Origin::Env(_) => format!("did you mean {}?", super::keys::env_var(key)),
         _ => format!("did you mean \"{key}\"?"),
+    }
+}
+
+fn public_url_text(public_url: Option<&str>) -> String {
+    match public_url {
+        Some(url) => format!("is {url:?}"),
+        None => "is unset".to_owned(),
     }
 }
 

@@ -53,6 +53,11 @@ pub const KEYS: &[Key] = &[
                    such as https://posters.example.com",
     },
     Key {
+        name: "force_https",
+        secret: false,
+        expected: "true or false; true needs public_url with an https scheme",
+    },
+    Key {
         name: "trusted_proxies",
         secret: false,
         expected: "a list of IP addresses or CIDR ranges of your reverse proxies, such as \
@@ -69,6 +74,22 @@ pub const KEYS: &[Key] = &[
         expected: "auto (Secure when the request came over HTTPS), always or never",
     },
     Key {
+        name: "display_networks",
+        secret: false,
+        expected: "a list of IP addresses or CIDR ranges whose screens may load display pages, such as \
+                   [\"192.168.1.0/24\"] or, in the environment, 192.168.1.0/24,10.0.0.0/8",
+    },
+    Key {
+        name: "public_displays",
+        secret: false,
+        expected: "true or false",
+    },
+    Key {
+        name: "audit_retention_days",
+        secret: false,
+        expected: "a whole number of days from 0 to 36500, such as 365; 0 keeps audit events forever",
+    },
+    Key {
         name: "database_url",
         secret: true,
         expected: "a SQLite URL such as sqlite:///var/lib/onesheet/onesheet.db",
@@ -82,6 +103,16 @@ pub const KEYS: &[Key] = &[
         name: "admin_token",
         secret: true,
         expected: "a random string of at least 24 characters, such as the output of `openssl rand -base64 24`",
+    },
+    Key {
+        name: "tls.cert_file",
+        secret: false,
+        expected: "a path to a PEM file with the server's certificate followed by its intermediate certificates, such as /etc/onesheet/fullchain.pem",
+    },
+    Key {
+        name: "tls.key_file",
+        secret: false,
+        expected: "a path to a PEM file with the certificate's private key, such as /etc/onesheet/privkey.pem",
     },
     Key {
         name: "log.format",
@@ -156,6 +187,7 @@ pub const TABLES: &[(&str, &str)] = &[
         "images",
         "a table with the keys max_pixels, max_side, max_input_bytes, workers, queue and deadline_seconds",
     ),
+    ("tls", "a table with the keys cert_file and key_file"),
 ];
 
 /// Lowest Jaro-Winkler similarity at which an unknown key gets a "did you mean" suggestion.

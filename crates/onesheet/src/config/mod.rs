@@ -13,6 +13,7 @@ mod images;
 mod keys;
 mod load;
 mod secret;
+mod tls;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ pub use error::ConfigError;
 pub use images::{CacheConfig, ImagesConfig};
 pub use load::load;
 pub use secret::Secret;
+pub use tls::TlsConfig;
 
 /// Name of the configuration file read from the working directory when no path is given.
 pub const DEFAULT_FILE: &str = "onesheet.toml";
@@ -53,6 +55,11 @@ pub struct Config {
     /// External URL of the site as browsers reach it, without a trailing slash. With `None`,
     /// links are built from each request.
     pub public_url: Option<String>,
+    /// Redirects requests that arrived over plain HTTP to `public_url`, which must then use
+    /// https. A request from a trusted proxy counts as plain HTTP only when its
+    /// `X-Forwarded-Proto` names a scheme other than https, and health probes are never
+    /// redirected.
+    pub force_https: bool,
     /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` headers are believed, as
     /// IP addresses or CIDR ranges. Empty: every client is the socket's peer. Accepts a TOML
     /// array or one string separated by commas, as an environment variable gives it.
@@ -65,6 +72,16 @@ pub struct Config {
     /// When the admin session cookie is marked `Secure`: `auto` when the request came over
     /// HTTPS (directly or through a trusted proxy), `always`, or `never`.
     pub cookie_secure: CookieSecure,
+    /// Networks whose clients may load display pages, the display API and images without
+    /// signing in, as IP addresses or CIDR ranges; loopback always may. Defaults to the private
+    /// ranges of home and venue networks.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub display_networks: Vec<String>,
+    /// Opens display pages, the display API and images to every client, for a server whose
+    /// screens are on the internet. Off by default.
+    pub public_displays: bool,
+    /// Days the audit log keeps an event; 0 keeps events forever.
+    pub audit_retention_days: u32,
     /// Database connection URL, or `None` for the SQLite file `<data_dir>/onesheet.db`.
     pub database_url: Option<Secret>,
     /// Key for encrypting secrets that the database stores, such as upstream credentials: 32
@@ -73,6 +90,8 @@ pub struct Config {
     /// Bearer token that unlocks the admin API until admin accounts exist. Unset: the admin API
     /// is off.
     pub admin_token: Option<Secret>,
+    /// Built-in HTTPS from a certificate and a key file.
+    pub tls: TlsConfig,
     /// Log output settings.
     pub log: LogConfig,
     /// Derived-image caches.
@@ -89,12 +108,20 @@ impl Default for Config {
             media_dir: None,
             base_path: String::new(),
             public_url: None,
+            force_https: false,
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             cookie_secure: CookieSecure::Auto,
+            display_networks: onesheet_server::security::DEFAULT_DISPLAY_NETWORKS
+                .iter()
+                .map(|network| (*network).to_owned())
+                .collect(),
+            public_displays: false,
+            audit_retention_days: 365,
             database_url: None,
             secret_key: None,
             admin_token: None,
+            tls: TlsConfig::default(),
             log: LogConfig::default(),
             cache: CacheConfig::default(),
             images: ImagesConfig::default(),

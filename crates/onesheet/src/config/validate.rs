@@ -12,6 +12,9 @@ use super::{Config, ConfigError, Origin};
 /// `/posters`, and the cap keeps URLs that embed it short.
 pub const BASE_PATH_MAX_CHARS: usize = 64;
 
+/// Longest audit retention accepted, in days: a hundred years, which is forever in practice.
+const MAX_AUDIT_RETENTION_DAYS: u32 = 36_500;
+
 /// Checks every value in `config` and normalizes `base_path` and `public_url` in place.
 pub fn validate(
     config: &mut Config,
@@ -45,6 +48,19 @@ pub fn validate(
         onesheet_server::security::TrustedProxies::parse(std::slice::from_ref(entry)).is_err()
     }) {
         return Err(invalid("trusted_proxies", bad));
+    }
+
+    if let Some(bad) = config.display_networks.iter().find(|entry| {
+        onesheet_server::security::DisplayAccess::parse(std::slice::from_ref(entry), false).is_err()
+    }) {
+        return Err(invalid("display_networks", bad));
+    }
+
+    if config.audit_retention_days > MAX_AUDIT_RETENTION_DAYS {
+        return Err(invalid(
+            "audit_retention_days",
+            &config.audit_retention_days.to_string(),
+        ));
     }
 
     for origin in &mut config.cors_origins {
@@ -84,6 +100,7 @@ pub fn validate(
     }
 
     validate_images(config, &invalid)?;
+    super::tls::validate(config, origins)?;
 
     Ok(())
 }

@@ -11,10 +11,10 @@ use serde_json::json;
 
 use super::auth::{accounts, second_factor_of};
 use super::body::JsonBody;
-use super::table::RouteTable;
 use crate::accounts::TokenScope;
 use crate::auth::{AdminAccess, AdminSession};
 use crate::error::ApiError;
+use crate::routes::table::RouteTable;
 use crate::state::AppState;
 
 pub(super) fn routes() -> RouteTable {

@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use onesheet_sources::registry::{SourceInput, SourceRegistry};
 
 use super::body::JsonBody;
-use super::table::RouteTable;
 use crate::auth::AdminAccess;
 use crate::error::ApiError;
+use crate::routes::table::RouteTable;
 use crate::state::AppState;
 
 pub(super) fn routes() -> RouteTable {

@@ -9,14 +9,13 @@ mod derived;
 mod original;
 mod params;
 
-use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use axum::routing::get;
 use onesheet_domain::{FieldError, ImageKind, ItemId};
 
+use super::table::RouteTable;
 use crate::error::ApiError;
 use crate::state::AppState;
 use params::ImageParams;
@@ -27,8 +26,8 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// A URL without the version can start meaning another image after a rescan.
 const REVALIDATE: &str = "public, max-age=300, must-revalidate";
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/img/{item}/{kind}", get(image))
+pub(super) fn routes() -> RouteTable {
+    RouteTable::new().get("/img/{item}/{kind}", image)
 }
 
 async fn image(

@@ -491,3 +491,121 @@ fn bad_trusted_proxy_names_the_entry() {
         "{error}"
     );
 }
+
+#[test]
+fn tls_files_and_force_https_from_the_environment() {
+    let fixture = Fixture::with_file("public_url = \"https://posters.example.com/\"\n");
+    let loaded = fixture
+        .load(&[
+            ("ONESHEET_TLS__CERT_FILE", "/etc/onesheet/fullchain.pem"),
+            ("ONESHEET_TLS__KEY_FILE", "/etc/onesheet/privkey.pem"),
+            ("ONESHEET_FORCE_HTTPS", "true"),
+        ])
+        .unwrap();
+    let config = &loaded.config;
+    assert_eq!(
+        config.tls.files(),
+        Some((
+            Path::new("/etc/onesheet/fullchain.pem"),
+            Path::new("/etc/onesheet/privkey.pem")
+        ))
+    );
+    assert!(config.force_https);
+    assert_eq!(
+        loaded.origin("tls.key_file"),
+        &Origin::Env("ONESHEET_TLS__KEY_FILE".to_owned())
+    );
+
+    let rendered = render_check(&loaded);
+    assert!(
+        rendered.contains("tls.cert_file = \"/etc/onesheet/fullchain.pem\""),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("(env ONESHEET_TLS__CERT_FILE)"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("force_https = true"), "{rendered}");
+}
+
+#[test]
+fn tls_table_in_a_file() {
+    let fixture = Fixture::with_file(
+        "[tls]\ncert_file = \"/etc/onesheet/fullchain.pem\"\nkey_file = \"/etc/onesheet/privkey.pem\"\n",
+    );
+    let loaded = fixture.load(&[]).unwrap();
+    assert!(loaded.config.tls.files().is_some());
+    assert_eq!(
+        loaded.origin("tls.cert_file"),
+        &Origin::File(fixture.file())
+    );
+
+    let typo = Fixture::with_file("[tls]\ncert = \"/etc/onesheet/fullchain.pem\"\n");
+    let message = typo.load(&[]).unwrap_err().to_string();
+    assert!(message.contains("unknown key \"tls.cert\""), "{message}");
+}
+
+#[test]
+fn half_a_tls_pair_names_the_missing_key() {
+    let fixture = Fixture::new();
+    let message = fixture
+        .load_default(&[("ONESHEET_TLS__CERT_FILE", "/etc/onesheet/fullchain.pem")])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        message,
+        "tls.cert_file is set from ONESHEET_TLS__CERT_FILE but tls.key_file is not: set both to serve HTTPS, or neither"
+    );
+}
+
+#[test]
+fn force_https_without_https_public_url_is_rejected() {
+    let fixture = Fixture::new();
+    let message = fixture
+        .load_default(&[
+            ("ONESHEET_FORCE_HTTPS", "true"),
+            ("ONESHEET_PUBLIC_URL", "http://posters.example.com"),
+        ])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.starts_with("force_https is on from ONESHEET_FORCE_HTTPS but public_url is \"http://posters.example.com\""),
+        "{message}"
+    );
+}
+
+#[test]
+fn display_access_from_the_environment() {
+    let fixture = Fixture::with_file("");
+    let loaded = fixture
+        .load(&[
+            ("ONESHEET_DISPLAY_NETWORKS", "192.168.1.0/24, 10.8.0.7"),
+            ("ONESHEET_PUBLIC_DISPLAYS", "true"),
+            ("ONESHEET_AUDIT_RETENTION_DAYS", "90"),
+        ])
+        .unwrap();
+    let config = &loaded.config;
+
+    assert_eq!(config.display_networks, ["192.168.1.0/24", "10.8.0.7"]);
+    assert!(config.public_displays);
+    assert_eq!(config.audit_retention_days, 90);
+}
+
+#[test]
+fn invalid_display_network_names_key_and_value() {
+    let fixture = Fixture::with_file("display_networks = [\"192.168.1.0/24\", \"lan\"]\n");
+
+    let message = fixture.load(&[]).unwrap_err().to_string();
+
+    assert!(message.contains("display_networks"), "{message}");
+    assert!(message.contains("lan"), "{message}");
+}
+
+#[test]
+fn audit_retention_over_a_century_is_rejected() {
+    let fixture = Fixture::with_file("audit_retention_days = 40000\n");
+
+    let message = fixture.load(&[]).unwrap_err().to_string();
+
+    assert!(message.contains("audit_retention_days"), "{message}");
+}

@@ -1,5 +1,5 @@
 //! A router builder that also lists what it registered, so the test suite can call every admin
-//! route without credentials and a new route cannot be forgotten there.
+//! and display route without credentials and a new route cannot be forgotten there.
 
 use axum::Router;
 use axum::handler::Handler;

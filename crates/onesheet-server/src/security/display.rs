@@ -1,0 +1,132 @@
+//! Who may load display pages, the display API and images.
+//!
+//! Those routes show the whole catalog and what people are watching, so a server reachable from
+//! the internet must not serve them to anyone who finds it. Until screens can pair, a request may
+//! use them when its client address is on loopback or inside `display_networks`, or when
+//! `public_displays` opens them to everybody. A request with an admin session or API token may
+//! use them too, so an admin can preview a screen from anywhere.
+//!
+//! The default networks are the private ranges a home or venue LAN uses. A server behind a
+//! reverse proxy on the same host sees every client as loopback unless the proxy is listed in
+//! `trusted_proxies`, which the start-up log warns about.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use onesheet_domain::FieldError;
+
+use super::client::{canonical, parse_networks};
+
+/// Networks that may use display routes when `display_networks` is not configured: the IPv4
+/// private ranges, IPv6 unique local addresses, and link-local addresses of both families.
+pub const DEFAULT_DISPLAY_NETWORKS: [&str; 6] = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+];
+
+/// The rule that decides whether a client address may use display routes on its own.
+#[derive(Debug, Clone)]
+pub struct DisplayAccess {
+    networks: Vec<IpNet>,
+    public: bool,
+}
+
+impl Default for DisplayAccess {
+    /// Loopback only, the safe choice for a state built without configuration.
+    fn default() -> Self {
+        Self {
+            networks: Vec::new(),
+            public: false,
+        }
+    }
+}
+
+impl DisplayAccess {
+    /// Builds the rule from `display_networks` entries (CIDR ranges or single addresses) and the
+    /// `public_displays` switch.
+    pub fn parse<S: AsRef<str>>(networks: &[S], public: bool) -> Result<Self, FieldError> {
+        Ok(Self {
+            networks: parse_networks("display_networks", networks)?,
+            public,
+        })
+    }
+
+    /// Returns true when a client at `ip` may use display routes without further proof.
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.public || ip.is_loopback() || self.networks.iter().any(|network| network.contains(&ip))
+    }
+
+    /// Returns true when display routes are open to every address.
+    pub fn is_public(&self) -> bool {
+        self.public
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn defaults_admit_private_and_loopback_only() {
+        let access = DisplayAccess::parse(&DEFAULT_DISPLAY_NETWORKS, false).unwrap();
+        for allowed in [
+            "127.0.0.1",
+            "127.8.9.10",
+            "::1",
+            "::ffff:192.168.1.20",
+            "10.1.2.3",
+            "172.31.255.255",
+            "192.168.0.5",
+            "fd12:3456::1",
+            "fe80::1",
+        ] {
+            assert!(access.allows(ip(allowed)), "{allowed} must be allowed");
+        }
+        for refused in [
+            "203.0.113.7",
+            "172.32.0.1",
+            "100.64.0.1",
+            "8.8.8.8",
+            "2001:db8::1",
+            "::ffff:203.0.113.7",
+        ] {
+            assert!(!access.allows(ip(refused)), "{refused} must be refused");
+        }
+    }
+
+    #[test]
+    fn empty_list_keeps_loopback() {
+        let access = DisplayAccess::parse::<&str>(&[], false).unwrap();
+        assert!(access.allows(ip("127.0.0.1")));
+        assert!(!access.allows(ip("192.168.1.2")));
+    }
+
+    #[test]
+    fn public_admits_everybody() {
+        let access = DisplayAccess::parse::<&str>(&[], true).unwrap();
+        assert!(access.allows(ip("203.0.113.7")));
+        assert!(access.is_public());
+    }
+
+    #[test]
+    fn bad_entry_names_the_key_and_value() {
+        let error = DisplayAccess::parse(&["192.168.1.0/33"], false).unwrap_err();
+        assert_eq!(error.field, "display_networks");
+        assert!(
+            error.message.contains("192.168.1.0/33"),
+            "{}",
+            error.message
+        );
+    }
+}
