@@ -15,5 +15,5 @@ pub mod security;
 mod state;
 pub mod tls;
 
-pub use routes::{display_routes, protected_routes, router};
+pub use routes::{bare_routes, display_routes, protected_routes, router};
 pub use state::{AppState, BasePath, TaggedSettings};

@@ -48,8 +48,22 @@ impl BasePath {
     }
 }
 
+/// Everything handlers share, behind one `Arc`: axum clones the state for every extractor and
+/// layer that takes it, so a clone must cost one reference count, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Clone)]
+pub struct SharedState {
     pub catalog: Arc<Catalog>,
     pub store: Arc<dyn Store>,
     /// Current display settings with a content tag used as their ETag.
@@ -109,7 +123,7 @@ impl AppState {
         settings: DisplaySettings,
         base_path: BasePath,
     ) -> Self {
-        Self {
+        Self(Arc::new(SharedState {
             catalog,
             store,
             settings: Arc::new(ArcSwap::from_pointee(TaggedSettings::new(settings))),
@@ -131,31 +145,37 @@ impl AppState {
             force_https: None,
             display_access: Arc::default(),
             request_timeout: REQUEST_TIMEOUT,
-        }
+        }))
+    }
+
+    /// Returns the fields for a builder to change. Builders run before the router is built,
+    /// when this is the only reference, so nothing is copied.
+    fn shared_mut(&mut self) -> &mut SharedState {
+        Arc::make_mut(&mut self.0)
     }
 
     /// Adds source management and the registry's now-playing hub.
     pub fn with_sources(mut self, registry: Arc<SourceRegistry>) -> Self {
-        self.now_playing = registry.now_playing().clone();
-        self.sources = Some(registry);
+        self.shared_mut().now_playing = registry.now_playing().clone();
+        self.shared_mut().sources = Some(registry);
         self
     }
 
     /// Switches the admin API on, protected by `token`.
     pub fn with_admin_token(mut self, token: AdminToken) -> Self {
-        self.admin_token = Some(token);
+        self.shared_mut().admin_token = Some(token);
         self
     }
 
     /// Switches on admin accounts, login and sessions.
     pub fn with_accounts(mut self, accounts: Arc<Accounts>) -> Self {
-        self.accounts = Some(accounts);
+        self.shared_mut().accounts = Some(accounts);
         self
     }
 
     /// Lets pages from `origins` (such as `https://dashboard.example`) read responses.
     pub fn with_cors_origins(mut self, origins: Vec<HeaderValue>) -> Self {
-        self.cors_origins = Arc::from(origins);
+        self.shared_mut().cors_origins = Arc::from(origins);
         self
     }
 
@@ -163,31 +183,31 @@ impl AppState {
     /// `https://posters.example.com`, the address of the base path), keeping their path below
     /// the base path and their query. The caller checks that the URL uses https.
     pub fn with_force_https(mut self, public_url: &str) -> Self {
-        self.force_https = Some(Arc::from(public_url.trim_end_matches('/')));
+        self.shared_mut().force_https = Some(Arc::from(public_url.trim_end_matches('/')));
         self
     }
 
     /// Believes the forwarding headers of requests from `proxies`.
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
-        self.trusted_proxies = Arc::new(proxies);
+        self.shared_mut().trusted_proxies = Arc::new(proxies);
         self
     }
 
     /// Changes how long a request may take before it is answered with 503.
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
+        self.shared_mut().request_timeout = timeout;
         self
     }
 
     /// Sets which clients may use display routes; [`AppState::new`] allows loopback only.
     pub fn with_display_access(mut self, access: DisplayAccess) -> Self {
-        self.display_access = Arc::new(access);
+        self.shared_mut().display_access = Arc::new(access);
         self
     }
 
     /// Replaces the image service, which [`AppState::new`] creates with no disk cache.
     pub fn with_images(mut self, images: Arc<ImagePipeline>) -> Self {
-        self.images = images;
+        self.shared_mut().images = images;
         self
     }
 }

@@ -1,7 +1,11 @@
-//! The outermost middleware: gives each request an id, opens its root span, and turns an
-//! [`ErrorReport`] left by a handler into the JSON error body and one log line.
+//! The outermost middleware: gives each request an id, opens its root span, turns an
+//! [`ErrorReport`] left by a handler into the JSON error body and one log line, and adds the
+//! security headers.
 
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -9,9 +13,9 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use tower_http::request_id::{MakeRequestId, MakeRequestUuid};
 use tracing::{Instrument, Level, debug, error, info, warn};
 
+use super::add_security_headers;
 use crate::error::{ErrorBody, ErrorFields, ErrorReport};
 use crate::listener::ConnectionTls;
 use crate::security::ClientAddress;
@@ -27,18 +31,12 @@ pub(crate) async fn track_request(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let id = client_request_id(&request).unwrap_or_else(|| {
-        MakeRequestUuid
-            .make_request_id(&request)
-            .and_then(|id| id.into_header_value().to_str().ok().map(str::to_owned))
-            .unwrap_or_else(|| "unknown".to_owned())
-    });
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        request.headers_mut().insert(&REQUEST_ID_HEADER, value);
-    }
+    let id = client_request_id(&request).unwrap_or_else(new_request_id);
+    request.headers_mut().insert(&REQUEST_ID_HEADER, id.clone());
+    let id_text = id.to_str().unwrap_or("unknown");
 
     let method = request.method().clone();
-    let route = request
+    let route: String = request
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
@@ -49,19 +47,19 @@ pub(crate) async fn track_request(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| ClientAddress::resolve(info.0, tls, request.headers(), &state.trusted_proxies));
-    let client_ip = client
-        .map(|client| client.ip.to_string())
-        .unwrap_or_default();
+    let client_ip = client.map(|client| client.ip);
     if let Some(client) = client {
         request.extensions_mut().insert(client);
     }
 
-    // Health probes run every few seconds on every installation; they stay out of INFO logs.
-    let quiet = route.ends_with("/health") || route.ends_with("/health/ready");
+    // Health probes and screens send a steady stream of reads, so those spans are DEBUG: at INFO
+    // they would cost a formatted span per request and bury the admin actions in the log.
+    // Errors are logged with the request id whatever the span's level.
+    let quiet = !is_admin_route(&route);
     let span = if quiet {
-        tracing::span!(Level::DEBUG, "request", http.method = %method, http.route = %route, client.ip = %client_ip, request.id = %id, http.status = tracing::field::Empty)
+        tracing::span!(Level::DEBUG, "request", http.method = %method, http.route = %route, client.ip = client_ip.map(tracing::field::display), request.id = %id_text, http.status = tracing::field::Empty)
     } else {
-        tracing::span!(Level::INFO, "request", http.method = %method, http.route = %route, client.ip = %client_ip, request.id = %id, http.status = tracing::field::Empty)
+        tracing::span!(Level::INFO, "request", http.method = %method, http.route = %route, client.ip = client_ip.map(tracing::field::display), request.id = %id_text, http.status = tracing::field::Empty)
     };
 
     let started = Instant::now();
@@ -69,26 +67,34 @@ pub(crate) async fn track_request(
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.record("http.status", response.status().as_u16());
 
-    let mut response = span.in_scope(|| render_error(response, &id));
+    let mut response = span.in_scope(|| render_error(response, id_text));
     span.in_scope(|| {
         debug!(
             http.status = response.status().as_u16(),
             latency_ms, "request finished"
         );
     });
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(&REQUEST_ID_HEADER, value);
-    }
+    let headers = response.headers_mut();
+    // The request id, the security headers and HSTS: one growth of the map instead of several.
+    headers.reserve(10);
+    headers.insert(&REQUEST_ID_HEADER, id.clone());
+    add_security_headers(headers);
     // Browsers ignore HSTS received over plain HTTP, and sending it there would tell a LAN
     // client something untrue, so only HTTPS responses carry it. No includeSubDomains: other
     // services on sibling host names are not ours to pin.
     if client.is_some_and(|client| client.https) {
-        response
-            .headers_mut()
+        headers
             .entry(header::STRICT_TRANSPORT_SECURITY)
             .or_insert(HeaderValue::from_static("max-age=31536000"));
     }
     response
+}
+
+/// Returns true for the account and admin API routes, whose requests are few and worth an INFO span.
+fn is_admin_route(path: &str) -> bool {
+    ["/api/v1/admin", "/api/v1/auth", "/api/v1/setup"]
+        .iter()
+        .any(|prefix| path.contains(prefix))
 }
 
 /// Maximum length of an error message sent to a client, in bytes. Messages quote the invalid value, which a
@@ -155,14 +161,37 @@ fn truncate(text: &str, max: usize) -> String {
 
 /// Keeps a client's request id only when it is short and made of safe characters, so a log line
 /// cannot be forged or bloated through it.
-fn client_request_id(request: &Request) -> Option<String> {
-    let value = request.headers().get(&REQUEST_ID_HEADER)?.to_str().ok()?;
-    let safe = !value.is_empty()
-        && value.len() <= MAX_CLIENT_REQUEST_ID
-        && value
-            .bytes()
+fn client_request_id(request: &Request) -> Option<HeaderValue> {
+    let value = request.headers().get(&REQUEST_ID_HEADER)?;
+    let bytes = value.as_bytes();
+    let safe = !bytes.is_empty()
+        && bytes.len() <= MAX_CLIENT_REQUEST_ID
+        && bytes
+            .iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    safe.then(|| value.to_owned())
+    safe.then(|| value.clone())
+}
+
+/// Source of new request ids: a random prefix drawn once per process, then a counter. Ids need
+/// to be unique across restarts, not secret, and a random draw per request costs a system call.
+struct RequestIds {
+    prefix: u32,
+    next: AtomicU64,
+}
+
+static REQUEST_IDS: OnceLock<RequestIds> = OnceLock::new();
+
+/// Returns a new request id such as `3fa2c91b-1a2f`.
+fn new_request_id() -> HeaderValue {
+    let ids = REQUEST_IDS.get_or_init(|| RequestIds {
+        // The standard library seeds each `RandomState` from the operating system's random
+        // source, so its hash of nothing differs between processes.
+        prefix: RandomState::new().build_hasher().finish() as u32,
+        next: AtomicU64::new(1),
+    });
+    let number = ids.next.fetch_add(1, Ordering::Relaxed);
+    let text = format!("{:08x}-{number:x}", ids.prefix);
+    HeaderValue::try_from(text).unwrap_or(HeaderValue::from_static("unknown"))
 }
 
 fn render_error(response: Response, request_id: &str) -> Response {

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::conditional::if_none_match;
 use super::table::RouteTable;
 use crate::error::ApiError;
+use crate::security::DisplayViewer;
 use crate::state::{AppState, BasePath, RenderedPage, fnv1a};
 
 pub(super) fn routes() -> RouteTable {
@@ -48,7 +49,7 @@ struct NowPlayingView<'a> {
 }
 
 /// Sessions playing now on every media server, for now-playing screens.
-async fn now_playing(State(state): State<AppState>) -> Response {
+async fn now_playing(_viewer: DisplayViewer, State(state): State<AppState>) -> Response {
     let sessions = state.now_playing.sessions();
     let snapshot = state.catalog.snapshot();
     let views: Vec<NowPlayingView<'_>> = sessions
@@ -136,6 +137,7 @@ struct ImageUrls {
 }
 
 async fn playlist(
+    _viewer: DisplayViewer,
     State(state): State<AppState>,
     headers: HeaderMap,
     params: Result<Query<PlaylistParams>, QueryRejection>,
@@ -266,6 +268,7 @@ struct DisplaySettingsBody<'a> {
 
 /// Only what a screen needs: the display settings and the server's clock.
 async fn display_settings(
+    _viewer: DisplayViewer,
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

@@ -17,6 +17,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -24,11 +25,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use crate::error::ApiError;
-use crate::middleware::{
-    require_display_access, track_request, with_https_redirect, with_security_headers,
-};
+use crate::middleware::{track_request, with_https_redirect};
 use crate::state::AppState;
-use table::RouteTable;
 
 /// Largest request body accepted anywhere. Only admin routes read bodies, and their largest
 /// document, a source with its settings, is a few kilobytes.
@@ -41,21 +39,31 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Builds the whole application. With a base path such as `/posters`, every route lives under
 /// it and requests outside it get 404.
 pub fn router(state: AppState) -> Router {
-    let guarded = |table: RouteTable| {
-        table
-            .into_router()
-            .route_layer(from_fn_with_state(state.clone(), require_display_access))
+    // Handlers that wait on a database, a media server or a decode get a deadline; the health
+    // and display API handlers answer from memory and skip the cost of a timer per request.
+    let deadline = || {
+        ServiceBuilder::new()
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                state.request_timeout,
+            ))
+            .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
     };
     let api = Router::new()
-        .merge(guarded(display::routes()))
-        .merge(admin::routes())
+        .merge(display::routes().into_router())
+        .merge(admin::routes().layer(deadline()))
         // JSON compresses about tenfold; images are already compressed and skip this layer.
         .layer(CompressionLayer::new().gzip(true).br(true));
 
     let app = Router::new()
         .merge(health::routes())
         .merge(api)
-        .merge(guarded(images::routes().merge(pages::screens())))
+        .merge(
+            images::routes()
+                .merge(pages::screens())
+                .into_router()
+                .layer(deadline()),
+        )
         .merge(pages::assets())
         .fallback(not_found)
         .with_state(state.clone());
@@ -75,19 +83,27 @@ pub fn router(state: AppState) -> Router {
         }
     };
 
-    // Layers wrap what was added before them, so the request tracker, added last, gets every
-    // response with its final headers, including the timeout's and the panic catcher's.
-    let app = app
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            state.request_timeout,
-        ))
-        .layer(CatchPanicLayer::custom(panic_response));
+    // One composed stack is one boxed service per request; each `Router::layer` call would add
+    // its own. The first layer listed is the outermost.
+    let limits = ServiceBuilder::new()
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    let app = app.layer(limits);
     let app = with_cors(app, &state.cors_origins);
     let app = with_https_redirect(app, &state);
-    with_security_headers(app).layer(from_fn_with_state(state, track_request))
+
+    // The request tracker, added last, wraps everything else, so it sees every response, the
+    // timeout's and the panic catcher's included, and adds the security headers to each.
+    app.layer(from_fn_with_state(state, track_request))
+}
+
+/// Builds the health and display API routes with none of the middleware layers, so a benchmark
+/// can measure what the layers cost per request. Nothing serves this router.
+pub fn bare_routes(state: AppState) -> Router {
+    Router::new()
+        .merge(health::routes())
+        .merge(display::routes().into_router())
+        .with_state(state)
 }
 
 /// Lists every route that shows catalog data to screens, for the test that calls each one from a

@@ -12,6 +12,7 @@ use rust_embed::Embed;
 use super::conditional::if_none_match;
 use super::table::RouteTable;
 use crate::error::ApiError;
+use crate::security::DisplayViewer;
 use crate::state::AppState;
 
 #[derive(Embed)]
@@ -35,7 +36,7 @@ async fn home(State(state): State<AppState>) -> Redirect {
     Redirect::temporary(&format!("{}/screensaver", state.base_path.as_str()))
 }
 
-async fn screensaver(headers: HeaderMap) -> Result<Response, ApiError> {
+async fn screensaver(_viewer: DisplayViewer, headers: HeaderMap) -> Result<Response, ApiError> {
     embedded("screensaver.html", &headers)
 }
 

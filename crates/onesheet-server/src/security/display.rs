@@ -1,4 +1,4 @@
-//! Who may load display pages, the display API and images.
+//! Who may load display pages, the display API and images, and the extractor that enforces it.
 //!
 //! Those routes show the whole catalog and what people are watching, so a server reachable from
 //! the internet must not serve them to anyone who finds it. Until screens can pair, a request may
@@ -10,12 +10,18 @@
 //! reverse proxy on the same host sees every client as loopback unless the proxy is listed in
 //! `trusted_proxies`, which the start-up log warns about.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use ipnet::IpNet;
 use onesheet_domain::FieldError;
 
+use super::ClientAddress;
 use super::client::{canonical, parse_networks};
+use crate::auth::AdminAccess;
+use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Networks that may use display routes when `display_networks` is not configured: the IPv4
 /// private ranges, IPv6 unique local addresses, and link-local addresses of both families.
@@ -65,6 +71,56 @@ impl DisplayAccess {
     pub fn is_public(&self) -> bool {
         self.public
     }
+}
+
+/// Proof that a request may use display routes: take it as a handler argument, so a display
+/// handler cannot run for a client that [`DisplayAccess`] rejects. Admins pass from anywhere, so
+/// they can preview what screens show.
+#[derive(Debug, Clone, Copy)]
+pub struct DisplayViewer;
+
+impl FromRequestParts<AppState> for DisplayViewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Without a client address (no socket behind the request) nothing is admitted by network.
+        let client = parts.extensions.get::<ClientAddress>().copied();
+        let through_unknown_proxy = came_through_unknown_proxy(parts, state);
+        if !through_unknown_proxy
+            && client.is_some_and(|client| state.display_access.allows(client.ip))
+        {
+            return Ok(Self);
+        }
+
+        if AdminAccess::from_request_parts(parts, state).await.is_ok() {
+            return Ok(Self);
+        }
+
+        Err(ApiError::DisplayRefused {
+            ip: client.map(|client| client.ip),
+            through_unknown_proxy,
+        })
+    }
+}
+
+/// Headers a reverse proxy adds to name the client it forwards for.
+const FORWARDING_HEADERS: [&str; 3] = ["x-forwarded-for", "forwarded", "x-real-ip"];
+
+/// Returns true when an untrusted peer forwarded the request for someone else. A reverse proxy
+/// on the server's own machine would otherwise pass every internet client off as loopback, so
+/// such a request is judged by nobody's address until the proxy is listed in `trusted_proxies`.
+/// A client that adds these headers itself only gets itself rejected.
+fn came_through_unknown_proxy(parts: &Parts, state: &AppState) -> bool {
+    let forwarded = FORWARDING_HEADERS
+        .iter()
+        .any(|name| parts.headers.contains_key(*name));
+    if state.display_access.is_public() || !forwarded {
+        return false;
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_none_or(|peer| !state.trusted_proxies.contains(peer.0.ip()))
 }
 
 #[cfg(test)]

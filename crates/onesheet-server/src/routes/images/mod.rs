@@ -17,6 +17,7 @@ use onesheet_domain::{FieldError, ImageKind, ItemId};
 
 use super::table::RouteTable;
 use crate::error::ApiError;
+use crate::security::DisplayViewer;
 use crate::state::AppState;
 use params::ImageParams;
 
@@ -31,6 +32,7 @@ pub(super) fn routes() -> RouteTable {
 }
 
 async fn image(
+    _viewer: DisplayViewer,
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
     RawQuery(query): RawQuery,

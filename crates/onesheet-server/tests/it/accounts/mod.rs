@@ -15,6 +15,9 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, TestResponse};
 
+mod cookies;
+mod paths;
+
 const PASSWORD: &str = "lantern velvet orbit 42";
 const PEER: &str = "192.0.2.10:40000";
 /// 2026-12-05 00:00:10 UTC: ten seconds into a TOTP step.
@@ -28,6 +31,10 @@ struct AccountsApp {
 }
 
 async fn accounts_app() -> AccountsApp {
+    accounts_app_with(SessionPolicy::default()).await
+}
+
+async fn accounts_app_with(policy: SessionPolicy) -> AccountsApp {
     let data = tempfile::tempdir().unwrap();
     let store = Arc::new(
         SqliteStore::open(&data.path().join("accounts.db"))
@@ -36,13 +43,8 @@ async fn accounts_app() -> AccountsApp {
     );
     let clock = Arc::new(AtomicI64::new(START));
     let reading = clock.clone();
-    let accounts = Accounts::new(
-        store,
-        SecretKey::from_bytes(&[7; 32]),
-        data.path(),
-        SessionPolicy::default(),
-    )
-    .with_clock(Arc::new(move || reading.load(Ordering::SeqCst)));
+    let accounts = Accounts::new(store, SecretKey::from_bytes(&[7; 32]), data.path(), policy)
+        .with_clock(Arc::new(move || reading.load(Ordering::SeqCst)));
     let setup_token = accounts.open_setup().await.unwrap().unwrap();
     let accounts = Arc::new(accounts);
     let app = TestApp::with_posters(1).await.with_state(|state| {
