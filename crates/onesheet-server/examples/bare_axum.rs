@@ -5,7 +5,11 @@
 //! most 4 MiB), the transport's ceiling for a cached image of that size: whatever Onesheet
 //! serves at that size can only be slower.
 //!
-//! Usage: `bare_axum 127.0.0.1:9000`
+//! With `--onesheet-listener`, the same handlers are served through Onesheet's own connection
+//! loop (its timeouts, buffer limit and connection cap) instead of `axum::serve`, so that the
+//! load script can tell the cost of the loop from the cost of the middleware.
+//!
+//! Usage: `bare_axum 127.0.0.1:9000 [--onesheet-listener]`
 
 use axum::Router;
 use axum::body::Bytes;
@@ -21,6 +25,7 @@ async fn main() -> std::io::Result<()> {
     let address = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9000".to_owned());
+    let onesheet_listener = std::env::args().any(|arg| arg == "--onesheet-listener");
 
     // One buffer shared by every response, as a memory cache hands out one copy.
     let body = Bytes::from(vec![0x5A; MAX_KIB * 1024]);
@@ -37,5 +42,12 @@ async fn main() -> std::io::Result<()> {
         );
 
     let listener = tokio::net::TcpListener::bind(&address).await?;
+    if onesheet_listener {
+        let draining =
+            onesheet_server::listener::serve(listener, app, 10_000, None, std::future::pending())
+                .await;
+        draining.finish().await;
+        return Ok(());
+    }
     axum::serve(listener, app).await
 }
