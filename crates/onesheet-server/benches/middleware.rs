@@ -35,6 +35,7 @@ async fn call(router: &Router, uri: &str) -> usize {
         ip: loopback.ip(),
         https: false,
         forwarded: false,
+        known: true,
     });
     let response = router.clone().oneshot(request).await.unwrap();
     assert!(

@@ -14,6 +14,7 @@ use onesheet_images::pipeline::{FailureReason, ImageFailure, PipelineError};
 use onesheet_sources::registry::RegistryError;
 
 use crate::accounts::AccountError;
+use crate::security::DisplayRefusal;
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -56,13 +57,9 @@ pub enum ApiError {
         reason: String,
         retry_after_seconds: u32,
     },
-    /// A display route asked for by a client outside the networks allowed to use them, or
-    /// through a proxy that is not in `trusted_proxies`.
-    #[error("{}", display_refusal(*ip, *through_unknown_proxy))]
-    DisplayRefused {
-        ip: Option<std::net::IpAddr>,
-        through_unknown_proxy: bool,
-    },
+    /// A display route asked for by a client that may not use it; the refusal says why.
+    #[error("{0}")]
+    DisplayRefused(DisplayRefusal),
     /// Signed in (or holding a token) but not allowed to do this, or a cross-site request.
     #[error("{reason}")]
     Forbidden { reason: &'static str },
@@ -99,7 +96,7 @@ impl ApiError {
             },
             Self::Unavailable { .. } | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Forbidden { .. } | Self::DisplayRefused { .. } => StatusCode::FORBIDDEN,
+            Self::Forbidden { .. } | Self::DisplayRefused(_) => StatusCode::FORBIDDEN,
             Self::Account(error) => match error {
                 AccountError::InvalidCredentials
                 | AccountError::CodeRejected
@@ -137,7 +134,7 @@ impl ApiError {
             Self::Busy { .. } => "busy",
             Self::Internal { .. } => "internal",
             Self::Forbidden { .. } => "forbidden",
-            Self::DisplayRefused { .. } => "display-not-allowed",
+            Self::DisplayRefused(_) => "display-not-allowed",
             Self::Account(error) => match error {
                 AccountError::InvalidCredentials => "invalid-credentials",
                 AccountError::WrongPassword => "wrong-password",
@@ -168,17 +165,6 @@ impl ApiError {
             other => other.to_string(),
         }
     }
-}
-
-/// Says why a display route was refused and which setting changes that.
-fn display_refusal(ip: Option<std::net::IpAddr>, through_unknown_proxy: bool) -> String {
-    if through_unknown_proxy {
-        return "display access refused: the request came through a proxy that is not in trusted_proxies, so the screen's address is unknown; add the proxy's address to trusted_proxies (ONESHEET_TRUSTED_PROXIES)".to_owned();
-    }
-    let client = ip.map_or_else(|| "this client".to_owned(), |ip| ip.to_string());
-    format!(
-        "display access refused for {client}: add the screen's network to display_networks (ONESHEET_DISPLAY_NETWORKS), or set public_displays = true, in the server's configuration"
-    )
 }
 
 /// Error facts that the request middleware needs to write the body and the log line.

@@ -57,6 +57,7 @@ pub(super) fn parse_networks<S: AsRef<str>>(
             let entry = entry.as_ref().trim();
             IpNet::from_str(entry)
                 .or_else(|_| IpAddr::from_str(entry).map(IpNet::from))
+                .map(canonical_network)
                 .map_err(|_| {
                     FieldError::new(
                         key,
@@ -69,6 +70,18 @@ pub(super) fn parse_networks<S: AsRef<str>>(
         .collect()
 }
 
+/// Writes an IPv4-mapped IPv6 range (`::ffff:10.0.0.0/104`) as the IPv4 range it means, because
+/// client addresses are compared in their IPv4 form (see [`canonical`]).
+fn canonical_network(network: IpNet) -> IpNet {
+    let IpNet::V6(v6) = network else {
+        return network;
+    };
+    match (v6.addr().to_ipv4_mapped(), v6.prefix_len().checked_sub(96)) {
+        (Some(v4), Some(prefix)) => ipnet::Ipv4Net::new(v4, prefix).map_or(network, IpNet::V4),
+        _ => network,
+    }
+}
+
 /// The client as far as this server can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddress {
@@ -78,6 +91,10 @@ pub struct ClientAddress {
     pub https: bool,
     /// True when the address came from a trusted proxy's header rather than the socket.
     pub forwarded: bool,
+    /// False when a trusted proxy forwarded the request without naming its client in a form
+    /// that can be read (no `X-Forwarded-For`, or an entry that is not an address). `ip` is
+    /// then the last proxy seen, which must not be taken for the client where that matters.
+    pub known: bool,
 }
 
 impl ClientAddress {
@@ -93,46 +110,70 @@ impl ClientAddress {
             ip: peer_ip,
             https: tls,
             forwarded: false,
+            known: true,
         };
         if !trusted.contains(peer_ip) {
             return direct;
         }
 
-        let ip = forwarded_client(headers, trusted).unwrap_or(peer_ip);
+        let (ip, known) = match forwarded_client(headers, trusted) {
+            Forwarded::Client(ip) => (ip, true),
+            Forwarded::Unreadable { last_trusted } => (last_trusted.unwrap_or(peer_ip), false),
+            Forwarded::Missing => (peer_ip, false),
+        };
         let https = tls || forwarded_https(headers);
         Self {
             ip,
             https,
             forwarded: ip != peer_ip,
+            known,
         }
     }
 }
 
+/// What a trusted proxy's `X-Forwarded-For` says about the client.
+enum Forwarded {
+    /// The client's address.
+    Client(IpAddr),
+    /// An entry that is not an address came before any untrusted one, so nothing left of it can
+    /// be believed and the client is unknown.
+    Unreadable { last_trusted: Option<IpAddr> },
+    /// No `X-Forwarded-For` at all.
+    Missing,
+}
+
 /// Walks `X-Forwarded-For` from the right and returns the first address outside the trusted
-/// networks. When every entry is trusted, the left-most one is the client. An entry that is
-/// not an address ends the walk: nothing left of it can be believed, so the last trusted hop
-/// seen is used.
-fn forwarded_client(headers: &HeaderMap, trusted: &TrustedProxies) -> Option<IpAddr> {
-    // Several header lines are one list in order (RFC 9110, section 5.3).
-    let entries: Vec<&str> = headers
+/// networks. When every entry is trusted, the left-most one is the client.
+fn forwarded_client(headers: &HeaderMap, trusted: &TrustedProxies) -> Forwarded {
+    // Several header lines are one list in order (RFC 9110, section 5.3). Entries are split on
+    // the raw bytes: a client can put any byte into the part of the line it writes, and that
+    // must not hide the entries our proxy appended after it.
+    let entries: Vec<&[u8]> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
+        .flat_map(|value| value.as_bytes().split(|byte| *byte == b','))
         .collect();
+    if entries.is_empty() {
+        return Forwarded::Missing;
+    }
 
     let mut last_trusted = None;
     for entry in entries.iter().rev().take(MAX_FORWARDED_HOPS) {
-        let Some(ip) = parse_forwarded_ip(entry) else {
-            return last_trusted;
+        let ip = std::str::from_utf8(entry)
+            .ok()
+            .and_then(|entry| parse_forwarded_ip(entry.trim()));
+        let Some(ip) = ip else {
+            return Forwarded::Unreadable { last_trusted };
         };
         if !trusted.contains(ip) {
-            return Some(ip);
+            return Forwarded::Client(ip);
         }
         last_trusted = Some(ip);
     }
-    last_trusted
+    match last_trusted {
+        Some(ip) => Forwarded::Client(ip),
+        None => Forwarded::Missing,
+    }
 }
 
 /// Reads an `X-Forwarded-For` entry: a bare address, or one with a port (`1.2.3.4:5678`,
@@ -230,16 +271,45 @@ mod tests {
     }
 
     #[test]
-    fn garbage_entry_stops_the_walk_at_the_last_trusted_hop() {
+    fn garbage_entry_leaves_the_client_unknown() {
         let client = resolve(
             "10.0.0.2:4000",
             &[("x-forwarded-for", "1.1.1.1, not-an-ip, 10.0.0.3")],
         );
         assert_eq!(client.ip, ip("10.0.0.3"));
+        assert!(!client.known);
 
         let client = resolve("10.0.0.2:4000", &[("x-forwarded-for", "garbage")]);
         assert_eq!(client.ip, ip("10.0.0.2"));
         assert!(!client.forwarded);
+        assert!(!client.known);
+    }
+
+    #[test]
+    fn missing_header_from_a_proxy_leaves_the_client_unknown() {
+        let client = resolve("10.0.0.2:4000", &[("x-real-ip", "198.51.100.7")]);
+        assert_eq!(client.ip, ip("10.0.0.2"));
+        assert!(!client.known);
+
+        let direct = resolve("192.0.2.50:4000", &[]);
+        assert!(direct.known);
+    }
+
+    #[test]
+    fn non_ascii_client_part_keeps_the_proxy_entry() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"\xff, 203.0.113.9").unwrap(),
+        );
+        let client = ClientAddress::resolve(
+            "10.0.0.2:4000".parse().unwrap(),
+            false,
+            &headers,
+            &trusted(),
+        );
+        assert_eq!(client.ip, ip("203.0.113.9"));
+        assert!(client.known);
     }
 
     #[test]
@@ -293,6 +363,14 @@ mod tests {
         chain.extend(std::iter::repeat_n("10.0.0.9", 20));
         let client = resolve("10.0.0.2:1", &[("x-forwarded-for", &chain.join(", "))]);
         assert_eq!(client.ip, ip("10.0.0.9"));
+    }
+
+    #[test]
+    fn mapped_entries_match_plain_ipv4_clients() {
+        let proxies = TrustedProxies::parse(&["::ffff:127.0.0.1", "::ffff:10.0.0.0/104"]).unwrap();
+        assert!(proxies.contains(ip("127.0.0.1")));
+        assert!(proxies.contains(ip("10.20.30.40")));
+        assert!(!proxies.contains(ip("11.0.0.1")));
     }
 
     #[test]

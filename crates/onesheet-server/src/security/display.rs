@@ -6,9 +6,9 @@
 //! `public_displays` opens them to everybody. A request with an admin session or API token may
 //! use them too, so an admin can preview a screen from anywhere.
 //!
-//! The default networks are the private ranges a home or venue LAN uses. A server behind a
-//! reverse proxy on the same host sees every client as loopback unless the proxy is listed in
-//! `trusted_proxies`, which the start-up log warns about.
+//! The default networks are the private ranges a home or venue LAN uses. A reverse proxy on the
+//! same host would make every client look like loopback, so a request with forwarding headers
+//! is refused unless the proxy is in `trusted_proxies` and names the client.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -85,21 +85,51 @@ impl FromRequestParts<AppState> for DisplayViewer {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // Without a client address (no socket behind the request) nothing is admitted by network.
         let client = parts.extensions.get::<ClientAddress>().copied();
-        let through_unknown_proxy = came_through_unknown_proxy(parts, state);
-        if !through_unknown_proxy
-            && client.is_some_and(|client| state.display_access.allows(client.ip))
-        {
+        let refusal = if came_through_unknown_proxy(parts, state) {
+            DisplayRefusal::UnknownProxy
+        } else if client.is_some_and(|client| !client.known) && !state.display_access.is_public() {
+            DisplayRefusal::ClientNotNamed
+        } else if client.is_some_and(|client| state.display_access.allows(client.ip)) {
             return Ok(Self);
-        }
+        } else {
+            DisplayRefusal::OutsideNetworks(client.map(|client| client.ip))
+        };
 
         if AdminAccess::from_request_parts(parts, state).await.is_ok() {
             return Ok(Self);
         }
+        Err(ApiError::DisplayRefused(refusal))
+    }
+}
 
-        Err(ApiError::DisplayRefused {
-            ip: client.map(|client| client.ip),
-            through_unknown_proxy,
-        })
+/// Why a display route was refused; each message names the setting that changes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisplayRefusal {
+    /// The client's address is outside loopback and `display_networks`.
+    OutsideNetworks(Option<IpAddr>),
+    /// A peer not in `trusted_proxies` forwarded the request for someone else.
+    UnknownProxy,
+    /// A trusted proxy forwarded the request without a readable `X-Forwarded-For`.
+    ClientNotNamed,
+}
+
+impl std::fmt::Display for DisplayRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::OutsideNetworks(ip) => {
+                let client = ip.map_or_else(|| "this client".to_owned(), |ip| ip.to_string());
+                write!(
+                    f,
+                    "display access refused for {client}: add the screen's network to display_networks (ONESHEET_DISPLAY_NETWORKS), or set public_displays = true, in the server's configuration"
+                )
+            }
+            Self::UnknownProxy => f.write_str(
+                "display access refused: the request came through a proxy that is not in trusted_proxies, so the screen's address is unknown; add the proxy's address to trusted_proxies (ONESHEET_TRUSTED_PROXIES)",
+            ),
+            Self::ClientNotNamed => f.write_str(
+                "display access refused: the trusted proxy did not name the screen in a readable X-Forwarded-For header; configure the proxy to send X-Forwarded-For",
+            ),
+        }
     }
 }
 

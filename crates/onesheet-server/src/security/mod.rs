@@ -6,5 +6,5 @@ mod display;
 mod limiter;
 
 pub use client::{ClientAddress, TrustedProxies};
-pub use display::{DEFAULT_DISPLAY_NETWORKS, DisplayAccess, DisplayViewer};
+pub use display::{DEFAULT_DISPLAY_NETWORKS, DisplayAccess, DisplayRefusal, DisplayViewer};
 pub use limiter::{Blocked, FailureLimiter, LimitKey, LockoutPolicy};

@@ -179,3 +179,54 @@ async fn forged_forwarding_from_outside_gains_nothing() {
 
     assert_eq!(response.status, 403);
 }
+
+#[tokio::test]
+async fn unreadable_forwarding_from_a_trusted_proxy_is_rejected() {
+    let app = home_network_app().await.with_state(|state| {
+        state.with_trusted_proxies(TrustedProxies::parse(&["127.0.0.1"]).unwrap())
+    });
+
+    for header in [
+        ("x-real-ip", "192.168.1.40"),
+        ("forwarded", "for=192.168.1.40"),
+        ("x-forwarded-for", "unknown"),
+        ("x-forwarded-for", ""),
+    ] {
+        let response = app
+            .get_from("/api/v1/playlist", "127.0.0.1:40000", &[header])
+            .await;
+        assert_eq!(response.status, 403, "{header:?}");
+        let message = response.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(message.contains("X-Forwarded-For"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn odd_byte_before_the_proxy_entry_hides_nothing() {
+    let app = home_network_app().await.with_state(|state| {
+        state.with_trusted_proxies(TrustedProxies::parse(&["127.0.0.1"]).unwrap())
+    });
+    let mut request = axum::http::Request::get("/api/v1/playlist")
+        .header(
+            "x-forwarded-for",
+            axum::http::HeaderValue::from_bytes(b"\xff, 203.0.113.9").unwrap(),
+        )
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let peer: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+
+    let response = app.send(request).await;
+
+    assert_eq!(response.status, 403);
+    let message = response.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("203.0.113.9"), "{message}");
+}
