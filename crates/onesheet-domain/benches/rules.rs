@@ -34,7 +34,7 @@ const CONTENT_RATINGS: [&str; 9] = [
 const LIBRARIES: [&str; 3] = ["Movies", "4K Movies", "Kids"];
 
 fn generated_item(index: usize) -> MediaItem {
-    let title = if index % 10 == 0 {
+    let title = if index.is_multiple_of(10) {
         format!("Amélie et la Forêt {index}")
     } else {
         format!("The Long Title Number {index}: Part Two")
@@ -100,7 +100,7 @@ fn catalog_with_duplicates() -> Vec<Arc<MediaItem>> {
             let original = (index * 7) % DISTINCT;
             let mut duplicate = generated_item(original);
             duplicate.upstream_key = format!("second-{original}");
-            if original % 3 != 0 {
+            if !original.is_multiple_of(3) {
                 duplicate.links.imdb_id = Some(format!("tt{}", 100_000 + original));
                 duplicate.title = format!("Other Title {original}");
             } else {

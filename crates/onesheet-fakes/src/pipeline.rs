@@ -45,10 +45,10 @@ pub(crate) async fn run(
         .recorder
         .record(request.method(), request.uri(), request.headers());
 
-    if let Some(canonicalise) = pipeline.canonicalise {
-        if let Some(path) = canonicalise(request.uri().path()) {
-            replace_path(&mut request, &path);
-        }
+    if let Some(canonicalise) = pipeline.canonicalise
+        && let Some(path) = canonicalise(request.uri().path())
+    {
+        replace_path(&mut request, &path);
     }
     let route = strip_base_path(request.uri().path(), &pipeline.base_path).to_owned();
 

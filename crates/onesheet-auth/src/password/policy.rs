@@ -73,7 +73,7 @@ impl PasswordPolicy {
         // The username itself, or the username repeated (`adminadminadmin`), guessed first by
         // anyone who knows the name.
         if !username.is_empty()
-            && folded.len() % username.len() == 0
+            && folded.len().is_multiple_of(username.len())
             && folded
                 .as_bytes()
                 .chunks(username.len())
@@ -137,7 +137,7 @@ fn is_repeated_pattern(text: &str) -> bool {
 
     (1..=MAX_REPEATED_UNIT_CHARS).any(|unit| {
         chars.len() >= unit * 2
-            && chars.len() % unit == 0
+            && chars.len().is_multiple_of(unit)
             && chars.chunks(unit).all(|chunk| chunk == &chars[..unit])
     })
 }

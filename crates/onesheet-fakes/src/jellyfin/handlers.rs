@@ -127,10 +127,10 @@ fn json_response(value: Value) -> Response {
 }
 
 fn with_unknown_field(state: &JellyfinState, mut value: Value) -> Value {
-    if state.unknown_fields {
-        if let Value::Object(map) = &mut value {
-            map.insert("FieldFromNewerServer".to_owned(), json!({"Flag": true}));
-        }
+    if state.unknown_fields
+        && let Value::Object(map) = &mut value
+    {
+        map.insert("FieldFromNewerServer".to_owned(), json!({"Flag": true}));
     }
     value
 }
@@ -228,11 +228,10 @@ async fn virtual_folders(State(state): State<Arc<JellyfinState>>) -> Response {
                 "PrimaryImageItemId": id,
                 "RefreshStatus": "Idle",
             });
-            if state.flavour == Flavour::Emby {
-                if let Value::Object(map) = &mut folder {
+            if state.flavour == Flavour::Emby
+                && let Value::Object(map) = &mut folder {
                     map.insert("Id".to_owned(), Value::String(id));
                 }
-            }
             with_unknown_field(&state, folder)
         })
         .collect();

@@ -117,7 +117,7 @@ fn genres(canonical: u64, list: &[&str]) -> Vec<String> {
 /// Audience rating from 0 to 10. One item in six gets a whole number, which JSON still sends
 /// as `8.0`.
 fn community_rating(canonical: u64) -> f64 {
-    if canonical % 6 == 0 {
+    if canonical.is_multiple_of(6) {
         (5 + hash(canonical, 20) % 5) as f64
     } else {
         (50 + hash(canonical, 21) % 45) as f64 / 10.0
@@ -186,7 +186,7 @@ fn top_level_images(variation: u64) -> Images {
         },
         backdrops: 1 + (variation % 3) as u8,
         // Items with an untagged poster list no image at all (`ImageTags: {}`).
-        logo: if variation % 3 == 0 || variation % 13 == 8 {
+        logo: if variation.is_multiple_of(3) || variation % 13 == 8 {
             ImageState::Absent
         } else {
             ImageState::Tagged
@@ -270,7 +270,9 @@ fn movie(canonical: u64, seed: u64) -> Item {
             pick(&ADJECTIVES, hash(canonical, 7)).to_lowercase(),
             pick(&NOUNS, hash(canonical, 8)).to_lowercase(),
         )),
-        tagline: (canonical % 2 == 0).then(|| pick(&TAGLINES, hash(canonical, 9)).to_owned()),
+        tagline: canonical
+            .is_multiple_of(2)
+            .then(|| pick(&TAGLINES, hash(canonical, 9)).to_owned()),
         genres: genres(canonical, &MOVIE_GENRES),
         official_rating: OFFICIAL_RATINGS[(canonical % 6) as usize].map(str::to_owned),
         community_rating: Some(community_rating(canonical)),
@@ -399,7 +401,7 @@ fn push_series(items: &mut Vec<Item>, canonical: u64, seed: u64) {
             images: Images {
                 // Every fourth season has no poster of its own, so clients fall back to the
                 // series poster.
-                primary: if season_variation % 4 == 0 {
+                primary: if season_variation.is_multiple_of(4) {
                     ImageState::Absent
                 } else {
                     ImageState::Tagged
@@ -475,7 +477,7 @@ fn episode(
         images: Images {
             // Episode stills are landscape. Every third episode has none, so clients fall back
             // to the season or series poster.
-            primary: if episode_variation % 3 == 0 {
+            primary: if episode_variation.is_multiple_of(3) {
                 ImageState::Absent
             } else {
                 ImageState::Tagged
@@ -610,7 +612,7 @@ fn photo(canonical: u64, seed: u64) -> Item {
         updated_at: added_at,
         images: Images {
             primary: ImageState::Tagged,
-            primary_shape: if canonical % 2 == 0 {
+            primary_shape: if canonical.is_multiple_of(2) {
                 ImageShape::Landscape
             } else {
                 ImageShape::Poster

@@ -253,14 +253,14 @@ impl DiskCache {
     fn remove_damaged(&self, key: &CacheKey, stamp: u64, path: &Path, damage: &entry::Damage) {
         // NOTE: if another thread stores this key between the read above and this delete,
         // its fresh file is deleted too. The next `get` then misses and the entry is rebuilt.
-        if let Err(error) = fs::remove_file(path) {
-            if error.kind() != io::ErrorKind::NotFound {
-                tracing::debug!(
-                    path = %path.display(),
-                    %error,
-                    "deleting a damaged cache entry failed",
-                );
-            }
+        if let Err(error) = fs::remove_file(path)
+            && error.kind() != io::ErrorKind::NotFound
+        {
+            tracing::debug!(
+                path = %path.display(),
+                %error,
+                "deleting a damaged cache entry failed",
+            );
         }
         self.lock_index().remove_if_stamp(key, stamp);
 
@@ -360,14 +360,14 @@ impl DiskCache {
         }
 
         result.map_err(|source| {
-            if let Err(error) = fs::remove_file(&temp_path) {
-                if error.kind() != io::ErrorKind::NotFound {
-                    tracing::debug!(
-                        path = %temp_path.display(),
-                        %error,
-                        "deleting a temporary cache file failed",
-                    );
-                }
+            if let Err(error) = fs::remove_file(&temp_path)
+                && error.kind() != io::ErrorKind::NotFound
+            {
+                tracing::debug!(
+                    path = %temp_path.display(),
+                    %error,
+                    "deleting a temporary cache file failed",
+                );
             }
             DiskCacheError::WriteEntry { path, source }
         })
@@ -382,14 +382,14 @@ impl DiskCache {
         // file. The index then lists a missing file, which the next `get` drops as a miss.
         for entry in evicted {
             let path = self.layout.entry_path(&entry.key);
-            if let Err(error) = fs::remove_file(&path) {
-                if error.kind() != io::ErrorKind::NotFound {
-                    tracing::debug!(
-                        path = %path.display(),
-                        %error,
-                        "deleting an evicted cache entry failed",
-                    );
-                }
+            if let Err(error) = fs::remove_file(&path)
+                && error.kind() != io::ErrorKind::NotFound
+            {
+                tracing::debug!(
+                    path = %path.display(),
+                    %error,
+                    "deleting an evicted cache entry failed",
+                );
             }
         }
         count(&self.counters.evictions, evicted.len() as u64);

@@ -92,10 +92,11 @@ fn build_item(metadata: &Metadata, context: &MapContext) -> Result<MediaItem, Sk
     }
 
     let mut collections = names(&metadata.collections);
-    if let Some(collection) = context.collection.as_deref().and_then(short_text) {
-        if !collections.contains(&collection) && collections.len() < MAX_LIST_ENTRIES {
-            collections.push(collection);
-        }
+    if let Some(collection) = context.collection.as_deref().and_then(short_text)
+        && !collections.contains(&collection)
+        && collections.len() < MAX_LIST_ENTRIES
+    {
+        collections.push(collection);
     }
 
     Ok(MediaItem {

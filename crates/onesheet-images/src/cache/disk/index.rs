@@ -78,10 +78,10 @@ impl Index {
     pub fn insert(&mut self, key: CacheKey, file_len: u64) {
         let stamp = self.next_stamp;
         self.next_stamp += 1;
-        if let Some(old_stamp) = self.stamps.insert(key, stamp) {
-            if let Some(old) = self.by_recency.remove(&old_stamp) {
-                self.total_bytes -= old.file_len;
-            }
+        if let Some(old_stamp) = self.stamps.insert(key, stamp)
+            && let Some(old) = self.by_recency.remove(&old_stamp)
+        {
+            self.total_bytes -= old.file_len;
         }
         self.by_recency.insert(stamp, IndexEntry { key, file_len });
         self.total_bytes += file_len;
