@@ -25,6 +25,13 @@ pub enum ApiError {
     /// A request body has invalid fields; each names the field and what it accepts.
     #[error("{0}")]
     InvalidFields(ValidationErrors),
+    /// The body is larger than the routes accept; a `Content-Length` over the limit is refused
+    /// by a layer before any handler runs, this is a chunked body found too large while read.
+    #[error("request body too large: the limit is 64 KiB")]
+    BodyTooLarge,
+    /// The body stopped arriving for longer than the body timeout.
+    #[error("the request body stopped arriving: send it again in one go")]
+    BodyTimeout,
     /// The body is not the JSON the route expects.
     #[error("invalid request body: {reason}")]
     InvalidBody { reason: String },
@@ -84,6 +91,8 @@ impl ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Disabled { .. } => StatusCode::FORBIDDEN,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -123,6 +132,8 @@ impl ApiError {
         match self {
             Self::InvalidInput(_) | Self::InvalidFields(_) => "invalid-input",
             Self::InvalidBody { .. } => "invalid-body",
+            Self::BodyTooLarge => "body-too-large",
+            Self::BodyTimeout => "body-timeout",
             Self::NotFound { .. } => "not-found",
             Self::Unauthorized { .. } => "unauthorized",
             Self::Disabled { .. } => "disabled",

@@ -32,8 +32,9 @@ use crate::state::AppState;
 /// document, a source with its settings, is a few kilobytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Longest time a client may take to send a request body. Bodies are at most 64 KiB, which
-/// even a slow phone sends in a second or two.
+/// Longest pause between two pieces of a request body. Bodies are at most 64 KiB, which even a
+/// slow phone sends in a second or two; a body trickled slower than that runs into the
+/// request's deadline instead.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Builds the whole application. With a base path such as `/posters`, every route lives under

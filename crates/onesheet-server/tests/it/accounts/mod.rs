@@ -874,3 +874,22 @@ async fn signed_in_admin_previews_display_routes_from_outside() {
         .await;
     assert_eq!(logged_out.status, 403);
 }
+
+#[tokio::test]
+async fn oversized_chunked_body_gets_413() {
+    let app = accounts_app().await;
+    // Chunks without a Content-Length, so only reading the body finds it too large.
+    let chunks = (0..20).map(|_| Ok::<_, std::io::Error>(vec![b' '; 8 * 1024]));
+    let mut request = Request::post("/api/v1/auth/login")
+        .header("content-type", "application/json")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from_stream(futures::stream::iter(chunks)))
+        .unwrap();
+    let peer: SocketAddr = PEER.parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+
+    let response = app.app.send(request).await;
+
+    assert_eq!(response.status, 413);
+    assert_eq!(response.json()["error"]["code"], "body-too-large");
+}
