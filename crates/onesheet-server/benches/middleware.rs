@@ -1,7 +1,7 @@
-//! What the middleware stack costs per request: the same handlers called through the whole
+//! What the middleware stack costs per request. The same handlers are called through the whole
 //! router (request id, span, client address, body limit, panic catcher, security headers,
-//! compression) and through a router with no layers, in process, so neither the network nor
-//! the load tool is timed. Both include the handlers' own display access check.
+//! compression) and through a router with no layers. Calls run in process, so neither the
+//! network nor the load tool is timed, and both include the handlers' own display access check.
 //!
 //! Run with `taskset -c 1 cargo bench -p onesheet-server --bench middleware`.
 

@@ -32,7 +32,7 @@ use crate::state::AppState;
 /// document, a source with its settings, is a few kilobytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Longest pause between two pieces of a request body. Bodies are at most 64 KiB, which even a
+/// Maximum pause between two pieces of a request body. Bodies are at most 64 KiB, which even a
 /// slow phone sends in a second or two; a body trickled slower than that runs into the
 /// request's deadline instead.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,7 +41,7 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// it and requests outside it get 404.
 pub fn router(state: AppState) -> Router {
     // Handlers that wait on a database, a media server or a decode get a deadline; the health
-    // and display API handlers answer from memory and skip the cost of a timer per request.
+    // and display API handlers respond from memory and skip the cost of a timer per request.
     let deadline = || {
         ServiceBuilder::new()
             .layer(TimeoutLayer::with_status_code(
@@ -93,7 +93,7 @@ pub fn router(state: AppState) -> Router {
     let app = with_cors(app, &state.cors_origins);
     let app = with_https_redirect(app, &state);
 
-    // The request tracker, added last, wraps everything else, so it sees every response, the
+    // The request tracker, added last, wraps everything else, so it receives every response, the
     // timeout's and the panic catcher's included, and adds the security headers to each.
     app.layer(from_fn_with_state(state, track_request))
 }

@@ -131,7 +131,7 @@ impl ClientAddress {
     }
 }
 
-/// What a trusted proxy's `X-Forwarded-For` says about the client.
+/// The client named by a trusted proxy's `X-Forwarded-For`, when it names one.
 enum Forwarded {
     /// The client's address.
     Client(IpAddr),
@@ -286,7 +286,7 @@ mod tests {
     }
 
     #[test]
-    fn missing_header_from_a_proxy_leaves_the_client_unknown() {
+    fn proxy_without_header_unknown_client() {
         let client = resolve("10.0.0.2:4000", &[("x-real-ip", "198.51.100.7")]);
         assert_eq!(client.ip, ip("10.0.0.2"));
         assert!(!client.known);
