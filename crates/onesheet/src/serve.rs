@@ -109,6 +109,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         None => state,
     };
     // Validation has checked that force_https comes with an https public_url.
+    if config.force_https && tls.is_some() {
+        warn!(
+            "force_https has no effect while Onesheet serves HTTPS itself: its one port speaks only TLS, so plain HTTP clients get a TLS error there, not a redirect"
+        );
+    }
     let state = match (&config.public_url, config.force_https) {
         (Some(public_url), true) => state.with_force_https(public_url),
         _ => state,
@@ -144,6 +149,11 @@ fn display_access(config: &Config) -> anyhow::Result<DisplayAccess> {
     if access.is_public() {
         warn!(
             "public_displays is on: anyone who can reach this server can load display pages, the playlist and images"
+        );
+    } else if let Some(network) = access.open_network() {
+        warn!(
+            %network,
+            "display_networks contains a range that covers every address, so display pages are public; list your screens' networks instead, or set public_displays = true to say so"
         );
     } else {
         info!(

@@ -71,6 +71,15 @@ impl DisplayAccess {
     pub fn is_public(&self) -> bool {
         self.public
     }
+
+    /// Returns a configured network that covers every address of its family, such as
+    /// `0.0.0.0/0`, which opens display routes as widely as `public_displays` does.
+    pub fn open_network(&self) -> Option<IpNet> {
+        self.networks
+            .iter()
+            .find(|network| network.prefix_len() == 0)
+            .copied()
+    }
 }
 
 /// Proof that a request may use display routes: take it as a handler argument, so a display
@@ -196,6 +205,15 @@ mod tests {
         let access = DisplayAccess::parse::<&str>(&[], false).unwrap();
         assert!(access.allows(ip("127.0.0.1")));
         assert!(!access.allows(ip("192.168.1.2")));
+    }
+
+    #[test]
+    fn zero_prefix_is_reported_as_open() {
+        let open = DisplayAccess::parse(&["192.168.1.0/24", "0.0.0.0/0"], false).unwrap();
+        assert_eq!(open.open_network(), Some("0.0.0.0/0".parse().unwrap()));
+
+        let closed = DisplayAccess::parse(&DEFAULT_DISPLAY_NETWORKS, false).unwrap();
+        assert_eq!(closed.open_network(), None);
     }
 
     #[test]
