@@ -395,6 +395,32 @@ mod tests {
         std::fs::rename(&staged, path).unwrap();
     }
 
+    /// A certificate and key written to a temporary folder and loaded.
+    struct Loaded {
+        _dir: tempfile::TempDir,
+        cert: PathBuf,
+        key: PathBuf,
+        cert_pem: String,
+        tls: ServerTls,
+    }
+
+    fn loaded() -> Loaded {
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("cert.pem");
+        let key = dir.path().join("key.pem");
+        let (cert_pem, key_pem) = pair();
+        replace(&cert, &cert_pem);
+        replace(&key, &key_pem);
+        let tls = ServerTls::load(&cert, &key).unwrap();
+        Loaded {
+            _dir: dir,
+            cert,
+            key,
+            cert_pem,
+            tls,
+        }
+    }
+
     fn initial_seen(tls: &ServerTls) -> Seen {
         Seen {
             attempted: tls.loaded_stamps,
@@ -404,13 +430,13 @@ mod tests {
 
     #[test]
     fn reload_waits_for_both_files_to_settle() {
-        let dir = tempfile::tempdir().unwrap();
-        let cert = dir.path().join("cert.pem");
-        let key = dir.path().join("key.pem");
-        let (first_cert, first_key) = pair();
-        replace(&cert, &first_cert);
-        replace(&key, &first_key);
-        let tls = ServerTls::load(&cert, &key).unwrap();
+        let Loaded {
+            _dir,
+            cert,
+            key,
+            tls,
+            ..
+        } = loaded();
         let first = tls.certificate_sha256();
         let mut seen = initial_seen(&tls);
 
@@ -449,13 +475,7 @@ mod tests {
 
     #[test]
     fn missing_file_keeps_the_loaded_pair() {
-        let dir = tempfile::tempdir().unwrap();
-        let cert = dir.path().join("cert.pem");
-        let key = dir.path().join("key.pem");
-        let (cert_pem, key_pem) = pair();
-        replace(&cert, &cert_pem);
-        replace(&key, &key_pem);
-        let tls = ServerTls::load(&cert, &key).unwrap();
+        let Loaded { _dir, key, tls, .. } = loaded();
         let loaded = tls.certificate_sha256();
         let mut seen = initial_seen(&tls);
 
@@ -474,13 +494,12 @@ mod tests {
 
     #[test]
     fn fingerprint_is_sha256_of_the_leaf() {
-        let dir = tempfile::tempdir().unwrap();
-        let cert = dir.path().join("cert.pem");
-        let key = dir.path().join("key.pem");
-        let (cert_pem, key_pem) = pair();
-        replace(&cert, &cert_pem);
-        replace(&key, &key_pem);
-        let tls = ServerTls::load(&cert, &key).unwrap();
+        let Loaded {
+            _dir,
+            cert_pem,
+            tls,
+            ..
+        } = loaded();
 
         let der = CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap();
         let expected: String = Sha256::digest(der.as_ref())

@@ -14,7 +14,7 @@ use onesheet_auth::PasswordPolicy;
 use onesheet_store::{NewAuditEvent, Store};
 
 use crate::config::Config;
-use crate::housekeeping::unix_now;
+use onesheet_server::accounts::unix_now;
 
 /// What `reset-password` was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

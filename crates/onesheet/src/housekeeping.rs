@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use onesheet_server::accounts::unix_now;
 use onesheet_store::Store;
 use tracing::{info, warn};
 
@@ -46,15 +47,6 @@ pub async fn run_once(store: &dyn Store, audit_retention_days: u32, now_unix: i6
         ),
         Err(error) => warn!(%error, "failed to prune the audit log; retrying in an hour"),
     }
-}
-
-/// Seconds since the Unix epoch, or 0 on a clock set before 1970.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        })
 }
 
 #[cfg(test)]

@@ -24,7 +24,8 @@ use tokio::net::TcpListener;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::housekeeping::{self, unix_now};
+use crate::housekeeping;
+use onesheet_server::accounts::unix_now;
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -143,7 +144,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the rule for who may use display routes, and says in the log when that is everybody.
+/// Builds the rule for who may use display routes, and logs a warning when that is everybody.
 fn display_access(config: &Config) -> anyhow::Result<DisplayAccess> {
     let access = DisplayAccess::parse(&config.display_networks, config.public_displays)?;
     if access.is_public() {

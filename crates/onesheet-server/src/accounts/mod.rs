@@ -186,7 +186,8 @@ pub(crate) fn has_hidden_characters(text: &str) -> bool {
     })
 }
 
-fn unix_now() -> i64 {
+/// Returns seconds since the Unix epoch, or 0 on a clock set before 1970.
+pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| {
