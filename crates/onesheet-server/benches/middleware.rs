@@ -1,4 +1,4 @@
-//! What the middleware stack costs per request. The same handlers are called through the whole
+//! The middleware stack's cost per request. The same handlers are called through the whole
 //! router (request id, span, client address, body limit, panic catcher, security headers,
 //! compression) and through a router with no layers. Calls run in process, so neither the
 //! network nor the load tool is timed, and both include the handlers' own display access check.

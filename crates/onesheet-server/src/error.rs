@@ -25,8 +25,8 @@ pub enum ApiError {
     /// A request body has invalid fields; each names the field and what it accepts.
     #[error("{0}")]
     InvalidFields(ValidationErrors),
-    /// The body is larger than the routes accept; a `Content-Length` over the limit is refused
-    /// by a layer before any handler runs, this is a chunked body found too large while read.
+    /// A chunked body found too large while read. A `Content-Length` over the limit is rejected
+    /// by a layer before any handler runs.
     #[error("request body too large: the limit is 64 KiB")]
     BodyTooLarge,
     /// The body stopped arriving for longer than the body timeout.
@@ -64,7 +64,7 @@ pub enum ApiError {
         reason: String,
         retry_after_seconds: u32,
     },
-    /// A display route asked for by a client that may not use it; the refusal says why.
+    /// A display route requested by a client that may not use it. The reason names the fix.
     #[error("{0}")]
     DisplayRefused(DisplayRefusal),
     /// Signed in (or holding a token) but not allowed to do this, or a cross-site request.

@@ -93,9 +93,10 @@ pub struct SharedState {
     /// The public HTTPS URL, without a trailing slash, that requests known to use plain HTTP
     /// are redirected to. `None` serves plain HTTP as it comes.
     pub force_https: Option<Arc<str>>,
-    /// Which clients may use display pages, the display API and images without signing in.
+    /// The rule for the clients that may use display pages, the display API and images without
+    /// signing in.
     pub display_access: Arc<DisplayAccess>,
-    /// Longest time a request may take before it is answered with 503.
+    /// Maximum time a request may take before it gets 503.
     pub request_timeout: Duration,
 }
 
@@ -109,7 +110,7 @@ pub(crate) struct RenderedPage {
 /// Identifies one rendered playlist page: snapshot revision, mode, limit and start offset.
 pub(crate) type PageKey = (u64, DisplayMode, usize, usize);
 
-/// Longest time a request may take by default. Three times the image deadline, so a derived
+/// Maximum time a request may take by default. Three times the image deadline, so a derived
 /// image that misses its own deadline reports that instead.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -193,7 +194,7 @@ impl AppState {
         self
     }
 
-    /// Changes how long a request may take before it is answered with 503.
+    /// Changes how long a request may take before it gets 503.
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.shared_mut().request_timeout = timeout;
         self

@@ -33,15 +33,15 @@ use crate::state::AppState;
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Maximum pause between two pieces of a request body. Bodies are at most 64 KiB, which even a
-/// slow phone sends in a second or two; a body trickled slower than that runs into the
+/// slow phone sends in a second or two. A body trickled slower than that runs into the
 /// request's deadline instead.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Builds the whole application. With a base path such as `/posters`, every route lives under
 /// it and requests outside it get 404.
 pub fn router(state: AppState) -> Router {
-    // Handlers that wait on a database, a media server or a decode get a deadline; the health
-    // and display API handlers respond from memory and skip the cost of a timer per request.
+    // Handlers that wait on a database, a media server or a decode get a deadline. The health
+    // and display API handlers respond from memory, so they skip the cost of a timer per request.
     let deadline = || {
         ServiceBuilder::new()
             .layer(TimeoutLayer::with_status_code(

@@ -24,7 +24,8 @@ pub(super) fn screens() -> RouteTable {
     RouteTable::new().get("/screensaver", screensaver)
 }
 
-/// The home redirect and the pages' scripts and styles, open to everybody: they hold no data.
+/// Builds the home redirect and the pages' scripts and styles, open to everybody because they
+/// contain no data.
 pub(super) fn assets() -> Router<AppState> {
     Router::new()
         .route("/", get(home))

@@ -1,4 +1,5 @@
-//! Who may load display pages, the display API and images, and the extractor that enforces it.
+//! The rule for loading display pages, the display API and images, and the extractor that
+//! enforces it.
 //!
 //! Those routes show the whole catalog and what people are watching, so a server reachable from
 //! the internet must not serve them to anyone who finds it. Until screens can pair, a request may
@@ -111,7 +112,7 @@ impl FromRequestParts<AppState> for DisplayViewer {
     }
 }
 
-/// Why a display route was refused; each message names the setting that changes it.
+/// The reason a display route was rejected. Each message names the setting that changes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DisplayRefusal {
     /// The client's address is outside loopback and `display_networks`.

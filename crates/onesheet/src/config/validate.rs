@@ -12,7 +12,7 @@ use super::{Config, ConfigError, Origin};
 /// `/posters`, and the cap keeps URLs that embed it short.
 pub const BASE_PATH_MAX_CHARS: usize = 64;
 
-/// Longest audit retention accepted, in days: a hundred years, which is forever in practice.
+/// Maximum audit retention accepted, in days: a hundred years, which is forever in practice.
 const MAX_AUDIT_RETENTION_DAYS: u32 = 36_500;
 
 /// Checks every value in `config` and normalizes `base_path` and `public_url` in place.
