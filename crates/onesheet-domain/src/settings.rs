@@ -1,7 +1,10 @@
 //! Display settings: one typed document with a default for every field.
 //!
 //! Screens receive the document through `/api/v1/display-settings`. Profiles, groups and devices
-//! will later hold partial overrides of it; the merge belongs here because it is a pure rule.
+//! hold partial overrides of it, which [`overrides::merge`] layers over the global document. The
+//! merge belongs here because it is a pure rule.
+
+pub mod overrides;
 
 use serde::{Deserialize, Serialize};
 

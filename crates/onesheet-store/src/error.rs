@@ -25,6 +25,16 @@ pub enum StoreError {
     /// `id` is the id or unique key that is taken, or a placeholder when that key is a hash.
     #[error("{what} already exists: {id}")]
     Conflict { what: &'static str, id: String },
+    /// A row that the operation refers to does not exist, such as the profile a device is
+    /// assigned to or the device a command is queued for.
+    #[error("{what} not found: {id}")]
+    NotFound { what: &'static str, id: String },
+    /// The device's command queue contains `limit` pending commands already.
+    #[error(
+        "the command queue of device {device_id} is full ({limit} pending commands): wait until \
+         the device reconnects or its commands expire"
+    )]
+    QueueFull { device_id: String, limit: u32 },
     #[error("cannot write {path}: {error}")]
     File {
         path: PathBuf,

@@ -4,23 +4,30 @@
 //! implementation without touching them. [`atomic`] covers the files that live beside the
 //! database (catalog snapshot, generated assets), which must never be left half-written.
 //! [`accounts`] and [`audit`] define the stored forms of admin accounts, sessions, API tokens
-//! and audit events.
+//! and audit events. [`devices`] does the same for devices, their profiles and groups, pairing
+//! codes and command queues.
 
 pub mod accounts;
 pub mod atomic;
 pub mod audit;
+pub mod devices;
 mod error;
 mod migrations;
 pub mod secrets;
 pub mod sqlite;
 
 use async_trait::async_trait;
-use onesheet_domain::DisplaySettings;
+use onesheet_domain::{CommandId, DeviceId, DeviceRecord, DisplaySettings, Group, Profile};
 
 pub use accounts::{
     AdminAccount, AdminRemoval, NewAdmin, NewApiToken, StoredApiToken, StoredSession, username_key,
 };
 pub use audit::{AUDIT_PAGE_MAX, AuditEvent, AuditFilter, NewAuditEvent};
+pub use devices::{
+    DeviceChanges, DeviceFilter, DeviceMerge, GroupChanges, NewCommand, NewDevice, NewGroup,
+    NewPairingCode, NewProfile, PairingClaim, PresenceUpdate, ProfileChanges, StoredCommand,
+    StoredPairingCode,
+};
 pub use error::StoreError;
 pub use secrets::{KeyOrigin, SecretError, SecretKey};
 pub use sqlite::SqliteStore;
@@ -266,6 +273,206 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes the events with `at` before `cutoff_unix` and returns the number deleted.
     async fn prune_audit_events(&self, cutoff_unix: i64) -> Result<u64, StoreError>;
+
+    // Devices.
+
+    /// Creates a device. Fails with [`StoreError::Conflict`] when the id is taken and with
+    /// [`StoreError::NotFound`] when its profile or group does not exist.
+    async fn create_device(&self, device: &NewDevice) -> Result<DeviceRecord, StoreError>;
+
+    /// Returns the device, merged and revoked ones included.
+    async fn get_device(&self, id: &DeviceId) -> Result<Option<DeviceRecord>, StoreError>;
+
+    /// Returns the devices that match `filter`, ordered by name. Presence is not stored, so the
+    /// caller filters by it after deriving it.
+    ///
+    /// NOTE: the list is not paged. That suits fleets of a few thousand screens, but a larger
+    /// one needs a cursor, as the audit log has.
+    async fn list_devices(&self, filter: &DeviceFilter) -> Result<Vec<DeviceRecord>, StoreError>;
+
+    /// Returns the keyed hash of the device's secret, for the caller to compare in constant
+    /// time. Returns `None` when the device does not exist, was revoked or merged, or has no
+    /// secret yet, so that every such device fails authentication the same way.
+    async fn get_device_secret_hash(&self, id: &DeviceId) -> Result<Option<String>, StoreError>;
+
+    /// Stores the keyed hash of a newly drawn secret, but only for an active device that has no
+    /// secret yet. Returns false otherwise, so a secret is handed out at most once even when two
+    /// connections present the same pairing ticket.
+    async fn issue_device_secret(
+        &self,
+        id: &DeviceId,
+        secret_hash: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Applies the changes and returns the device as it is now, or `None` when no such device
+    /// exists. Fails with [`StoreError::NotFound`] when the new profile or group does not exist.
+    async fn update_device(
+        &self,
+        id: &DeviceId,
+        changes: &DeviceChanges,
+    ) -> Result<Option<DeviceRecord>, StoreError>;
+
+    /// Sets `revoked_at`, after which the device can no longer authenticate. Returns false when
+    /// no such device exists or it was already revoked, and the first revocation time stays.
+    async fn revoke_device(&self, id: &DeviceId, now_unix: i64) -> Result<bool, StoreError>;
+
+    /// Deletes the device with its command history and pairing codes. Records merged into it
+    /// keep their rows with `merged_into` cleared. Returns false when no such device exists.
+    async fn delete_device(&self, id: &DeviceId) -> Result<bool, StoreError>;
+
+    /// Merges `retired` into `survivor` in one transaction. The survivor takes the retired
+    /// record's name, and its location, profile, group and overrides where it has them. The
+    /// retired record stays, with `merged_into` set and those fields cleared, so it can no
+    /// longer authenticate. Its pending commands fail, and records merged into it earlier now
+    /// point at the survivor.
+    async fn merge_devices(
+        &self,
+        survivor: &DeviceId,
+        retired: &DeviceId,
+        now_unix: i64,
+    ) -> Result<DeviceMerge, StoreError>;
+
+    /// Returns the other unmerged devices whose last address and user agent both equal this
+    /// device's, oldest first: probably the same screen after it lost its storage. Empty when
+    /// the device has no address or user agent recorded.
+    async fn find_possible_duplicates(
+        &self,
+        id: &DeviceId,
+    ) -> Result<Vec<DeviceRecord>, StoreError>;
+
+    /// Writes a batch of heartbeats and statuses in one transaction, in order, and returns the
+    /// number of devices updated. Updates for unknown devices are skipped. The server collects
+    /// updates and calls this every few seconds, never once per heartbeat.
+    async fn record_presence(&self, updates: &[PresenceUpdate]) -> Result<u64, StoreError>;
+
+    // Pairing codes.
+
+    /// Stores a pairing code. Fails with [`StoreError::Conflict`] when a code with this hash is
+    /// live or claimed, or the ticket hash is taken, and the caller then draws a new code. An
+    /// unclaimed expired code is replaced.
+    async fn insert_pairing_code(&self, code: &NewPairingCode) -> Result<(), StoreError>;
+
+    /// Claims the code with `code_hash` and creates `device` in one transaction. Of concurrent
+    /// claims of one code, exactly one returns [`PairingClaim::Claimed`]. The device takes the
+    /// address and user agent of the pairing request unless `device` sets its own.
+    async fn claim_pairing_code(
+        &self,
+        code_hash: &str,
+        device: &NewDevice,
+        now_unix: i64,
+    ) -> Result<PairingClaim, StoreError>;
+
+    /// Finds a pairing code, pending or claimed, by the hash of its ticket, for a screen that
+    /// reconnects while it waits. The caller checks that the code in the request matches.
+    async fn get_pairing_code_by_ticket(
+        &self,
+        ticket_hash: &str,
+    ) -> Result<Option<StoredPairingCode>, StoreError>;
+
+    /// Deletes the codes that expired by `now_unix`, except claimed ones whose device still
+    /// waits for its secret, and returns the number deleted.
+    async fn prune_pairing_codes(&self, now_unix: i64) -> Result<u64, StoreError>;
+
+    // Device profiles and groups.
+
+    /// Creates a profile. Fails with [`StoreError::Conflict`] when the name is taken in any
+    /// letter case.
+    async fn create_profile(&self, profile: &NewProfile) -> Result<Profile, StoreError>;
+
+    async fn get_profile(&self, id: i64) -> Result<Option<Profile>, StoreError>;
+
+    /// Returns every profile, ordered by name.
+    async fn list_profiles(&self) -> Result<Vec<Profile>, StoreError>;
+
+    /// Applies the changes and sets `updated_at`. Returns `None` when no such profile exists and
+    /// fails with [`StoreError::Conflict`] when the new name is taken.
+    async fn update_profile(
+        &self,
+        id: i64,
+        changes: &ProfileChanges,
+        now_unix: i64,
+    ) -> Result<Option<Profile>, StoreError>;
+
+    /// Deletes the profile. Its devices keep running without one. Returns false when no such
+    /// profile exists.
+    async fn delete_profile(&self, id: i64) -> Result<bool, StoreError>;
+
+    /// Creates a group. Fails with [`StoreError::Conflict`] when the name is taken in any
+    /// letter case.
+    async fn create_group(&self, group: &NewGroup) -> Result<Group, StoreError>;
+
+    async fn get_group(&self, id: i64) -> Result<Option<Group>, StoreError>;
+
+    /// Returns every group, ordered by name.
+    async fn list_groups(&self) -> Result<Vec<Group>, StoreError>;
+
+    /// Applies the changes and sets `updated_at`. Returns `None` when no such group exists and
+    /// fails with [`StoreError::Conflict`] when the new name is taken.
+    async fn update_group(
+        &self,
+        id: i64,
+        changes: &GroupChanges,
+        now_unix: i64,
+    ) -> Result<Option<Group>, StoreError>;
+
+    /// Deletes the group. Its devices stay, without a group. Returns false when no such group
+    /// exists.
+    async fn delete_group(&self, id: i64) -> Result<bool, StoreError>;
+
+    // Device commands.
+
+    /// Queues a command unless the device already has `max_pending` unexpired commands
+    /// waiting, which fails with [`StoreError::QueueFull`]. Fails with [`StoreError::NotFound`]
+    /// when the device does not exist.
+    async fn enqueue_command(
+        &self,
+        command: &NewCommand,
+        max_pending: u32,
+    ) -> Result<StoredCommand, StoreError>;
+
+    async fn get_command(&self, id: CommandId) -> Result<Option<StoredCommand>, StoreError>;
+
+    /// Marks a queued command as sent over a live socket. Returns false unless it was queued.
+    async fn mark_command_delivered(
+        &self,
+        id: CommandId,
+        now_unix: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Marks every unexpired pending command of the device as delivered and returns them,
+    /// oldest first, for a device that has just connected. Commands delivered before but not
+    /// acknowledged are included, so a command sent into a dead connection is not lost.
+    async fn take_pending_commands(
+        &self,
+        device_id: &DeviceId,
+        now_unix: i64,
+    ) -> Result<Vec<StoredCommand>, StoreError>;
+
+    /// Records the device's reply to one of its pending commands: acked when `error` is `None`,
+    /// failed otherwise. The server also calls it with an error when an ack times out. Returns
+    /// false when the command is not pending or belongs to another device.
+    async fn finish_command(
+        &self,
+        device_id: &DeviceId,
+        id: CommandId,
+        error: Option<&str>,
+        now_unix: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Marks every pending command whose `expires_at` has passed as expired and returns the
+    /// number marked.
+    async fn expire_commands(&self, now_unix: i64) -> Result<u64, StoreError>;
+
+    /// Returns the device's commands in every state, newest first, at most `limit` of them.
+    async fn list_device_commands(
+        &self,
+        device_id: &DeviceId,
+        limit: u32,
+    ) -> Result<Vec<StoredCommand>, StoreError>;
+
+    /// Deletes the finished commands (acked, failed or expired) created before `cutoff_unix`
+    /// and returns the number deleted.
+    async fn prune_commands(&self, cutoff_unix: i64) -> Result<u64, StoreError>;
 
     /// Waits for in-flight queries and closes every connection. Later calls fail.
     async fn close(&self);

@@ -24,6 +24,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "accounts",
         include_str!("../migrations/sqlite/0003_accounts.sql"),
     ),
+    (
+        4,
+        "devices",
+        include_str!("../migrations/sqlite/0004_devices.sql"),
+    ),
 ];
 
 pub(crate) fn sqlite() -> Migrator {

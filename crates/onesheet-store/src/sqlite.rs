@@ -1,10 +1,16 @@
 //! The default store: one SQLite file in the data directory.
 //!
-//! The `Store` methods for accounts, sessions, API tokens and the audit log delegate to one
-//! submodule per concept, so that this file keeps the connection set-up and the trait's index.
+//! The `Store` methods for accounts, sessions, API tokens, the audit log and devices delegate
+//! to one submodule per concept, so that this file keeps the connection set-up and the trait's
+//! index.
 
 mod admins;
 mod audit;
+mod commands;
+mod device_merge;
+mod devices;
+mod pairing;
+mod profiles;
 mod sessions;
 mod tokens;
 
@@ -13,7 +19,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use onesheet_domain::DisplaySettings;
+use onesheet_domain::{CommandId, DeviceId, DeviceRecord, DisplaySettings, Group, Profile};
 use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -21,8 +27,11 @@ use sqlx::sqlite::{
 use tracing::{info, instrument};
 
 use crate::{
-    AdminAccount, AdminRemoval, AuditEvent, AuditFilter, NewAdmin, NewApiToken, NewAuditEvent,
-    SettingsVersion, Store, StoreError, StoredApiToken, StoredSession, StoredSource, migrations,
+    AdminAccount, AdminRemoval, AuditEvent, AuditFilter, DeviceChanges, DeviceFilter, DeviceMerge,
+    GroupChanges, NewAdmin, NewApiToken, NewAuditEvent, NewCommand, NewDevice, NewGroup,
+    NewPairingCode, NewProfile, PairingClaim, PresenceUpdate, ProfileChanges, SettingsVersion,
+    Store, StoreError, StoredApiToken, StoredCommand, StoredPairingCode, StoredSession,
+    StoredSource, migrations,
 };
 
 const SOURCE_COLUMNS: &str =
@@ -404,6 +413,194 @@ impl Store for SqliteStore {
         audit::prune_audit_events(&self.pool, cutoff_unix).await
     }
 
+    async fn create_device(&self, device: &NewDevice) -> Result<DeviceRecord, StoreError> {
+        devices::create_device(&self.pool, device).await
+    }
+
+    async fn get_device(&self, id: &DeviceId) -> Result<Option<DeviceRecord>, StoreError> {
+        devices::get_device(&self.pool, id).await
+    }
+
+    async fn list_devices(&self, filter: &DeviceFilter) -> Result<Vec<DeviceRecord>, StoreError> {
+        devices::list_devices(&self.pool, filter).await
+    }
+
+    async fn get_device_secret_hash(&self, id: &DeviceId) -> Result<Option<String>, StoreError> {
+        devices::get_device_secret_hash(&self.pool, id).await
+    }
+
+    async fn issue_device_secret(
+        &self,
+        id: &DeviceId,
+        secret_hash: &str,
+    ) -> Result<bool, StoreError> {
+        devices::issue_device_secret(&self.pool, id, secret_hash).await
+    }
+
+    async fn update_device(
+        &self,
+        id: &DeviceId,
+        changes: &DeviceChanges,
+    ) -> Result<Option<DeviceRecord>, StoreError> {
+        devices::update_device(&self.pool, id, changes).await
+    }
+
+    async fn revoke_device(&self, id: &DeviceId, now_unix: i64) -> Result<bool, StoreError> {
+        devices::revoke_device(&self.pool, id, now_unix).await
+    }
+
+    async fn delete_device(&self, id: &DeviceId) -> Result<bool, StoreError> {
+        devices::delete_device(&self.pool, id).await
+    }
+
+    async fn merge_devices(
+        &self,
+        survivor: &DeviceId,
+        retired: &DeviceId,
+        now_unix: i64,
+    ) -> Result<DeviceMerge, StoreError> {
+        device_merge::merge_devices(&self.pool, survivor, retired, now_unix).await
+    }
+
+    async fn find_possible_duplicates(
+        &self,
+        id: &DeviceId,
+    ) -> Result<Vec<DeviceRecord>, StoreError> {
+        device_merge::find_possible_duplicates(&self.pool, id).await
+    }
+
+    async fn record_presence(&self, updates: &[PresenceUpdate]) -> Result<u64, StoreError> {
+        devices::record_presence(&self.pool, updates).await
+    }
+
+    async fn insert_pairing_code(&self, code: &NewPairingCode) -> Result<(), StoreError> {
+        pairing::insert_pairing_code(&self.pool, code).await
+    }
+
+    async fn claim_pairing_code(
+        &self,
+        code_hash: &str,
+        device: &NewDevice,
+        now_unix: i64,
+    ) -> Result<PairingClaim, StoreError> {
+        pairing::claim_pairing_code(&self.pool, code_hash, device, now_unix).await
+    }
+
+    async fn get_pairing_code_by_ticket(
+        &self,
+        ticket_hash: &str,
+    ) -> Result<Option<StoredPairingCode>, StoreError> {
+        pairing::get_pairing_code_by_ticket(&self.pool, ticket_hash).await
+    }
+
+    async fn prune_pairing_codes(&self, now_unix: i64) -> Result<u64, StoreError> {
+        pairing::prune_pairing_codes(&self.pool, now_unix).await
+    }
+
+    async fn create_profile(&self, profile: &NewProfile) -> Result<Profile, StoreError> {
+        profiles::create_profile(&self.pool, profile).await
+    }
+
+    async fn get_profile(&self, id: i64) -> Result<Option<Profile>, StoreError> {
+        profiles::get_profile(&self.pool, id).await
+    }
+
+    async fn list_profiles(&self) -> Result<Vec<Profile>, StoreError> {
+        profiles::list_profiles(&self.pool).await
+    }
+
+    async fn update_profile(
+        &self,
+        id: i64,
+        changes: &ProfileChanges,
+        now_unix: i64,
+    ) -> Result<Option<Profile>, StoreError> {
+        profiles::update_profile(&self.pool, id, changes, now_unix).await
+    }
+
+    async fn delete_profile(&self, id: i64) -> Result<bool, StoreError> {
+        profiles::delete_profile(&self.pool, id).await
+    }
+
+    async fn create_group(&self, group: &NewGroup) -> Result<Group, StoreError> {
+        profiles::create_group(&self.pool, group).await
+    }
+
+    async fn get_group(&self, id: i64) -> Result<Option<Group>, StoreError> {
+        profiles::get_group(&self.pool, id).await
+    }
+
+    async fn list_groups(&self) -> Result<Vec<Group>, StoreError> {
+        profiles::list_groups(&self.pool).await
+    }
+
+    async fn update_group(
+        &self,
+        id: i64,
+        changes: &GroupChanges,
+        now_unix: i64,
+    ) -> Result<Option<Group>, StoreError> {
+        profiles::update_group(&self.pool, id, changes, now_unix).await
+    }
+
+    async fn delete_group(&self, id: i64) -> Result<bool, StoreError> {
+        profiles::delete_group(&self.pool, id).await
+    }
+
+    async fn enqueue_command(
+        &self,
+        command: &NewCommand,
+        max_pending: u32,
+    ) -> Result<StoredCommand, StoreError> {
+        commands::enqueue_command(&self.pool, command, max_pending).await
+    }
+
+    async fn get_command(&self, id: CommandId) -> Result<Option<StoredCommand>, StoreError> {
+        commands::get_command(&self.pool, id).await
+    }
+
+    async fn mark_command_delivered(
+        &self,
+        id: CommandId,
+        now_unix: i64,
+    ) -> Result<bool, StoreError> {
+        commands::mark_command_delivered(&self.pool, id, now_unix).await
+    }
+
+    async fn take_pending_commands(
+        &self,
+        device_id: &DeviceId,
+        now_unix: i64,
+    ) -> Result<Vec<StoredCommand>, StoreError> {
+        commands::take_pending_commands(&self.pool, device_id, now_unix).await
+    }
+
+    async fn finish_command(
+        &self,
+        device_id: &DeviceId,
+        id: CommandId,
+        error: Option<&str>,
+        now_unix: i64,
+    ) -> Result<bool, StoreError> {
+        commands::finish_command(&self.pool, device_id, id, error, now_unix).await
+    }
+
+    async fn expire_commands(&self, now_unix: i64) -> Result<u64, StoreError> {
+        commands::expire_commands(&self.pool, now_unix).await
+    }
+
+    async fn list_device_commands(
+        &self,
+        device_id: &DeviceId,
+        limit: u32,
+    ) -> Result<Vec<StoredCommand>, StoreError> {
+        commands::list_device_commands(&self.pool, device_id, limit).await
+    }
+
+    async fn prune_commands(&self, cutoff_unix: i64) -> Result<u64, StoreError> {
+        commands::prune_commands(&self.pool, cutoff_unix).await
+    }
+
     async fn close(&self) {
         self.pool.close().await;
         info!(db.path = %self.path.display(), "database closed");
@@ -428,118 +625,4 @@ fn source_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredSource, StoreE
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn settings_round_trip_and_survive_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("onesheet.db");
-        let store = SqliteStore::open(&path).await.unwrap();
-        assert!(store.current_settings().await.unwrap().is_none());
-
-        let mut settings = DisplaySettings::default();
-        settings.screensaver.interval_seconds = 25;
-        let version = store
-            .save_settings(&settings, "test", 1_700_000_000)
-            .await
-            .unwrap();
-        store.close().await;
-
-        let reopened = SqliteStore::open(&path).await.unwrap();
-        let current = reopened.current_settings().await.unwrap().unwrap();
-        assert_eq!(current.version, version);
-        assert_eq!(current.settings, settings);
-        reopened.ping().await.unwrap();
-    }
-
-    fn source(id: &str, created_at: i64) -> StoredSource {
-        StoredSource {
-            id: id.to_owned(),
-            kind: "jellyfin".to_owned(),
-            name: format!("Jellyfin {id}"),
-            settings: serde_json::json!({ "address": { "host": "media.example.org" } }),
-            credential: Some(vec![1, 2, 3]),
-            enabled: true,
-            created_at,
-            updated_at: created_at,
-        }
-    }
-
-    #[tokio::test]
-    async fn sources_round_trip_and_survive_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("onesheet.db");
-        let store = SqliteStore::open(&path).await.unwrap();
-        assert!(store.list_sources().await.unwrap().is_empty());
-
-        store.insert_source(&source("b", 20)).await.unwrap();
-        store.insert_source(&source("a", 10)).await.unwrap();
-        let mut changed = source("b", 20);
-        changed.name = "Living room".to_owned();
-        changed.credential = None;
-        changed.enabled = false;
-        changed.updated_at = 30;
-        assert!(store.update_source(&changed).await.unwrap());
-        store.close().await;
-
-        let reopened = SqliteStore::open(&path).await.unwrap();
-        let listed = reopened.list_sources().await.unwrap();
-        assert_eq!(listed, vec![source("a", 10), changed.clone()]);
-        assert_eq!(reopened.get_source("b").await.unwrap(), Some(changed));
-        assert_eq!(reopened.get_source("zzz").await.unwrap(), None);
-    }
-
-    #[tokio::test]
-    async fn duplicate_source_id_conflicts() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("onesheet.db"))
-            .await
-            .unwrap();
-        store.insert_source(&source("a", 1)).await.unwrap();
-        let error = store.insert_source(&source("a", 2)).await.unwrap_err();
-        assert!(matches!(error, StoreError::Conflict { .. }), "{error}");
-    }
-
-    #[tokio::test]
-    async fn missing_source_update_and_delete_report_false() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("onesheet.db"))
-            .await
-            .unwrap();
-        assert!(!store.update_source(&source("ghost", 1)).await.unwrap());
-        assert!(!store.delete_source("ghost").await.unwrap());
-        store.insert_source(&source("a", 1)).await.unwrap();
-        assert!(store.delete_source("a").await.unwrap());
-        assert!(store.list_sources().await.unwrap().is_empty());
-    }
-
-    #[tokio::test]
-    async fn database_uses_wal_journal() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("onesheet.db"))
-            .await
-            .unwrap();
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&store.pool)
-            .await
-            .unwrap();
-        assert_eq!(mode, "wal");
-    }
-
-    #[tokio::test]
-    async fn damaged_settings_row_is_reported() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("onesheet.db"))
-            .await
-            .unwrap();
-        sqlx::query(
-            "INSERT INTO settings_versions (document, created_at, created_by) VALUES ('{', 0, 'x')",
-        )
-        .execute(&store.pool)
-        .await
-        .unwrap();
-        let error = store.current_settings().await.unwrap_err();
-        assert!(matches!(error, StoreError::Corrupt { .. }), "{error}");
-    }
-}
+mod tests;

@@ -4,6 +4,11 @@
 
 mod accounts;
 mod audit;
+mod commands;
+mod devices;
+mod pairing;
+mod presence;
+mod profiles;
 mod sessions;
 mod support;
 mod tokens;

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use onesheet_store::{AdminAccount, NewAdmin, SqliteStore, Store, StoredSession};
+use onesheet_domain::{DeviceId, DeviceRecord, SettingsOverride};
+use onesheet_store::{AdminAccount, NewAdmin, NewDevice, SqliteStore, Store, StoredSession};
 
 /// A store on a fresh database file. The folder lives as long as the value.
 pub struct TestStore {
@@ -51,4 +52,33 @@ pub fn session(id_hash: &str, admin_id: i64, now: i64) -> StoredSession {
         user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".to_owned()),
         csrf_token: format!("csrf-{id_hash}"),
     }
+}
+
+/// Builds a device with a secret hash, last seen from one address and browser.
+pub fn new_device(id: &str, name: &str) -> NewDevice {
+    NewDevice {
+        id: device_id(id),
+        name: name.to_owned(),
+        location: None,
+        profile_id: None,
+        group_id: None,
+        overrides: SettingsOverride::default(),
+        secret_hash: Some(format!("secret-hash-{id}")),
+        created_at: 1_000,
+        address: Some("192.0.2.10".to_owned()),
+        user_agent: Some("Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0)".to_owned()),
+    }
+}
+
+pub async fn create_device(store: &SqliteStore, id: &str, name: &str) -> DeviceRecord {
+    store.create_device(&new_device(id, name)).await.unwrap()
+}
+
+pub fn device_id(id: &str) -> DeviceId {
+    id.parse().unwrap()
+}
+
+/// Builds a settings override from JSON, checked as the admin API would check it.
+pub fn overrides(document: serde_json::Value) -> SettingsOverride {
+    onesheet_domain::settings::overrides::validate_override(&document).unwrap()
 }

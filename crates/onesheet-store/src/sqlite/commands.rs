@@ -1,0 +1,223 @@
+//! The per-device command queue in SQLite.
+//!
+//! A command is `queued` until it is sent, `delivered` until the device replies, then `acked`
+//! or `failed`. A pending command past its `expires_at` becomes `expired`. Delivery is at least
+//! once: a command sent just before a connection dropped is sent again on reconnect, and the
+//! device can recognise repeats by the command id.
+
+use onesheet_domain::{CommandId, DeviceId};
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::sqlite::{SqlitePool, SqliteRow};
+use tracing::instrument;
+
+use super::devices::parse_device_id;
+use crate::StoreError;
+use crate::devices::{NewCommand, StoredCommand};
+
+const COMMAND_COLUMNS: &str =
+    "id, device_id, command, state, created_at, expires_at, delivered_at, acked_at, error";
+
+/// SQL condition of a command still waiting for its device.
+const IS_PENDING_SQL: &str = "state IN ('queued', 'delivered')";
+
+#[instrument(skip_all, fields(device.id = %command.device_id, command = command.command.name()))]
+pub(super) async fn enqueue_command(
+    pool: &SqlitePool,
+    command: &NewCommand,
+    max_pending: u32,
+) -> Result<StoredCommand, StoreError> {
+    let json = serde_json::to_string(&command.command).map_err(|error| StoreError::Corrupt {
+        what: "device command",
+        error,
+    })?;
+
+    // The count and the insert are one statement, which SQLite runs under the write lock, so
+    // two commands sent at once cannot both take the last free place. Pending commands past
+    // their expiry do not count, even before `expire_commands` marks them.
+    let result = sqlx::query(&format!(
+        "INSERT INTO device_commands (device_id, command, state, created_at, expires_at)
+         SELECT ?1, ?2, 'queued', ?3, ?4
+         WHERE (SELECT COUNT(*) FROM device_commands
+                WHERE device_id = ?1 AND {IS_PENDING_SQL} AND expires_at > ?3) < ?5"
+    ))
+    .bind(command.device_id.as_str())
+    .bind(json)
+    .bind(command.created_at)
+    .bind(command.expires_at)
+    .bind(max_pending)
+    .execute(pool)
+    .await;
+
+    match result {
+        Ok(result) if result.rows_affected() == 1 => Ok(StoredCommand {
+            id: CommandId(result.last_insert_rowid()),
+            device_id: command.device_id.clone(),
+            command: command.command.clone(),
+            state: onesheet_domain::CommandState::Queued,
+            created_at: command.created_at,
+            expires_at: command.expires_at,
+            delivered_at: None,
+            acked_at: None,
+            error: None,
+        }),
+        // Nothing inserted: the count reached the cap. A missing device has a count of zero, so
+        // it fails on the foreign key below instead (unless the cap is zero).
+        Ok(_) => Err(StoreError::QueueFull {
+            device_id: command.device_id.to_string(),
+            limit: max_pending,
+        }),
+        Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
+            Err(StoreError::NotFound {
+                what: "device",
+                id: command.device_id.to_string(),
+            })
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[instrument(skip_all, fields(command.id = %id))]
+pub(super) async fn get_command(
+    pool: &SqlitePool,
+    id: CommandId,
+) -> Result<Option<StoredCommand>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {COMMAND_COLUMNS} FROM device_commands WHERE id = ?"
+    ))
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(command_from_row).transpose()
+}
+
+#[instrument(skip_all, fields(command.id = %id))]
+pub(super) async fn mark_command_delivered(
+    pool: &SqlitePool,
+    id: CommandId,
+    now_unix: i64,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "UPDATE device_commands SET state = 'delivered', delivered_at = ?
+         WHERE id = ? AND state = 'queued'",
+    )
+    .bind(now_unix)
+    .bind(id.0)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+#[instrument(skip_all, fields(device.id = %device_id))]
+pub(super) async fn take_pending_commands(
+    pool: &SqlitePool,
+    device_id: &DeviceId,
+    now_unix: i64,
+) -> Result<Vec<StoredCommand>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "UPDATE device_commands SET state = 'delivered', delivered_at = ?1
+         WHERE device_id = ?2 AND {IS_PENDING_SQL} AND expires_at > ?1
+         RETURNING {COMMAND_COLUMNS}"
+    ))
+    .bind(now_unix)
+    .bind(device_id.as_str())
+    .fetch_all(pool)
+    .await?;
+
+    // RETURNING gives rows in no particular order, but the device must carry them out in the order
+    // the admin sent them.
+    let mut commands = rows
+        .iter()
+        .map(command_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    commands.sort_by_key(|command| command.id);
+    Ok(commands)
+}
+
+#[instrument(skip_all, fields(device.id = %device_id, command.id = %id))]
+pub(super) async fn finish_command(
+    pool: &SqlitePool,
+    device_id: &DeviceId,
+    id: CommandId,
+    error: Option<&str>,
+    now_unix: i64,
+) -> Result<bool, StoreError> {
+    let state = if error.is_some() { "failed" } else { "acked" };
+    let result = sqlx::query(&format!(
+        "UPDATE device_commands SET state = ?, acked_at = ?, error = ?
+         WHERE id = ? AND device_id = ? AND {IS_PENDING_SQL}"
+    ))
+    .bind(state)
+    .bind(now_unix)
+    .bind(error)
+    .bind(id.0)
+    .bind(device_id.as_str())
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+#[instrument(skip_all)]
+pub(super) async fn expire_commands(pool: &SqlitePool, now_unix: i64) -> Result<u64, StoreError> {
+    let result = sqlx::query(&format!(
+        "UPDATE device_commands SET state = 'expired'
+         WHERE {IS_PENDING_SQL} AND expires_at <= ?"
+    ))
+    .bind(now_unix)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+#[instrument(skip_all, fields(device.id = %device_id))]
+pub(super) async fn list_device_commands(
+    pool: &SqlitePool,
+    device_id: &DeviceId,
+    limit: u32,
+) -> Result<Vec<StoredCommand>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COMMAND_COLUMNS} FROM device_commands WHERE device_id = ?
+         ORDER BY id DESC LIMIT ?"
+    ))
+    .bind(device_id.as_str())
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(command_from_row).collect()
+}
+
+#[instrument(skip_all, fields(cutoff = cutoff_unix))]
+pub(super) async fn prune_commands(pool: &SqlitePool, cutoff_unix: i64) -> Result<u64, StoreError> {
+    let result = sqlx::query(&format!(
+        "DELETE FROM device_commands WHERE NOT ({IS_PENDING_SQL}) AND created_at < ?"
+    ))
+    .bind(cutoff_unix)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+fn command_from_row(row: &SqliteRow) -> Result<StoredCommand, StoreError> {
+    let command: String = row.try_get("command")?;
+    let state: String = row.try_get("state")?;
+
+    Ok(StoredCommand {
+        id: CommandId(row.try_get("id")?),
+        device_id: parse_device_id(row.try_get("device_id")?)?,
+        command: serde_json::from_str(&command).map_err(|error| StoreError::Corrupt {
+            what: "device command",
+            error,
+        })?,
+        state: serde_json::from_value(Value::String(state)).map_err(|error| {
+            StoreError::Corrupt {
+                what: "device command state",
+                error,
+            }
+        })?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        delivered_at: row.try_get("delivered_at")?,
+        acked_at: row.try_get("acked_at")?,
+        error: row.try_get("error")?,
+    })
+}
