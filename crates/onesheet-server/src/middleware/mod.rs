@@ -7,4 +7,4 @@ mod request;
 
 pub(crate) use force_https::with_https_redirect;
 pub(crate) use headers::add_security_headers;
-pub(crate) use request::track_request;
+pub(crate) use request::TrackRequestLayer;

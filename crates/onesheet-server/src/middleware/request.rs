@@ -1,79 +1,253 @@
-//! The outermost middleware: gives each request an id, opens its root span, turns an
-//! [`ErrorReport`] left by a handler into the JSON error body and one log line, and adds the
-//! security headers.
+//! The outermost middleware: gives each request an id, opens its root span, bounds the body,
+//! turns a handler's panic into a 500, turns an [`ErrorReport`] left by a handler into the JSON
+//! error body and one log line, and adds the security headers.
+//!
+//! These steps live in one service because every screen's every request passes through it:
+//! as separate tower-http layers (panic catcher, body limit), each costs a boxed future and a
+//! boxed response body per request, which together cost more than the steps themselves.
 
+use std::any::Any;
+use std::convert::Infallible;
+use std::future::Future;
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::body::Body;
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::body::{Body, HttpBody as _};
+use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::Response;
-use tracing::{Instrument, Level, debug, error, info, warn};
+use axum::response::{IntoResponse, Response};
+use http_body_util::Limited;
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
+use tracing::{Level, Span, debug, error, info, warn};
 
 use super::add_security_headers;
-use crate::error::{ErrorBody, ErrorFields, ErrorReport};
+use crate::error::{ApiError, ErrorBody, ErrorFields, ErrorReport};
 use crate::listener::ConnectionTls;
 use crate::security::ClientAddress;
 use crate::state::AppState;
 
 pub(crate) static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
+static STRICT_TRANSPORT_SECURITY: HeaderValue = HeaderValue::from_static("max-age=31536000");
+
 /// Maximum length of a client-supplied request id that is kept. Longer or odd ones are replaced.
 const MAX_CLIENT_REQUEST_ID: usize = 64;
 
-pub(crate) async fn track_request(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let id = client_request_id(&request).unwrap_or_else(new_request_id);
-    request.headers_mut().insert(&REQUEST_ID_HEADER, id.clone());
-    let id_text = id.to_str().unwrap_or("unknown");
+/// Longest stretch of an unmatched path written into a span, in bytes.
+const MAX_LOGGED_PATH: usize = 200;
 
-    let method = request.method().clone();
-    let route: String = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| request.uri().path().chars().take(200).collect());
-    // Resolved once here, so the log line, rate limits and cookie flags agree on the client.
-    let tls = request.extensions().get::<ConnectionTls>().is_some();
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| ClientAddress::resolve(info.0, tls, request.headers(), &state.trusted_proxies));
-    let client_ip = client.map(|client| client.ip);
-    if let Some(client) = client {
-        request.extensions_mut().insert(client);
+/// Largest request body accepted anywhere. Only admin routes read bodies, and their largest
+/// document, a source with its settings, is a few kilobytes.
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Wraps every route in [`TrackRequest`].
+///
+/// A tower layer rather than `axum::middleware::from_fn`, because this runs on every request of
+/// every screen: `from_fn` boxes its future and the rest of the stack's future once more, and
+/// clones the inner service, which together cost about as much as the work done here.
+#[derive(Clone)]
+pub(crate) struct TrackRequestLayer {
+    state: AppState,
+}
+
+impl TrackRequestLayer {
+    pub(crate) fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+impl<S> Layer<S> for TrackRequestLayer {
+    type Service = TrackRequest<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        TrackRequest {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// The outermost service: gives the request an id and a root span, resolves the client address
+/// once (so the log line, rate limits and cookie flags agree on it), and finishes the response
+/// in [`finish_response`].
+#[derive(Clone)]
+pub(crate) struct TrackRequest<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> Service<Request> for TrackRequest<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = TrackedResponse<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
     }
 
-    // Health probes and screens send a steady stream of reads, so those spans are DEBUG: at INFO
-    // they would cost a formatted span per request and bury the admin actions in the log.
-    // Errors are logged with the request id whatever the span's level.
-    let quiet = !is_admin_route(&route);
-    let span = if quiet {
-        tracing::span!(Level::DEBUG, "request", http.method = %method, http.route = %route, client.ip = client_ip.map(tracing::field::display), request.id = %id_text, http.status = tracing::field::Empty)
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let started = Instant::now();
+        let id = client_request_id(&request).unwrap_or_else(new_request_id);
+        let tls = request.extensions().get::<ConnectionTls>().is_some();
+        let client = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| {
+                ClientAddress::resolve(info.0, tls, request.headers(), &self.state.trusted_proxies)
+            });
+        let span = request_span(&request, client, &id);
+        if let Some(client) = client {
+            request.extensions_mut().insert(client);
+        }
+        let https = client.is_some_and(|client| client.https);
+
+        let inner = {
+            let _entered = span.enter();
+            match limit_body(request) {
+                Some(request) => catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
+                    .map_err(panic_response),
+                None => Err(ApiError::BodyTooLarge.into_response()),
+            }
+        };
+        let (inner, early) = match inner {
+            Ok(inner) => (Some(inner), None),
+            Err(response) => (None, Some(response)),
+        };
+        TrackedResponse {
+            inner,
+            early,
+            span,
+            id,
+            https,
+            started,
+        }
+    }
+}
+
+pin_project! {
+    /// The response of a tracked request, finished by [`finish_response`] once the inner
+    /// service produced it. `early` holds a response made before the inner service ran (a body
+    /// over the limit, or a panic while the route was called), and then `inner` is `None`.
+    pub(crate) struct TrackedResponse<F> {
+        #[pin]
+        inner: Option<F>,
+        early: Option<Response>,
+        span: Span,
+        id: HeaderValue,
+        https: bool,
+        started: Instant,
+    }
+}
+
+impl<F> Future for TrackedResponse<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _entered = this.span.enter();
+        let response = match (this.inner.as_pin_mut(), this.early.take()) {
+            (Some(inner), _) => {
+                // A panic inside the handler's future ends this request only; the connection
+                // and every other request carry on. The future is not polled again.
+                match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+                    Ok(Poll::Pending) => return Poll::Pending,
+                    Ok(Poll::Ready(Ok(response))) => response,
+                    Err(panic) => panic_response(panic),
+                }
+            }
+            (None, Some(response)) => response,
+            (None, None) => {
+                ApiError::internal("a finished request was polled again").into_response()
+            }
+        };
+        let latency_ms = this.started.elapsed().as_secs_f64() * 1000.0;
+        Poll::Ready(Ok(finish_response(
+            response,
+            this.span,
+            this.id,
+            *this.https,
+            latency_ms,
+        )))
+    }
+}
+
+/// Caps the request body at [`MAX_BODY_BYTES`] while it is read, so a chunked upload cannot grow
+/// without bound. Returns `None` when the declared length is over the limit, which the caller
+/// answers with 413. A body known to be empty, as with nearly every GET, is passed on unwrapped.
+fn limit_body(request: Request) -> Option<Request> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return None;
+    }
+    if request.body().is_end_stream() {
+        return Some(request);
+    }
+    Some(request.map(|body| Body::new(Limited::new(body, MAX_BODY_BYTES))))
+}
+
+/// Turns a handler's panic into a 500 with the usual error body; the panic message goes to the
+/// log only.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    ApiError::internal(format!("handler panicked: {message}")).into_response()
+}
+
+/// Opens the request's root span. Health probes and screens send a steady stream of reads, so
+/// those spans are DEBUG: at INFO they would cost a formatted span per request and bury the
+/// admin actions in the log. Errors are logged with the request id whatever the span's level.
+fn request_span(request: &Request, client: Option<ClientAddress>, id: &HeaderValue) -> Span {
+    let matched = request.extensions().get::<MatchedPath>();
+    let route = matched.map_or_else(
+        || truncate_str(request.uri().path(), MAX_LOGGED_PATH),
+        MatchedPath::as_str,
+    );
+    let method = request.method();
+    let client_ip = client.map(|client| tracing::field::display(client.ip));
+    let id = id.to_str().unwrap_or("unknown");
+    if is_admin_route(route) {
+        tracing::span!(Level::INFO, "request", http.method = %method, http.route = %route, client.ip = client_ip, request.id = %id, http.status = tracing::field::Empty)
     } else {
-        tracing::span!(Level::INFO, "request", http.method = %method, http.route = %route, client.ip = client_ip.map(tracing::field::display), request.id = %id_text, http.status = tracing::field::Empty)
-    };
+        tracing::span!(Level::DEBUG, "request", http.method = %method, http.route = %route, client.ip = client_ip, request.id = %id, http.status = tracing::field::Empty)
+    }
+}
 
-    let started = Instant::now();
-    let response = next.run(request).instrument(span.clone()).await;
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    span.record("http.status", response.status().as_u16());
+/// Turns an [`ErrorReport`] left by a handler into the JSON error body and one log line, and
+/// adds the request id and the security headers. Every response passes through here, the
+/// timeout's and the panic catcher's included.
+fn finish_response(
+    response: Response,
+    span: &Span,
+    id: &HeaderValue,
+    https: bool,
+    latency_ms: f64,
+) -> Response {
+    let status = response.status().as_u16();
+    span.record("http.status", status);
+    let id_text = id.to_str().unwrap_or("unknown");
+    let mut response = render_error(response, id_text);
+    debug!(http.status = status, latency_ms, "request finished");
 
-    let mut response = span.in_scope(|| render_error(response, id_text));
-    span.in_scope(|| {
-        debug!(
-            http.status = response.status().as_u16(),
-            latency_ms, "request finished"
-        );
-    });
     let headers = response.headers_mut();
     // The request id, the security headers and HSTS: one growth of the map instead of several.
     headers.reserve(10);
@@ -82,12 +256,24 @@ pub(crate) async fn track_request(
     // Browsers ignore HSTS received over plain HTTP, and sending it there would tell a LAN
     // client something untrue, so only HTTPS responses carry it. No includeSubDomains: other
     // services on sibling host names are not ours to pin.
-    if client.is_some_and(|client| client.https) {
+    if https {
         headers
             .entry(header::STRICT_TRANSPORT_SECURITY)
-            .or_insert(HeaderValue::from_static("max-age=31536000"));
+            .or_insert_with(|| STRICT_TRANSPORT_SECURITY.clone());
     }
     response
+}
+
+/// Cuts `text` to at most `max` bytes at a character boundary.
+fn truncate_str(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Returns true for the account and admin API routes, whose requests are few and worth an INFO span.
@@ -152,11 +338,7 @@ fn truncate(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… (truncated)", &text[..end])
+    format!("{}… (truncated)", truncate_str(text, max))
 }
 
 /// Keeps a client's request id only when it is short and made of safe characters, so a log line
@@ -191,7 +373,8 @@ fn new_request_id() -> HeaderValue {
     });
     let number = ids.next.fetch_add(1, Ordering::Relaxed);
     let text = format!("{:08x}-{number:x}", ids.prefix);
-    HeaderValue::try_from(text).unwrap_or(HeaderValue::from_static("unknown"))
+    HeaderValue::from_maybe_shared(axum::body::Bytes::from(text))
+        .unwrap_or(HeaderValue::from_static("unknown"))
 }
 
 fn render_error(response: Response, request_id: &str) -> Response {

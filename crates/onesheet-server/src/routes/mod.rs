@@ -10,27 +10,19 @@ mod pages;
 mod table;
 
 use axum::Router;
-use std::any::Any;
 use std::time::Duration;
 
 use axum::http::{HeaderValue, Method, StatusCode};
-use axum::middleware::from_fn_with_state;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Redirect;
 use axum::routing::get;
 use tower::ServiceBuilder;
-use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use crate::error::ApiError;
-use crate::middleware::{track_request, with_https_redirect};
+use crate::middleware::{TrackRequestLayer, with_https_redirect};
 use crate::state::AppState;
-
-/// Largest request body accepted anywhere. Only admin routes read bodies, and their largest
-/// document, a source with its settings, is a few kilobytes.
-const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Maximum pause between two pieces of a request body. Bodies are at most 64 KiB, which even a
 /// slow phone sends in a second or two. A body trickled slower than that runs into the
@@ -84,18 +76,13 @@ pub fn router(state: AppState) -> Router {
         }
     };
 
-    // One composed stack is one boxed service per request; each `Router::layer` call would add
-    // its own. The first layer listed is the outermost.
-    let limits = ServiceBuilder::new()
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
-    let app = app.layer(limits);
     let app = with_cors(app, &state.cors_origins);
     let app = with_https_redirect(app, &state);
 
     // The request tracker, added last, wraps everything else, so it receives every response, the
-    // timeout's and the panic catcher's included, and adds the security headers to each.
-    app.layer(from_fn_with_state(state, track_request))
+    // timeout's included, and adds the security headers to each. It also bounds request bodies
+    // and catches panics. Its module explains why these two are not layers of their own.
+    app.layer(TrackRequestLayer::new(state))
 }
 
 /// Builds the health and display API routes with none of the middleware layers, so a benchmark
@@ -130,17 +117,6 @@ fn with_cors(app: Router, origins: &[HeaderValue]) -> Router {
         .allow_credentials(false)
         .max_age(std::time::Duration::from_secs(600));
     app.layer(cors)
-}
-
-/// Turns a handler's panic into a 500 with the usual error body; the panic message goes to the
-/// log only. The connection and the other requests carry on.
-fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|text| (*text).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned());
-    ApiError::internal(format!("handler panicked: {message}")).into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -893,3 +893,23 @@ async fn oversized_chunked_body_gets_413() {
     assert_eq!(response.status, 413);
     assert_eq!(response.json()["error"]["code"], "body-too-large");
 }
+
+#[tokio::test]
+async fn declared_oversized_body_gets_413_with_headers() {
+    let app = accounts_app().await;
+    let mut request = Request::post("/api/v1/auth/login")
+        .header("content-type", "application/json")
+        .header("content-length", "65537")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(vec![b' '; 65_537]))
+        .unwrap();
+    let peer: SocketAddr = PEER.parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+
+    let response = app.app.send(request).await;
+
+    assert_eq!(response.status, 413);
+    assert_eq!(response.json()["error"]["code"], "body-too-large");
+    assert!(response.headers.contains_key("x-request-id"));
+    assert!(response.headers.contains_key("content-security-policy"));
+}
