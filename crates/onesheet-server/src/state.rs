@@ -100,10 +100,12 @@ pub struct SharedState {
     pub request_timeout: Duration,
 }
 
-/// A serialised playlist page and its ETag.
+/// A serialised playlist page, its gzip-compressed copy and its ETag. The copy is made once per
+/// page, so screens that accept gzip (every browser does) cost no compression per request.
 #[derive(Clone)]
 pub(crate) struct RenderedPage {
     pub body: Bytes,
+    pub gzip: Bytes,
     pub etag: Arc<str>,
 }
 
@@ -134,7 +136,7 @@ impl AppState {
             playlist_pages: Cache::builder()
                 .max_capacity(PLAYLIST_CACHE_BYTES)
                 .weigher(|_key, page: &RenderedPage| {
-                    u32::try_from(page.body.len()).unwrap_or(u32::MAX)
+                    u32::try_from(page.body.len() + page.gzip.len()).unwrap_or(u32::MAX)
                 })
                 .build(),
             sources: None,

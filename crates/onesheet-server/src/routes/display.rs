@@ -15,6 +15,7 @@ use onesheet_sources::Snapshot;
 use serde::{Deserialize, Serialize};
 
 use super::conditional::if_none_match;
+use super::encoding::{accepts_gzip, gzip};
 use super::table::RouteTable;
 use crate::error::ApiError;
 use crate::security::DisplayViewer;
@@ -173,6 +174,13 @@ async fn playlist(
     if if_none_match(&headers, &page.etag) {
         return Ok(not_modified(&page.etag));
     }
+    if accepts_gzip(&headers) {
+        let mut response = json_response(page.gzip, &page.etag);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        return Ok(response);
+    }
     Ok(json_response(page.body, &page.etag))
 }
 
@@ -202,8 +210,10 @@ fn render_page(
     };
     let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
     let etag = format!("W/\"{:016x}\"", fnv1a(&body));
+    let gzip = gzip(&body).map_err(ApiError::internal)?;
     Ok(RenderedPage {
         body: Bytes::from(body),
+        gzip,
         etag: Arc::from(etag),
     })
 }

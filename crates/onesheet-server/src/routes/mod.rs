@@ -4,6 +4,7 @@ mod admin;
 pub use admin::protected_routes;
 mod conditional;
 mod display;
+mod encoding;
 mod health;
 mod images;
 mod pages;
@@ -42,15 +43,16 @@ pub fn router(state: AppState) -> Router {
             ))
             .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
     };
-    let api = Router::new()
-        .merge(display::routes().into_router())
-        .merge(admin::routes().layer(deadline()))
-        // JSON compresses about tenfold; images are already compressed and skip this layer.
-        .layer(CompressionLayer::new().gzip(true).br(true));
+    // Admin JSON compresses about tenfold. The display API is left out: its one large answer,
+    // the playlist page, is compressed once when rendered (see `encoding`), and a layer here
+    // would cost every screen's every request. Images are already compressed.
+    let admin =
+        admin::routes().layer(deadline().layer(CompressionLayer::new().gzip(true).br(true)));
 
     let app = Router::new()
         .merge(health::routes())
-        .merge(api)
+        .merge(display::routes().into_router())
+        .merge(admin)
         .merge(
             images::routes()
                 .merge(pages::screens())

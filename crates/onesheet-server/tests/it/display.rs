@@ -76,6 +76,35 @@ async fn playlist_is_compressed_when_asked() {
         .await;
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-encoding"), "gzip");
+    assert_eq!(response.header("vary"), "accept-encoding");
+
+    let plain = app.get("/api/v1/playlist?limit=40").await;
+    assert!(plain.headers.get("content-encoding").is_none());
+    assert_eq!(plain.header("etag"), response.header("etag"));
+    let mut decoded = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&response.body[..]),
+        &mut decoded,
+    )
+    .unwrap();
+    assert_eq!(decoded, plain.body.to_vec());
+    assert!(response.body.len() * 3 < plain.body.len());
+}
+
+#[tokio::test]
+async fn playlist_gzip_refused_with_zero_quality() {
+    let app = TestApp::with_posters(5).await;
+    let response = app
+        .send(
+            Request::get("/api/v1/playlist")
+                .header("accept-encoding", "gzip;q=0, br")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+
+    assert_eq!(response.status, 200);
+    assert!(response.headers.get("content-encoding").is_none());
 }
 
 #[tokio::test]
