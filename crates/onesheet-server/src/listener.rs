@@ -16,6 +16,9 @@
 //!   ClientHello slowly, never delays the accept loop. The limits above apply to TLS
 //!   connections as well, and the connection counts against `max_connections` from its accept.
 //! - On shutdown, idle connections close at once and requests in flight may finish.
+//! - Connections may be upgraded (the device WebSocket). hyper hands an upgraded connection to
+//!   its handler and forgets it, so it no longer counts against `max_connections`, and the
+//!   device service, not this loop, closes it at shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,11 +27,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 use tracing::{debug, warn};
@@ -71,7 +73,7 @@ pub async fn serve(
     tls: Option<Arc<ServerTls>>,
     shutdown: impl Future<Output = ()>,
 ) -> Draining {
-    let graceful = GracefulShutdown::new();
+    let (stop, stopping) = watch::channel(false);
     let permits = Arc::new(Semaphore::new(max_connections));
     let mut last_accept_warning: Option<std::time::Instant> = None;
     let mut accept_failures: u64 = 0;
@@ -111,9 +113,9 @@ pub async fn serve(
         stream.set_write_timeout(Some(WRITE_TIMEOUT));
         let stream = Box::pin(stream);
 
-        // The watcher is taken here, before the handshake, so that a shutdown signalled while
-        // the handshake runs still reaches the connection once it starts serving.
-        let watcher = graceful.watcher();
+        // The receiver sees a shutdown signalled at any time, also one that came while the TLS
+        // handshake ran, because it checks the current value before it waits.
+        let watcher = stopping.clone();
         let acceptor = tls.as_ref().map(|tls| tls.acceptor());
         let app = app.clone();
         tokio::spawn(async move {
@@ -140,13 +142,22 @@ pub async fn serve(
         });
     }
 
-    Draining { graceful }
+    Draining {
+        stop,
+        permits,
+        max_connections,
+    }
 }
 
 /// Serves HTTP/1.1 on one accepted connection, plain or after its TLS handshake, until the
 /// client or a graceful shutdown closes it.
-async fn serve_connection<S>(stream: S, app: Router, peer: SocketAddr, tls: bool, watcher: Watcher)
-where
+async fn serve_connection<S>(
+    stream: S,
+    app: Router,
+    peer: SocketAddr,
+    tls: bool,
+    mut stopping: watch::Receiver<bool>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = app.map_request(
@@ -162,20 +173,44 @@ where
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .max_buf_size(MAX_HEADER_BUFFER)
-        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-    if let Err(error) = watcher.watch(connection).await {
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+        .with_upgrades();
+    tokio::pin!(connection);
+
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        () = stopped(&mut stopping) => {
+            // Closes the connection once its request in flight, if any, is answered.
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(error) = result {
         debug!(client.ip = %peer.ip(), %error, "connection ended with an error");
     }
 }
 
+/// Waits until shutdown is signalled. A closed channel counts as a shutdown.
+async fn stopped(stopping: &mut watch::Receiver<bool>) {
+    // The guard that `wait_for` returns is dropped here, before the caller's next await.
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
 /// Open connections after the listener stopped.
 pub struct Draining {
-    graceful: GracefulShutdown,
+    stop: watch::Sender<bool>,
+    permits: Arc<Semaphore>,
+    max_connections: usize,
 }
 
 impl Draining {
-    /// Closes idle connections and waits for requests in flight to finish.
+    /// Closes idle connections and waits for requests in flight to finish. Every connection
+    /// returns its permit when it ends, so all permits back means all connections are done.
     pub async fn finish(self) {
-        self.graceful.shutdown().await;
+        self.stop.send_replace(true);
+        let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
+        // The semaphore is never closed, so this fails only if `all` exceeds its permits,
+        // which it cannot, since they are the same number.
+        let _ = self.permits.acquire_many(all).await;
     }
 }
