@@ -14,6 +14,7 @@ use onesheet_images::pipeline::{FailureReason, ImageFailure, PipelineError};
 use onesheet_sources::registry::RegistryError;
 
 use crate::accounts::AccountError;
+use crate::devices::DeviceError;
 use crate::security::DisplayRefusal;
 use serde::Serialize;
 
@@ -73,6 +74,9 @@ pub enum ApiError {
     /// Setup, login, sessions, two-factor and API tokens.
     #[error("{0}")]
     Account(#[from] AccountError),
+    /// Pairing, device credentials, commands, profiles and groups.
+    #[error("{0}")]
+    Device(#[from] DeviceError),
     /// Anything unexpected. The detail goes to the log only.
     #[error("internal error: {detail}")]
     Internal { detail: String },
@@ -106,6 +110,7 @@ impl ApiError {
             Self::Unavailable { .. } | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Forbidden { .. } | Self::DisplayRefused(_) => StatusCode::FORBIDDEN,
+            Self::Device(error) => device_status(error),
             Self::Account(error) => match error {
                 AccountError::InvalidCredentials
                 | AccountError::CodeRejected
@@ -146,6 +151,7 @@ impl ApiError {
             Self::Internal { .. } => "internal",
             Self::Forbidden { .. } => "forbidden",
             Self::DisplayRefused(_) => "display-not-allowed",
+            Self::Device(error) => device_code(error),
             Self::Account(error) => match error {
                 AccountError::InvalidCredentials => "invalid-credentials",
                 AccountError::WrongPassword => "wrong-password",
@@ -170,6 +176,7 @@ impl ApiError {
     fn public_message(&self) -> String {
         match self {
             Self::Internal { .. }
+            | Self::Device(DeviceError::Store(_))
             | Self::Account(AccountError::Store(_) | AccountError::Internal(_)) => {
                 "internal error: the server log has the details under this request id".to_owned()
             }
@@ -215,11 +222,17 @@ impl IntoResponse for ApiError {
                 Self::InvalidInput(error) => Some(error.field.clone()),
                 Self::Account(AccountError::WeakPassword(_)) => Some("password".to_owned()),
                 Self::Account(AccountError::InvalidUsername { .. }) => Some("username".to_owned()),
-                Self::InvalidFields(errors) => errors.errors.first().map(|e| e.field.clone()),
+                Self::InvalidFields(errors) | Self::Device(DeviceError::InvalidFields(errors)) => {
+                    errors.errors.first().map(|e| e.field.clone())
+                }
+                Self::Device(DeviceError::InvalidField(error)) => Some(error.field.clone()),
+                Self::Device(DeviceError::InvalidCode(_)) => Some("code".to_owned()),
                 _ => None,
             },
             fields: match &self {
-                Self::InvalidFields(errors) => errors.errors.clone(),
+                Self::InvalidFields(errors) | Self::Device(DeviceError::InvalidFields(errors)) => {
+                    errors.errors.clone()
+                }
                 _ => Vec::new(),
             },
             detail: self.to_string(),
@@ -235,6 +248,9 @@ impl IntoResponse for ApiError {
                 retry_after_seconds,
             }) => Some(HeaderValue::from(*retry_after_seconds)),
             Self::Account(AccountError::Busy) => Some(HeaderValue::from_static("5")),
+            Self::Device(DeviceError::Blocked {
+                retry_after_seconds,
+            }) => Some(HeaderValue::from(*retry_after_seconds)),
             _ => None,
         };
         if let Some(value) = retry_after {
@@ -248,6 +264,44 @@ impl IntoResponse for ApiError {
         }
         response.extensions_mut().insert(report);
         response
+    }
+}
+
+fn device_status(error: &DeviceError) -> StatusCode {
+    match error {
+        DeviceError::DeviceNotFound(_)
+        | DeviceError::ProfileNotFound(_)
+        | DeviceError::GroupNotFound(_)
+        | DeviceError::CodeNotFound => StatusCode::NOT_FOUND,
+        DeviceError::InvalidCode(_)
+        | DeviceError::InvalidField(_)
+        | DeviceError::InvalidFields(_) => StatusCode::BAD_REQUEST,
+        DeviceError::CodeExpired => StatusCode::GONE,
+        DeviceError::CodeUsed | DeviceError::QueueFull(_) | DeviceError::Conflict(_) => {
+            StatusCode::CONFLICT
+        }
+        DeviceError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        DeviceError::Blocked { .. } => StatusCode::TOO_MANY_REQUESTS,
+        DeviceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn device_code(error: &DeviceError) -> &'static str {
+    match error {
+        DeviceError::DeviceNotFound(_) => "device-not-found",
+        DeviceError::ProfileNotFound(_) => "profile-not-found",
+        DeviceError::GroupNotFound(_) => "group-not-found",
+        DeviceError::CodeNotFound => "pairing-code-not-found",
+        DeviceError::InvalidCode(_)
+        | DeviceError::InvalidField(_)
+        | DeviceError::InvalidFields(_) => "invalid-input",
+        DeviceError::CodeExpired => "pairing-code-expired",
+        DeviceError::CodeUsed => "pairing-code-used",
+        DeviceError::QueueFull(_) => "command-queue-full",
+        DeviceError::Conflict(_) => "conflict",
+        DeviceError::InvalidCredentials => "invalid-credentials",
+        DeviceError::Blocked { .. } => "too-many-attempts",
+        DeviceError::Store(_) => "internal",
     }
 }
 

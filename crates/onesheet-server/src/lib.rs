@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod devices;
 pub mod error;
 pub mod listener;
 mod middleware;

@@ -15,6 +15,7 @@ use onesheet_sources::registry::SourceRegistry;
 
 use crate::accounts::Accounts;
 use crate::auth::AdminToken;
+use crate::devices::DeviceService;
 use crate::security::{DisplayAccess, TrustedProxies};
 use onesheet_store::Store;
 
@@ -98,6 +99,9 @@ pub struct SharedState {
     pub display_access: Arc<DisplayAccess>,
     /// Maximum time a request may take before it gets 503.
     pub request_timeout: Duration,
+    /// Paired screens, their sockets and commands; `None` switches the device routes off
+    /// (some tests).
+    pub devices: Option<Arc<DeviceService>>,
 }
 
 /// A serialised playlist page, its gzip-compressed copy and its ETag. The copy is made once per
@@ -148,6 +152,7 @@ impl AppState {
             force_https: None,
             display_access: Arc::default(),
             request_timeout: REQUEST_TIMEOUT,
+            devices: None,
         }))
     }
 
@@ -167,6 +172,12 @@ impl AppState {
     /// Switches the admin API on, protected by `token`.
     pub fn with_admin_token(mut self, token: AdminToken) -> Self {
         self.shared_mut().admin_token = Some(token);
+        self
+    }
+
+    /// Switches on device pairing, the device WebSocket and the device admin API.
+    pub fn with_devices(mut self, devices: Arc<DeviceService>) -> Self {
+        self.shared_mut().devices = Some(devices);
         self
     }
 

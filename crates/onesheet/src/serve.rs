@@ -10,6 +10,7 @@ use anyhow::Context;
 use onesheet_domain::SourceId;
 use onesheet_server::accounts::{Accounts, CookieSecure, SessionPolicy};
 use onesheet_server::auth::AdminToken;
+use onesheet_server::devices::{DeviceConfig, DeviceService};
 use onesheet_server::security::{DisplayAccess, TrustedProxies};
 use onesheet_server::tls::{RELOAD_POLL_INTERVAL, ServerTls};
 use onesheet_server::{AppState, BasePath};
@@ -104,7 +105,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .filter_map(|origin| origin.parse().ok())
             .collect(),
     )
-    .with_accounts(start_accounts(&config, store.clone(), key).await?);
+    .with_accounts(start_accounts(&config, store.clone(), key.clone()).await?);
+    let devices = start_devices(&config, store.clone(), &state, &key)?;
+    let state = state.with_devices(devices.clone());
     let state = match &config.admin_token {
         Some(token) => state.with_admin_token(AdminToken::new(token.expose().trim())),
         None => state,
@@ -138,6 +141,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     serve_until_signal(listener, onesheet_server::router(state), tls).await?;
     registry.shutdown().await;
+    devices.flush_presence().await;
     images.persist().await;
     store.close().await;
     info!("stopped");
@@ -163,6 +167,36 @@ fn display_access(config: &Config) -> anyhow::Result<DisplayAccess> {
         );
     }
     Ok(access)
+}
+
+/// Starts the device service and its background task, which writes presence in batches and
+/// expires commands and pairing codes.
+fn start_devices(
+    config: &Config,
+    store: Arc<dyn Store>,
+    state: &AppState,
+    key: &SecretKey,
+) -> anyhow::Result<Arc<DeviceService>> {
+    let auto_admit = onesheet_server::devices::parse_networks(&config.device_auto_admit)?;
+    if !auto_admit.is_empty() {
+        warn!(
+            networks = ?config.device_auto_admit,
+            "device_auto_admit is set: every screen on these networks becomes a device without a pairing code"
+        );
+    }
+    let device_config = DeviceConfig {
+        auto_admit,
+        auto_recover_frozen: config.device_auto_recover_frozen,
+        ..DeviceConfig::default()
+    };
+    let devices = Arc::new(DeviceService::new(
+        store,
+        state.settings.clone(),
+        key,
+        device_config,
+    ));
+    devices.start_background();
+    Ok(devices)
 }
 
 /// Loads the HTTPS certificate and key when `[tls]` is set, and starts the task that reloads

@@ -3,6 +3,7 @@
 mod admin;
 pub use admin::protected_routes;
 mod conditional;
+mod devices;
 mod display;
 mod encoding;
 mod health;
@@ -52,6 +53,8 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(health::routes())
         .merge(display::routes().into_router())
+        // The device WebSocket lives for hours, so it gets neither the deadline nor compression.
+        .merge(devices::routes())
         .merge(admin)
         .merge(
             images::routes()

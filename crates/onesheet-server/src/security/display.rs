@@ -2,10 +2,12 @@
 //! enforces it.
 //!
 //! Those routes show the whole catalog and what people are watching, so a server reachable from
-//! the internet must not serve them to anyone who finds it. Until screens can pair, a request may
-//! use them when its client address is on loopback or inside `display_networks`, or when
-//! `public_displays` opens them to everybody. A request with an admin session or API token may
-//! use them too, so an admin can preview a screen from anywhere.
+//! the internet must not serve them to anyone who finds it. A request may use them when its
+//! client address is on loopback or inside `display_networks`, when `public_displays` opens them
+//! to everybody, or when it carries a paired device's credential (the `X-Onesheet-Device` header
+//! or the `onesheet_device` cookie) from any address. A request with an admin session or API
+//! token may use them too, so an admin can preview a screen from anywhere. A device credential
+//! opens these routes only: the admin extractors never look at it.
 //!
 //! The default networks are the private ranges a home or venue LAN uses. A reverse proxy on the
 //! same host would make every client look like loopback, so a request with forwarding headers
@@ -21,6 +23,7 @@ use onesheet_domain::FieldError;
 use super::ClientAddress;
 use super::client::{canonical, parse_networks};
 use crate::auth::AdminAccess;
+use crate::devices::DeviceCredential;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -84,8 +87,8 @@ impl DisplayAccess {
 }
 
 /// Proof that a request may use display routes: take it as a handler argument, so a display
-/// handler cannot run for a client that [`DisplayAccess`] rejects. Admins pass from anywhere, so
-/// they can preview what screens show.
+/// handler cannot run for a client that [`DisplayAccess`] rejects. Paired devices and admins
+/// pass from anywhere.
 #[derive(Debug, Clone, Copy)]
 pub struct DisplayViewer;
 
@@ -105,6 +108,16 @@ impl FromRequestParts<AppState> for DisplayViewer {
             DisplayRefusal::OutsideNetworks(client.map(|client| client.ip))
         };
 
+        // A paired screen's credential admits it from any network, through any proxy.
+        if let Some(devices) = &state.devices
+            && let Some(credential) = DeviceCredential::from_headers(&parts.headers)
+            && devices
+                .verify_credential(client.map(|client| client.ip), &credential)
+                .await
+                .is_ok()
+        {
+            return Ok(Self);
+        }
         if AdminAccess::from_request_parts(parts, state).await.is_ok() {
             return Ok(Self);
         }

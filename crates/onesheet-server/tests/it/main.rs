@@ -7,6 +7,7 @@
 mod accounts;
 mod admin;
 mod derived;
+mod devices;
 mod display;
 mod display_access;
 mod health;

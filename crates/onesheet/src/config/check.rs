@@ -78,6 +78,16 @@ pub fn render_check(loaded: &LoadedConfig) -> String {
             origin("public_displays"),
         ),
         (
+            "device_auto_admit",
+            quote_list(&config.device_auto_admit),
+            origin("device_auto_admit"),
+        ),
+        (
+            "device_auto_recover_frozen",
+            config.device_auto_recover_frozen.to_string(),
+            origin("device_auto_recover_frozen"),
+        ),
+        (
             "audit_retention_days",
             config.audit_retention_days.to_string(),
             origin("audit_retention_days"),
@@ -259,6 +269,8 @@ mod tests {
             r#"cookie_secure = "auto"        (default)"#,
             r#"display_networks = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "fc00::/7", "fe80::/10"] (default)"#,
             r#"public_displays = false       (default)"#,
+            r#"device_auto_admit = []        (default)"#,
+            r#"device_auto_recover_frozen = false (default)"#,
             r#"audit_retention_days = 365    (default)"#,
             r#"database_url = (unset)        (default: SQLite file "./data/onesheet.db")"#,
             r#"secret_key = (unset)          (default: generated into <data_dir>/secret.key)"#,

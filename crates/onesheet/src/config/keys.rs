@@ -85,6 +85,17 @@ pub const KEYS: &[Key] = &[
         expected: "true or false",
     },
     Key {
+        name: "device_auto_admit",
+        secret: false,
+        expected: "a list of IP addresses or CIDR ranges whose screens are admitted without a pairing code, such as \
+                   [\"192.168.1.0/24\"] or, in the environment, 192.168.1.0/24,10.0.0.7",
+    },
+    Key {
+        name: "device_auto_recover_frozen",
+        secret: false,
+        expected: "true or false",
+    },
+    Key {
         name: "audit_retention_days",
         secret: false,
         expected: "a whole number of days from 0 to 36500, such as 365; 0 keeps audit events forever",

@@ -80,6 +80,13 @@ pub struct Config {
     /// Opens display pages, the display API and images to every client, for a server whose
     /// screens are on the internet. Off by default.
     pub public_displays: bool,
+    /// Networks whose screens are admitted as devices without an admin's claim, as IP addresses
+    /// or CIDR ranges. Empty (the default): every new screen shows a pairing code.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub device_auto_admit: Vec<String>,
+    /// Sends a reload to a connected screen that has shown one item for three of its intervals.
+    /// Off by default: such screens are only flagged in the device list.
+    pub device_auto_recover_frozen: bool,
     /// Days the audit log keeps an event; 0 keeps events forever.
     pub audit_retention_days: u32,
     /// Database connection URL, or `None` for the SQLite file `<data_dir>/onesheet.db`.
@@ -117,6 +124,8 @@ impl Default for Config {
                 .map(|network| (*network).to_owned())
                 .collect(),
             public_displays: false,
+            device_auto_admit: Vec::new(),
+            device_auto_recover_frozen: false,
             audit_retention_days: 365,
             database_url: None,
             secret_key: None,

@@ -56,6 +56,12 @@ pub fn validate(
         return Err(invalid("display_networks", bad));
     }
 
+    if let Some(bad) = config.device_auto_admit.iter().find(|entry| {
+        onesheet_server::devices::parse_networks(std::slice::from_ref(entry)).is_err()
+    }) {
+        return Err(invalid("device_auto_admit", bad));
+    }
+
     if config.audit_retention_days > MAX_AUDIT_RETENTION_DAYS {
         return Err(invalid(
             "audit_retention_days",

@@ -1,0 +1,305 @@
+//! Commands: queued in the store for every target device, sent at once to those with a live
+//! socket, sent to the others after their next `welcome`, and finished by the screen's `ack`,
+//! by the ack timeout or by expiry.
+//!
+//! The store keeps the queue and each command's state, so a restart loses nothing but the ack
+//! deadlines below. A command delivered before a restart stays delivered and is sent again when
+//! the device reconnects.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use onesheet_domain::{Command, CommandId, CommandState, DeviceId, ServerMessage};
+use onesheet_store::{DeviceFilter, NewCommand, StoredCommand};
+use serde::Serialize;
+use tracing::{debug, warn};
+
+use super::{DeviceError, DeviceService};
+
+/// The reason stored for a delivered command whose ack did not come in time.
+pub const NO_ACK_REASON: &str = "no acknowledgement";
+
+/// Maximum devices one request may command.
+pub const MAX_COMMAND_TARGETS: usize = 10_000;
+
+/// Delivered commands waiting for their ack, with the deadline of each.
+#[derive(Default)]
+pub(crate) struct InFlight {
+    deadlines: Mutex<HashMap<CommandId, (DeviceId, Instant)>>,
+}
+
+impl InFlight {
+    fn insert(&self, id: CommandId, device_id: DeviceId, deadline: Instant) {
+        lock(&self.deadlines).insert(id, (device_id, deadline));
+    }
+
+    fn remove(&self, id: CommandId) {
+        lock(&self.deadlines).remove(&id);
+    }
+
+    fn take_overdue(&self, now: Instant) -> Vec<(CommandId, DeviceId)> {
+        let mut deadlines = lock(&self.deadlines);
+        let overdue: Vec<(CommandId, DeviceId)> = deadlines
+            .iter()
+            .filter(|(_, (_, deadline))| *deadline <= now)
+            .map(|(id, (device_id, _))| (*id, device_id.clone()))
+            .collect();
+        for (id, _) in &overdue {
+            deadlines.remove(id);
+        }
+        overdue
+    }
+}
+
+/// The outcome of a command for one device.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommandOutcome {
+    pub device_id: DeviceId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandView>,
+    /// The reason the command was not queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A queued command as the admin API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommandView {
+    pub id: CommandId,
+    pub command: Command,
+    pub state: CommandState,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub delivered_at: Option<i64>,
+    pub acked_at: Option<i64>,
+    pub error: Option<String>,
+}
+
+impl From<StoredCommand> for CommandView {
+    fn from(stored: StoredCommand) -> Self {
+        Self {
+            id: stored.id,
+            command: stored.command,
+            state: stored.state,
+            created_at: stored.created_at,
+            expires_at: stored.expires_at,
+            delivered_at: stored.delivered_at,
+            acked_at: stored.acked_at,
+            error: stored.error,
+        }
+    }
+}
+
+impl DeviceService {
+    /// Queues `command` for one device and sends it at once when the device is live.
+    pub async fn send_command(
+        &self,
+        device_id: &DeviceId,
+        command: &Command,
+    ) -> Result<CommandView, DeviceError> {
+        let record = self
+            .store
+            .get_device(device_id)
+            .await
+            .map_err(DeviceError::Store)?
+            .filter(|record| record.is_active())
+            .ok_or_else(|| DeviceError::DeviceNotFound(device_id.clone()))?;
+
+        let now = self.now();
+        let ttl = i64::try_from(self.config.command_ttl.as_secs()).unwrap_or(i64::MAX);
+        let queued = NewCommand {
+            device_id: record.id,
+            command: command.clone(),
+            created_at: now,
+            expires_at: now.saturating_add(ttl),
+        };
+        let mut stored = self
+            .store
+            .enqueue_command(&queued, self.config.max_pending_commands)
+            .await
+            .map_err(|error| match error {
+                onesheet_store::StoreError::NotFound { .. } => {
+                    DeviceError::DeviceNotFound(device_id.clone())
+                }
+                other => DeviceError::from(other),
+            })?;
+
+        let message = ServerMessage::Command {
+            id: stored.id,
+            command: stored.command.clone(),
+        };
+        let sent = self.hub.send(device_id, message);
+        if !sent {
+            self.hub.wake_poller(device_id);
+        }
+        if sent {
+            self.track_delivery(device_id, stored.id);
+            match self.store.mark_command_delivered(stored.id, now).await {
+                Ok(true) => {
+                    stored.state = CommandState::Delivered;
+                    stored.delivered_at = Some(now);
+                }
+                // The ack arrived before this update: the command is finished already.
+                Ok(false) => {}
+                Err(error) => {
+                    warn!(%error, command.id = %stored.id, "could not mark a command as delivered")
+                }
+            }
+        }
+        debug!(device.id = %device_id, command.id = %stored.id, command = stored.command.name(), state = %stored.state, "command queued");
+        Ok(stored.into())
+    }
+
+    /// Queues `command` for each device and reports the outcome per device, so one unknown id
+    /// or full queue does not stop the others.
+    pub async fn send_commands(
+        &self,
+        device_ids: &[DeviceId],
+        command: &Command,
+    ) -> Vec<CommandOutcome> {
+        let mut outcomes = Vec::with_capacity(device_ids.len());
+        for device_id in device_ids {
+            let outcome = match self.send_command(device_id, command).await {
+                Ok(view) => CommandOutcome {
+                    device_id: device_id.clone(),
+                    command: Some(view),
+                    error: None,
+                },
+                Err(error) => CommandOutcome {
+                    device_id: device_id.clone(),
+                    command: None,
+                    error: Some(error.to_string()),
+                },
+            };
+            outcomes.push(outcome);
+        }
+        outcomes
+    }
+
+    /// Queues `command` for every active device of the group.
+    pub async fn send_group_command(
+        &self,
+        group_id: i64,
+        command: &Command,
+    ) -> Result<Vec<CommandOutcome>, DeviceError> {
+        self.store
+            .get_group(group_id)
+            .await
+            .map_err(DeviceError::Store)?
+            .ok_or(DeviceError::GroupNotFound(group_id))?;
+        let filter = DeviceFilter {
+            group_id: Some(group_id),
+            ..DeviceFilter::default()
+        };
+        let members: Vec<DeviceId> = self
+            .store
+            .list_devices(&filter)
+            .await
+            .map_err(DeviceError::Store)?
+            .into_iter()
+            .filter(|record| record.is_active())
+            .map(|record| record.id)
+            .collect();
+        Ok(self.send_commands(&members, command).await)
+    }
+
+    /// Marks the device's pending commands as delivered and returns them as messages, for a
+    /// socket that has just sent `welcome`.
+    pub(crate) async fn take_pending(&self, device_id: &DeviceId) -> Vec<ServerMessage> {
+        let pending = match self
+            .store
+            .take_pending_commands(device_id, self.now())
+            .await
+        {
+            Ok(pending) => pending,
+            Err(error) => {
+                warn!(%error, device.id = %device_id, "could not read the device's queued commands; they are sent at its next connect");
+                return Vec::new();
+            }
+        };
+        pending
+            .into_iter()
+            .map(|stored| {
+                self.track_delivery(device_id, stored.id);
+                ServerMessage::Command {
+                    id: stored.id,
+                    command: stored.command,
+                }
+            })
+            .collect()
+    }
+
+    fn track_delivery(&self, device_id: &DeviceId, id: CommandId) {
+        let deadline = Instant::now() + self.config.ack_timeout;
+        self.in_flight.insert(id, device_id.clone(), deadline);
+    }
+
+    /// Records the screen's `ack`. An ack for a command that is not pending, or that belongs to
+    /// another device, is ignored.
+    pub(crate) async fn acknowledge(
+        &self,
+        device_id: &DeviceId,
+        id: CommandId,
+        error: Option<&str>,
+    ) {
+        self.in_flight.remove(id);
+        match self
+            .store
+            .finish_command(device_id, id, error, self.now())
+            .await
+        {
+            Ok(true) => {
+                debug!(device.id = %device_id, command.id = %id, ok = error.is_none(), "command acknowledged")
+            }
+            Ok(false) => {
+                debug!(device.id = %device_id, command.id = %id, "ack for a command that is not pending, ignored")
+            }
+            Err(error) => {
+                warn!(%error, device.id = %device_id, command.id = %id, "could not record a command's ack")
+            }
+        }
+    }
+
+    /// Fails the delivered commands whose ack is overdue.
+    pub(crate) async fn fail_overdue_acks(&self) {
+        let now = self.now();
+        for (id, device_id) in self.in_flight.take_overdue(Instant::now()) {
+            match self
+                .store
+                .finish_command(&device_id, id, Some(NO_ACK_REASON), now)
+                .await
+            {
+                Ok(true) => {
+                    warn!(device.id = %device_id, command.id = %id, "command failed: no acknowledgement in time")
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    warn!(%error, command.id = %id, "could not fail an unacknowledged command")
+                }
+            }
+        }
+    }
+
+    /// Returns the device's commands in every state, newest first.
+    pub async fn list_commands(
+        &self,
+        device_id: &DeviceId,
+        limit: u32,
+    ) -> Result<Vec<CommandView>, DeviceError> {
+        Ok(self
+            .store
+            .list_device_commands(device_id, limit)
+            .await
+            .map_err(DeviceError::Store)?
+            .into_iter()
+            .map(CommandView::from)
+            .collect())
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

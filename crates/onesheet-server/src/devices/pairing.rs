@@ -1,0 +1,363 @@
+//! Authentication of paired devices, pairing codes and their claim, and automatic admission.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use onesheet_domain::device::pairing::PAIRING_CODE_LIFETIME_SECONDS;
+use onesheet_domain::device::validate_label;
+use onesheet_domain::{
+    DeviceId, DeviceRecord, DeviceSecret, PairingCode, PairingResume, PairingTicket,
+    SettingsOverride,
+};
+use onesheet_store::{NewDevice, NewPairingCode, PairingClaim, StoreError};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+use tracing::{info, warn};
+
+use super::credentials::{
+    DeviceCredential, new_device_id, new_pairing_code, new_secret, new_ticket,
+};
+use super::{DeviceError, DeviceService};
+use crate::security::LimitKey;
+
+/// Draws of a new code after the store reported a collision with a live one. With 7 × 10^8
+/// codes, a second collision in a row is already unlikely for a fleet of thousands of screens.
+const CODE_DRAWS: usize = 5;
+
+/// An admin's claim of a pairing code, with what the new device gets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRequest {
+    /// The code as the screen shows it; case, spaces and dashes do not matter.
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub profile_id: Option<i64>,
+    #[serde(default)]
+    pub group_id: Option<i64>,
+}
+
+/// A pairing code handed to a screen, with what the socket needs to wait for its claim.
+pub(crate) struct PendingPairing {
+    pub code: PairingCode,
+    pub ticket: PairingTicket,
+    pub code_hash: String,
+    pub expires_at: i64,
+}
+
+/// The state of the pairing code that a reconnecting screen presents with its ticket.
+pub(crate) enum Resumed {
+    /// The code is still waiting for its claim, until `expires_at` (unix seconds).
+    Waiting { code_hash: String, expires_at: i64 },
+    /// An admin claimed the code while the screen was away.
+    Claimed(DeviceId),
+}
+
+impl DeviceService {
+    /// Checks a device's id and secret against the stored keyed hash. Failures count against
+    /// the client's address, and an address with too many is blocked before any lookup.
+    pub async fn authenticate(
+        &self,
+        ip: Option<IpAddr>,
+        device_id: &DeviceId,
+        secret: &DeviceSecret,
+    ) -> Result<DeviceRecord, DeviceError> {
+        let keys: Vec<LimitKey> = ip.map(LimitKey::client).into_iter().collect();
+        if let Err(blocked) = self.auth_limiter.check(&keys, Instant::now()) {
+            return Err(DeviceError::Blocked {
+                retry_after_seconds: blocked.retry_after_seconds(),
+            });
+        }
+
+        let stored = self
+            .store
+            .get_device_secret_hash(device_id)
+            .await
+            .map_err(DeviceError::Store)?;
+        let matches = stored
+            .as_deref()
+            .is_some_and(|stored| self.hasher.secret_matches(secret, stored));
+        let record = if matches {
+            self.store
+                .get_device(device_id)
+                .await
+                .map_err(DeviceError::Store)?
+                .filter(DeviceRecord::is_active)
+        } else {
+            None
+        };
+
+        match record {
+            Some(record) => Ok(record),
+            None => {
+                self.auth_limiter.record_failure(&keys, Instant::now());
+                warn!(
+                    device.id = %device_id,
+                    client.ip = ?ip,
+                    "device authentication failed: unknown device, revoked device or wrong secret"
+                );
+                Err(DeviceError::InvalidCredentials)
+            }
+        }
+    }
+
+    /// Checks the credential of a display request. A credential verified within the last
+    /// minute is accepted from memory, so screens cost no database lookup per request.
+    pub async fn verify_credential(
+        &self,
+        ip: Option<IpAddr>,
+        credential: &DeviceCredential,
+    ) -> Result<DeviceId, DeviceError> {
+        let hash = self.hasher.secret_hash(&credential.secret);
+        if let Some(cached) = self.verified.get(&credential.device_id)
+            && bool::from(cached.as_bytes().ct_eq(hash.as_bytes()))
+        {
+            return Ok(credential.device_id.clone());
+        }
+
+        let record = self
+            .authenticate(ip, &credential.device_id, &credential.secret)
+            .await?;
+        self.verified.insert(record.id.clone(), hash);
+        Ok(record.id)
+    }
+
+    /// Forgets the cached verification of a device after it was revoked, deleted or merged.
+    pub(crate) fn forget_credential(&self, device_id: &DeviceId) {
+        self.verified.invalidate(device_id);
+    }
+
+    /// Creates a pairing code for a screen at `ip`. New codes are rate limited per address.
+    pub(crate) async fn start_pairing(
+        &self,
+        ip: Option<IpAddr>,
+        user_agent: &str,
+    ) -> Result<PendingPairing, DeviceError> {
+        self.count_pairing_request(ip)?;
+
+        let now = self.now();
+        let expires_at = now + PAIRING_CODE_LIFETIME_SECONDS;
+        for _ in 0..CODE_DRAWS {
+            let code = new_pairing_code();
+            let ticket = new_ticket();
+            let code_hash = self.hasher.code_hash(&code);
+            let stored = NewPairingCode {
+                code_hash: code_hash.clone(),
+                ticket_hash: self.hasher.ticket_hash(&ticket),
+                created_at: now,
+                expires_at,
+                address: ip.map(|ip| ip.to_string()),
+                user_agent: Some(user_agent.to_owned()),
+            };
+            match self.store.insert_pairing_code(&stored).await {
+                Ok(()) => {
+                    return Ok(PendingPairing {
+                        code,
+                        ticket,
+                        code_hash,
+                        expires_at,
+                    });
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(error) => return Err(DeviceError::Store(error)),
+            }
+        }
+        Err(DeviceError::Store(StoreError::Conflict {
+            what: "pairing code",
+            id: format!("{CODE_DRAWS} draws in a row"),
+        }))
+    }
+
+    fn count_pairing_request(&self, ip: Option<IpAddr>) -> Result<(), DeviceError> {
+        let keys: Vec<LimitKey> = ip.map(LimitKey::client).into_iter().collect();
+        self.pairing_limiter
+            .try_attempt(&keys, Instant::now())
+            .map_err(|blocked| DeviceError::Blocked {
+                retry_after_seconds: blocked.retry_after_seconds(),
+            })
+    }
+
+    /// Finds the code of a screen that reconnects with its code and ticket.
+    pub(crate) async fn resume_pairing(
+        &self,
+        resume: &PairingResume,
+    ) -> Result<Resumed, DeviceError> {
+        let ticket_hash = self.hasher.ticket_hash(&resume.ticket);
+        let code_hash = self.hasher.code_hash(&resume.code);
+        let stored = self
+            .store
+            .get_pairing_code_by_ticket(&ticket_hash)
+            .await
+            .map_err(DeviceError::Store)?
+            .filter(|stored| bool::from(stored.code_hash.as_bytes().ct_eq(code_hash.as_bytes())))
+            .ok_or(DeviceError::CodeNotFound)?;
+
+        let claimable = stored.is_claimable(self.now());
+        match (stored.used_at, stored.device_id) {
+            (Some(_), Some(device_id)) => Ok(Resumed::Claimed(device_id)),
+            (Some(_), None) => Err(DeviceError::CodeUsed),
+            (None, _) if claimable => Ok(Resumed::Waiting {
+                code_hash,
+                expires_at: stored.expires_at,
+            }),
+            (None, _) => Err(DeviceError::CodeExpired),
+        }
+    }
+
+    /// Draws the secret of a device whose code was just claimed and stores its hash. Returns
+    /// `None` when the device has its secret already, because a secret is handed out once.
+    pub(crate) async fn issue_secret(
+        &self,
+        device_id: &DeviceId,
+    ) -> Result<Option<(DeviceRecord, DeviceSecret)>, DeviceError> {
+        let secret = new_secret();
+        let issued = self
+            .store
+            .issue_device_secret(device_id, &self.hasher.secret_hash(&secret))
+            .await
+            .map_err(DeviceError::Store)?;
+        if !issued {
+            return Ok(None);
+        }
+        let record = self
+            .store
+            .get_device(device_id)
+            .await
+            .map_err(DeviceError::Store)?
+            .ok_or_else(|| DeviceError::DeviceNotFound(device_id.clone()))?;
+        Ok(Some((record, secret)))
+    }
+
+    /// Admits a screen from a trusted network without a claim: creates the device, named after
+    /// its browser and a short id, with a fresh secret.
+    pub(crate) async fn admit(
+        &self,
+        ip: IpAddr,
+        user_agent: &str,
+    ) -> Result<(DeviceRecord, DeviceSecret), DeviceError> {
+        self.count_pairing_request(Some(ip))?;
+
+        let id = new_device_id();
+        let secret = new_secret();
+        let device = NewDevice {
+            name: name_from_user_agent(user_agent, &id),
+            id,
+            location: None,
+            profile_id: None,
+            group_id: None,
+            overrides: SettingsOverride::default(),
+            secret_hash: Some(self.hasher.secret_hash(&secret)),
+            created_at: self.now(),
+            address: Some(ip.to_string()),
+            user_agent: Some(user_agent.to_owned()),
+        };
+        let record = self.store.create_device(&device).await?;
+        info!(device.id = %record.id, client.ip = %ip, name = %record.name, "device admitted automatically from a trusted network");
+        Ok((record, secret))
+    }
+
+    /// Claims a pairing code for a new device and wakes the screen that waits for it.
+    pub async fn claim(&self, request: &ClaimRequest) -> Result<DeviceRecord, DeviceError> {
+        let code: PairingCode = request.code.parse()?;
+        let name = validate_label("name", &request.name)?;
+        let location = request
+            .location
+            .as_deref()
+            .filter(|location| !location.trim().is_empty())
+            .map(|location| validate_label("location", location))
+            .transpose()?;
+
+        let code_hash = self.hasher.code_hash(&code);
+        let device = NewDevice {
+            id: new_device_id(),
+            name,
+            location,
+            profile_id: request.profile_id,
+            group_id: request.group_id,
+            overrides: SettingsOverride::default(),
+            secret_hash: None,
+            created_at: self.now(),
+            address: None,
+            user_agent: None,
+        };
+        match self
+            .store
+            .claim_pairing_code(&code_hash, &device, self.now())
+            .await?
+        {
+            PairingClaim::Claimed(record) => {
+                let waiting = self.hub.notify_claim(&code_hash, record.id.clone());
+                info!(device.id = %record.id, screen_waiting = waiting, "pairing code claimed");
+                Ok(*record)
+            }
+            PairingClaim::NotFound => Err(DeviceError::CodeNotFound),
+            PairingClaim::Expired => Err(DeviceError::CodeExpired),
+            PairingClaim::AlreadyUsed => Err(DeviceError::CodeUsed),
+        }
+    }
+}
+
+/// Names an automatically admitted screen after its browser and platform, such as
+/// `Chrome on Android 3f2b`, so the admin can tell screens apart before renaming them.
+pub(crate) fn name_from_user_agent(user_agent: &str, id: &DeviceId) -> String {
+    const PLATFORMS: [(&str, &str); 9] = [
+        ("Tizen", "Tizen"),
+        ("webOS", "webOS"),
+        ("CrOS", "ChromeOS"),
+        ("Android", "Android"),
+        ("iPad", "iPadOS"),
+        ("iPhone", "iOS"),
+        ("Windows", "Windows"),
+        ("Macintosh", "macOS"),
+        ("Linux", "Linux"),
+    ];
+    const BROWSERS: [(&str, &str); 5] = [
+        ("Firefox/", "Firefox"),
+        ("Edg/", "Edge"),
+        ("SamsungBrowser/", "Samsung Internet"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ];
+    let platform = PLATFORMS
+        .iter()
+        .find(|(token, _)| user_agent.contains(token))
+        .map(|(_, name)| *name);
+    let browser = BROWSERS
+        .iter()
+        .find(|(token, _)| user_agent.contains(token))
+        .map(|(_, name)| *name);
+    let short_id: String = id.as_str().chars().take(4).collect();
+    match (browser, platform) {
+        (Some(browser), Some(platform)) => format!("{browser} on {platform} {short_id}"),
+        (Some(name), None) | (None, Some(name)) => format!("{name} {short_id}"),
+        (None, None) => format!("Screen {short_id}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn names_come_from_browser_and_platform() {
+        let id: DeviceId = "3f2b8c1e".parse().unwrap();
+        let cases = [
+            (
+                "Mozilla/5.0 (Linux; Android 12) AppleWebKit/537.36 Chrome/120.0 Safari/537.36",
+                "Chrome on Android 3f2b",
+            ),
+            (
+                "Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) SamsungBrowser/4.0 Safari/537.36",
+                "Samsung Internet on Tizen 3f2b",
+            ),
+            ("curl/8.0", "Screen 3f2b"),
+        ];
+        for (agent, expected) in cases {
+            assert_eq!(name_from_user_agent(agent, &id), expected, "{agent}");
+        }
+    }
+}

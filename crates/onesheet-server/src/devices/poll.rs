@@ -1,0 +1,139 @@
+//! The long-poll fallback for screens whose WebSocket upgrade fails, usually behind a proxy that
+//! strips the `Upgrade` header.
+//!
+//! `GET` waits until a command is queued for the device, or [`POLL_WAIT`] passes, and returns
+//! the queued commands and the current merged settings as protocol messages, so the client
+//! handles them as if they came over the socket. `POST` carries the device's `status` and
+//! `ack` messages. Each poll marks the device online with transport `long-poll`, so the admin
+//! sees why it is not live.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use onesheet_domain::protocol::MAX_MESSAGE_BYTES;
+use onesheet_domain::{ClientMessage, DeviceRecord, ServerMessage, parse_client_message};
+
+use super::credentials::DeviceCredential;
+use super::presence::Transport;
+use super::{DeviceError, DeviceService};
+
+/// Maximum time a poll waits for a command. Shorter than the 30 s after which common proxies
+/// and the listener's header timeout give up on an idle connection.
+pub const POLL_WAIT: Duration = Duration::from_secs(25);
+
+/// Maximum messages in one report.
+pub const MAX_REPORT_MESSAGES: usize = 50;
+
+impl DeviceService {
+    async fn polling_device(
+        &self,
+        ip: Option<IpAddr>,
+        credential: &DeviceCredential,
+        user_agent: Option<&str>,
+    ) -> Result<DeviceRecord, DeviceError> {
+        let record = self
+            .authenticate(ip, &credential.device_id, &credential.secret)
+            .await?;
+        self.presence.connected(
+            &record.id,
+            None,
+            Transport::LongPoll,
+            ip.map(|ip| ip.to_string()),
+            user_agent.map(str::to_owned),
+            self.now(),
+        );
+        // Registering the wake-up here, on any poll or report, lets a change made before the
+        // device's next poll wake that poll at once.
+        self.hub.poller(&record.id);
+        Ok(record)
+    }
+
+    /// Waits up to `wait` for commands and returns them after a `settings` message with the
+    /// device's merged settings.
+    pub async fn poll(
+        &self,
+        ip: Option<IpAddr>,
+        credential: &DeviceCredential,
+        user_agent: Option<&str>,
+        wait: Duration,
+    ) -> Result<Vec<ServerMessage>, DeviceError> {
+        let record = self.polling_device(ip, credential, user_agent).await?;
+
+        // The wake-up is taken before the queue is read, so a command queued between the two
+        // wakes this poll instead of waiting for the next.
+        let wake = self.hub.poller(&record.id);
+        let notified = wake.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+
+        let mut commands = self.take_pending(&record.id).await;
+        if commands.is_empty() {
+            let _ = tokio::time::timeout(wait, notified).await;
+            commands = self.take_pending(&record.id).await;
+        }
+
+        // The record is read again, because the wake-up may come from a change to it.
+        let record = self
+            .store
+            .get_device(&record.id)
+            .await
+            .map_err(DeviceError::Store)?
+            .filter(DeviceRecord::is_active)
+            .ok_or(DeviceError::InvalidCredentials)?;
+        let settings = self.settings_for(&record).await;
+        self.presence
+            .set_interval(&record.id, settings.screensaver.interval_seconds);
+        self.presence.heard(&record.id, self.now());
+        let mut messages = Vec::with_capacity(commands.len() + 1);
+        messages.push(ServerMessage::Settings { settings });
+        messages.extend(commands);
+        Ok(messages)
+    }
+
+    /// Applies the `status` and `ack` messages of a polling device. Returns one error message
+    /// per rejected entry; the others are applied.
+    pub async fn poll_report(
+        &self,
+        ip: Option<IpAddr>,
+        credential: &DeviceCredential,
+        user_agent: Option<&str>,
+        messages: &[serde_json::Value],
+    ) -> Result<Vec<String>, DeviceError> {
+        if messages.len() > MAX_REPORT_MESSAGES {
+            return Err(DeviceError::InvalidField(onesheet_domain::FieldError::new(
+                "messages",
+                format!(
+                    "{} messages in one report: send at most {MAX_REPORT_MESSAGES}",
+                    messages.len()
+                ),
+            )));
+        }
+        let record = self.polling_device(ip, credential, user_agent).await?;
+
+        let mut errors = Vec::new();
+        for (index, value) in messages.iter().enumerate() {
+            let message = match parse_client_message(&value.to_string(), MAX_MESSAGE_BYTES) {
+                Ok(message) => message,
+                Err(error) => {
+                    errors.push(format!("messages[{index}]: {error}"));
+                    continue;
+                }
+            };
+            match message {
+                ClientMessage::Status(status) => {
+                    self.presence.status(&record.id, status, self.now());
+                }
+                ClientMessage::Ack { id, ok, error } => {
+                    let failure = (!ok)
+                        .then(|| error.unwrap_or_else(|| "failed without a reason".to_owned()));
+                    self.acknowledge(&record.id, id, failure.as_deref()).await;
+                }
+                other => errors.push(format!(
+                    "messages[{index}]: {} is not accepted here: send status and ack messages",
+                    other.type_name()
+                )),
+            }
+        }
+        Ok(errors)
+    }
+}

@@ -1,0 +1,199 @@
+//! Settings layering for devices: the merged document a screen receives, the check of a new
+//! override against the layers below it, and the push of new settings to live screens.
+//!
+//! A screen's settings are the global settings, then its profile's overrides, then its group's,
+//! then its own, merged by `onesheet_domain::settings::overrides::merge`. Whenever one of those
+//! layers changes, the server recomputes the document for each live screen it applies to and
+//! sends it as a `settings` message, within the request that made the change.
+
+use std::collections::HashMap;
+
+use onesheet_domain::settings::overrides::{merge, validate_override};
+use onesheet_domain::{DeviceId, DeviceRecord, DisplaySettings, ServerMessage, SettingsOverride};
+use tracing::{debug, warn};
+
+use super::{DeviceError, DeviceService};
+
+/// The devices a settings change applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettingsScope {
+    /// The global settings changed: every device.
+    All,
+    Profile(i64),
+    Group(i64),
+    Device(DeviceId),
+}
+
+impl SettingsScope {
+    fn covers(&self, record: &DeviceRecord) -> bool {
+        match self {
+            Self::All => true,
+            Self::Profile(id) => record.profile_id == Some(*id),
+            Self::Group(id) => record.group_id == Some(*id),
+            Self::Device(id) => record.id == *id,
+        }
+    }
+}
+
+/// Profile and group overrides read during one push, so a hundred screens of one profile cost
+/// one lookup.
+#[derive(Default)]
+struct LayerCache {
+    profiles: HashMap<i64, Option<SettingsOverride>>,
+    groups: HashMap<i64, Option<SettingsOverride>>,
+}
+
+impl DeviceService {
+    /// Returns the settings the device receives: global, profile, group and its own overrides.
+    /// A stored override that no longer merges (written by an older version, or by hand) is
+    /// logged and the global settings are sent instead, so the screen still starts.
+    pub(crate) async fn settings_for(&self, record: &DeviceRecord) -> DisplaySettings {
+        self.settings_with_cache(record, &mut LayerCache::default())
+            .await
+    }
+
+    async fn settings_with_cache(
+        &self,
+        record: &DeviceRecord,
+        cache: &mut LayerCache,
+    ) -> DisplaySettings {
+        let global = self.global.load().settings.clone();
+        let profile = match record.profile_id {
+            Some(id) => self.profile_overrides(id, cache).await,
+            None => None,
+        };
+        let group = match record.group_id {
+            Some(id) => self.group_overrides(id, cache).await,
+            None => None,
+        };
+        let layers: Vec<&SettingsOverride> =
+            [profile.as_ref(), group.as_ref(), Some(&record.overrides)]
+                .into_iter()
+                .flatten()
+                .collect();
+
+        match merge(&global, &layers) {
+            Ok(settings) => settings,
+            Err(errors) => {
+                warn!(device.id = %record.id, %errors, "the device's settings layers do not merge; sending the global settings until its overrides are fixed");
+                global
+            }
+        }
+    }
+
+    async fn profile_overrides(&self, id: i64, cache: &mut LayerCache) -> Option<SettingsOverride> {
+        if let Some(cached) = cache.profiles.get(&id) {
+            return cached.clone();
+        }
+        let overrides = match self.store.get_profile(id).await {
+            Ok(profile) => profile.map(|profile| profile.overrides),
+            Err(error) => {
+                warn!(%error, profile.id = id, "could not read a device profile; leaving its overrides out");
+                None
+            }
+        };
+        cache.profiles.insert(id, overrides.clone());
+        overrides
+    }
+
+    async fn group_overrides(&self, id: i64, cache: &mut LayerCache) -> Option<SettingsOverride> {
+        if let Some(cached) = cache.groups.get(&id) {
+            return cached.clone();
+        }
+        let overrides = match self.store.get_group(id).await {
+            Ok(group) => group.map(|group| group.overrides),
+            Err(error) => {
+                warn!(%error, group.id = id, "could not read a device group; leaving its overrides out");
+                None
+            }
+        };
+        cache.groups.insert(id, overrides.clone());
+        overrides
+    }
+
+    /// Checks an override document for a profile or group: each key and type, then the merge
+    /// with the global settings. Errors name the dotted path of each bad setting.
+    pub(crate) fn check_shared_override(
+        &self,
+        document: &serde_json::Value,
+    ) -> Result<SettingsOverride, DeviceError> {
+        let overrides = validate_override(document)?;
+        let global = self.global.load();
+        merge(&global.settings, &[&overrides])?;
+        Ok(overrides)
+    }
+
+    /// Checks a device's own override document against the layers it will sit on: the global
+    /// settings and the overrides of `profile_id` and `group_id`.
+    pub(crate) async fn check_device_override(
+        &self,
+        document: &serde_json::Value,
+        profile_id: Option<i64>,
+        group_id: Option<i64>,
+    ) -> Result<SettingsOverride, DeviceError> {
+        let overrides = validate_override(document)?;
+        let mut cache = LayerCache::default();
+        let profile = match profile_id {
+            Some(id) => self.profile_overrides(id, &mut cache).await,
+            None => None,
+        };
+        let group = match group_id {
+            Some(id) => self.group_overrides(id, &mut cache).await,
+            None => None,
+        };
+        let layers: Vec<&SettingsOverride> = [profile.as_ref(), group.as_ref(), Some(&overrides)]
+            .into_iter()
+            .flatten()
+            .collect();
+        let global = self.global.load();
+        merge(&global.settings, &layers)?;
+        Ok(overrides)
+    }
+
+    /// Sends new merged settings to every live device in `scope`, wakes the polls of polling
+    /// devices in it, and returns how many live devices got the settings.
+    pub async fn push_settings(&self, scope: &SettingsScope) -> usize {
+        let mut cache = LayerCache::default();
+        let mut pushed = 0;
+        for device_id in self.hub.live_ids() {
+            let record = match self.store.get_device(&device_id).await {
+                Ok(Some(record)) if scope.covers(&record) => record,
+                Ok(_) => continue,
+                Err(error) => {
+                    warn!(%error, device.id = %device_id, "could not read a live device to push its settings");
+                    continue;
+                }
+            };
+            let settings = self.settings_with_cache(&record, &mut cache).await;
+            self.presence
+                .set_interval(&device_id, settings.screensaver.interval_seconds);
+            if self
+                .hub
+                .send(&device_id, ServerMessage::Settings { settings })
+            {
+                pushed += 1;
+            }
+        }
+
+        // A polling device gets its settings with every poll, so waking its poll is enough.
+        for device_id in self.hub.poller_ids() {
+            match self.store.get_device(&device_id).await {
+                Ok(Some(record)) if scope.covers(&record) => self.hub.wake_poller(&device_id),
+                Ok(_) => {}
+                Err(error) => {
+                    warn!(%error, device.id = %device_id, "could not read a polling device to push its settings");
+                }
+            }
+        }
+        debug!(?scope, pushed, "settings pushed to live devices");
+        pushed
+    }
+
+    /// Pushes the new global settings to every live device. Call it after saving new global
+    /// settings and swapping them into the app state.
+    ///
+    /// NOTE: no admin route saves global settings yet, so only tests call this so far.
+    pub async fn global_settings_changed(&self) -> usize {
+        self.push_settings(&SettingsScope::All).await
+    }
+}
