@@ -23,12 +23,23 @@ use onesheet_sources::Catalog;
 use onesheet_sources::demo::DemoSource;
 use onesheet_store::SqliteStore;
 use tower::ServiceExt;
+use tower_http::compression::CompressionLayer;
 
 /// Sends `GET uri` from loopback, as a screen on the same machine would, and reads the body.
 /// The client address that the request tracker would resolve is set too, because the bare
 /// router has no tracker and the display handlers check it.
 async fn call(router: &Router, uri: &str) -> usize {
+    call_with(router, uri, None).await
+}
+
+/// Sends the request of [`call`], with an `Accept-Encoding` header when one is given.
+async fn call_with(router: &Router, uri: &str, accept_encoding: Option<&str>) -> usize {
     let mut request = Request::get(uri).body(Body::empty()).unwrap();
+    if let Some(value) = accept_encoding {
+        request
+            .headers_mut()
+            .insert("accept-encoding", value.parse().unwrap());
+    }
     let loopback = SocketAddr::from(([127, 0, 0, 1], 50_000));
     request.extensions_mut().insert(ConnectInfo(loopback));
     request.extensions_mut().insert(ClientAddress {
@@ -75,7 +86,16 @@ fn bench_middleware(c: &mut Criterion) {
         )
     });
     let full = onesheet_server::router(state.clone());
-    let bare = onesheet_server::bare_routes(state);
+    let bare = onesheet_server::bare_routes(state.clone());
+    // How the playlist was compressed before pages kept a gzip copy: a layer deflating every
+    // response. Without the other middleware, so the difference is compression alone.
+    let compressing = onesheet_server::bare_routes(state).layer(
+        CompressionLayer::new()
+            .gzip(true)
+            .no_br()
+            .no_deflate()
+            .no_zstd(),
+    );
 
     let mut group = c.benchmark_group("middleware");
     for uri in ["/health", "/api/v1/playlist?limit=50"] {
@@ -93,6 +113,20 @@ fn bench_middleware(c: &mut Criterion) {
             b.iter(|| runtime.block_on(call(&full, uri)));
         });
     }
+
+    // Screens send `Accept-Encoding: gzip`: the playlist page compressed per request by a layer,
+    // against the whole stack serving the copy compressed once.
+    let playlist = "/api/v1/playlist?limit=50";
+    let per_request = runtime.block_on(call_with(&compressing, playlist, Some("gzip")));
+    let cached = runtime.block_on(call_with(&full, playlist, Some("gzip")));
+    assert!(per_request < 5000, "a gzip body was expected");
+    assert!(cached < 5000, "a gzip body was expected");
+    group.bench_function(format!("{playlist} gzip, compressed per request"), |b| {
+        b.iter(|| runtime.block_on(call_with(&compressing, playlist, Some("gzip"))));
+    });
+    group.bench_function(format!("{playlist} gzip, whole stack"), |b| {
+        b.iter(|| runtime.block_on(call_with(&full, playlist, Some("gzip"))));
+    });
     group.finish();
 }
 

@@ -113,8 +113,8 @@ pub async fn serve(
         stream.set_write_timeout(Some(WRITE_TIMEOUT));
         let stream = Box::pin(stream);
 
-        // The receiver sees a shutdown signalled at any time, also one that came while the TLS
-        // handshake ran, because it checks the current value before it waits.
+        // The receiver also detects a shutdown signalled while the TLS handshake ran, because it
+        // checks the current value before it waits.
         let watcher = stopping.clone();
         let acceptor = tls.as_ref().map(|tls| tls.acceptor());
         let app = app.clone();
@@ -180,7 +180,7 @@ async fn serve_connection<S>(
     let result = tokio::select! {
         result = connection.as_mut() => result,
         () = stopped(&mut stopping) => {
-            // Closes the connection once its request in flight, if any, is answered.
+            // Closes the connection once the response to its request in flight, if any, is sent.
             connection.as_mut().graceful_shutdown();
             connection.await
         }
@@ -209,8 +209,7 @@ impl Draining {
     pub async fn finish(self) {
         self.stop.send_replace(true);
         let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
-        // The semaphore is never closed, so this fails only if `all` exceeds its permits,
-        // which it cannot, since they are the same number.
+        // Errors only when the semaphore is closed, and nothing closes it.
         let _ = self.permits.acquire_many(all).await;
     }
 }
