@@ -11,6 +11,8 @@ use axum::routing::get;
 use serde::Serialize;
 use tracing::warn;
 
+use crate::error::ApiError;
+use crate::security::DisplayViewer;
 use crate::state::AppState;
 
 /// Maximum time the readiness probe waits for the database before reporting it as failing.
@@ -73,9 +75,18 @@ struct CatalogStatus {
     demo: bool,
 }
 
+/// The readiness answer for clients outside the display networks: the verdict without the
+/// version, sources and cache figures, which would tell a stranger what to attack.
+#[derive(Serialize)]
+struct BriefReadiness {
+    status: &'static str,
+}
+
 /// Returns readiness: 200 once the store responds and the catalog is loaded, else 503 with the
-/// reasons.
-async fn ready(State(state): State<AppState>) -> Response {
+/// reasons. Only clients that may use display routes (loopback, display networks, admins) get
+/// the details, so a probe on the same machine or network sees everything and the internet
+/// sees the status alone.
+async fn ready(viewer: Result<DisplayViewer, ApiError>, State(state): State<AppState>) -> Response {
     let store = match tokio::time::timeout(STORE_PING_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => CheckResult {
             ok: true,
@@ -132,5 +143,11 @@ async fn ready(State(state): State<AppState>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    if viewer.is_err() {
+        let brief = BriefReadiness {
+            status: body.status,
+        };
+        return (status, [(header::CACHE_CONTROL, "no-store")], Json(brief)).into_response();
+    }
     (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }

@@ -20,3 +20,17 @@ async fn readiness_reports_store_catalog_and_sources() {
     assert_eq!(body["sources"][0]["id"], "local");
     assert_eq!(body["sources"][0]["state"], "ok");
 }
+
+#[tokio::test]
+async fn readiness_details_only_for_allowed_clients() {
+    let app = TestApp::with_posters(2).await;
+
+    let outside = app.get_from("/health/ready", "203.0.113.9:4000", &[]).await;
+    let inside = app.get_from("/health/ready", "127.0.0.1:4000", &[]).await;
+
+    assert_eq!(outside.status, 200);
+    assert_eq!(outside.json(), serde_json::json!({"status": "ready"}));
+    assert_eq!(inside.status, 200);
+    assert_eq!(inside.json()["sources"][0]["id"], "local");
+    assert!(inside.json()["version"].is_string());
+}
