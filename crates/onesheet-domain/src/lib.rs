@@ -31,5 +31,8 @@ pub use protocol::{
     ProtocolError, ServerMessage, parse_client_message, parse_server_message,
 };
 pub use settings::overrides::SettingsOverride;
-pub use settings::{DisplaySettings, Layout, ScreensaverSettings, Transition};
+pub use settings::{
+    CinemaOrientation, CinemaSettings, DisplaySettings, Layout, ScreensaverSettings, TileAnimation,
+    Transition, WallartLayout, WallartSettings,
+};
 pub use validation::{FieldError, ValidationErrors};

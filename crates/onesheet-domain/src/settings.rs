@@ -4,9 +4,15 @@
 //! hold partial overrides of it, which [`overrides::merge`] layers over the global document. The
 //! merge belongs here because it is a pure rule.
 
+mod bounds;
+pub mod cinema;
 pub mod overrides;
+pub mod wallart;
 
 use serde::{Deserialize, Serialize};
+
+pub use cinema::{CinemaOrientation, CinemaSettings};
+pub use wallart::{TileAnimation, WallartLayout, WallartSettings};
 
 use crate::filters::CatalogFilter;
 use crate::validation::ValidationErrors;
@@ -18,6 +24,10 @@ pub const INTERVAL_SECONDS_RANGE: std::ops::RangeInclusive<u32> = 2..=3600;
 #[serde(default, deny_unknown_fields)]
 pub struct DisplaySettings {
     pub screensaver: ScreensaverSettings,
+    /// The wall of posters at `/wallart`.
+    pub wallart: WallartSettings,
+    /// The portrait lobby display at `/cinema`.
+    pub cinema: CinemaSettings,
     /// Filter that selects the catalog items screens show, across every source.
     pub filter: CatalogFilter,
 }
@@ -45,6 +55,8 @@ impl DisplaySettings {
                 ),
             );
         }
+        self.wallart.validate_into(&mut errors);
+        self.cinema.validate_into(&mut errors);
         if let Err(filter_errors) = self.filter.validate() {
             for error in filter_errors.errors {
                 errors.push(format!("filter.{}", error.field), error.message);

@@ -21,7 +21,10 @@ struct WebAssets;
 
 /// Display pages, which show the catalog and so sit behind the display access check.
 pub(super) fn screens() -> RouteTable {
-    RouteTable::new().get("/screensaver", screensaver)
+    RouteTable::new()
+        .get("/screensaver", screensaver)
+        .get("/wallart", wallart)
+        .get("/cinema", cinema)
 }
 
 /// Builds the home redirect and the pages' scripts and styles, open to everybody because they
@@ -39,6 +42,14 @@ async fn home(State(state): State<AppState>) -> Redirect {
 
 async fn screensaver(_viewer: DisplayViewer, headers: HeaderMap) -> Result<Response, ApiError> {
     embedded("screensaver.html", &headers)
+}
+
+async fn wallart(_viewer: DisplayViewer, headers: HeaderMap) -> Result<Response, ApiError> {
+    embedded("wallart.html", &headers)
+}
+
+async fn cinema(_viewer: DisplayViewer, headers: HeaderMap) -> Result<Response, ApiError> {
+    embedded("cinema.html", &headers)
 }
 
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {

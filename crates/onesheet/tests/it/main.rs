@@ -9,10 +9,13 @@
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
 mod browser;
+mod cinema;
 mod config_errors;
+mod display_pages;
 mod fixtures;
 mod harness;
 mod images;
 mod screensaver;
 mod serve;
 mod setup;
+mod wallart;

@@ -39,3 +39,11 @@ export function sizedImageUrl(url, role) {
   }
   return withParams(url, 'w=' + devicePixels(width) + '&h=' + devicePixels(height));
 }
+
+/**
+ * Returns the URL of an image resized to fit a box of `cssWidth`×`cssHeight` CSS pixels, for
+ * pages that show several images at once (the wallart tiles).
+ */
+export function sizedBoxImageUrl(url, cssWidth, cssHeight) {
+  return withParams(url, 'w=' + devicePixels(cssWidth) + '&h=' + devicePixels(cssHeight));
+}

@@ -208,7 +208,7 @@ fn validate_error_table() {
         (
             json!({"colour": "red"}),
             "colour",
-            "Known keys are filter, screensaver",
+            "Known keys are cinema, filter, screensaver, wallart",
         ),
         (
             json!({"screensaver": 5}),

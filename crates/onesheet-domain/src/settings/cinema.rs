@@ -1,0 +1,183 @@
+//! Cinema settings: one portrait poster at a time, framed like a lobby display.
+
+use std::ops::RangeInclusive;
+
+use serde::{Deserialize, Serialize};
+
+use super::bounds::{check_range, check_text_length};
+use crate::validation::ValidationErrors;
+
+/// Seconds each poster stays on screen.
+pub const CINEMA_INTERVAL_SECONDS_RANGE: RangeInclusive<u32> = 5..=3600;
+/// Hours of the day, in the screen's local time.
+pub const CINEMA_HOUR_RANGE: RangeInclusive<u32> = 0..=23;
+/// Maximum characters of a header text, so it fits one line on a portrait screen.
+pub const CINEMA_HEADER_MAX_CHARS: usize = 40;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CinemaSettings {
+    /// Seconds each poster stays on screen.
+    pub interval_seconds: u32,
+    /// Direction in which the portrait layout is drawn.
+    pub orientation: CinemaOrientation,
+    /// Turn the layout by 90 degrees, for devices that can only output landscape on a monitor
+    /// mounted upright.
+    pub rotate_90: bool,
+    /// Header over an ordinary item.
+    pub header_text: String,
+    /// Header over an item whose year lies after the current year.
+    pub coming_soon_text: String,
+    /// Header during the late-night window, whatever the item.
+    pub late_night_text: String,
+    /// First hour of the late-night window, 0 to 23, in the screen's local time.
+    pub late_night_from_hour: u32,
+    /// Hour at which the late-night window ends, 0 to 23. A window may cross midnight (22 to 4),
+    /// and a window that ends where it starts is off.
+    pub late_night_until_hour: u32,
+    /// Show the metadata line under the poster: year, runtime, content rating and genres.
+    pub show_footer: bool,
+    /// Show the technical badges (resolution, HDR, Dolby Vision, Atmos) that the item has.
+    // NOTE: the playlist projection does not send badges yet, so screens show none until it does.
+    pub show_badges: bool,
+    /// Light the area around the poster with the most vivid colour of its palette.
+    pub glow: bool,
+}
+
+impl Default for CinemaSettings {
+    fn default() -> Self {
+        Self {
+            interval_seconds: 20,
+            orientation: CinemaOrientation::Auto,
+            rotate_90: false,
+            header_text: "Now showing".to_owned(),
+            coming_soon_text: "Coming soon".to_owned(),
+            late_night_text: "Late-night feature".to_owned(),
+            late_night_from_hour: 22,
+            late_night_until_hour: 4,
+            show_footer: true,
+            show_badges: true,
+            glow: true,
+        }
+    }
+}
+
+impl CinemaSettings {
+    /// Pushes an error under `cinema.*` for every value out of its range.
+    pub(crate) fn validate_into(&self, errors: &mut ValidationErrors) {
+        check_range(
+            errors,
+            "cinema.interval_seconds",
+            "interval",
+            self.interval_seconds,
+            &CINEMA_INTERVAL_SECONDS_RANGE,
+            "seconds",
+        );
+        check_range(
+            errors,
+            "cinema.late_night_from_hour",
+            "hour",
+            self.late_night_from_hour,
+            &CINEMA_HOUR_RANGE,
+            "h",
+        );
+        check_range(
+            errors,
+            "cinema.late_night_until_hour",
+            "hour",
+            self.late_night_until_hour,
+            &CINEMA_HOUR_RANGE,
+            "h",
+        );
+        for (field, text) in [
+            ("cinema.header_text", &self.header_text),
+            ("cinema.coming_soon_text", &self.coming_soon_text),
+            ("cinema.late_night_text", &self.late_night_text),
+        ] {
+            check_text_length(errors, field, text, CINEMA_HEADER_MAX_CHARS);
+        }
+    }
+}
+
+/// Direction in which the portrait layout is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CinemaOrientation {
+    /// Follow the screen: the portrait layout on a portrait screen, the poster beside its
+    /// details on a landscape one.
+    Auto,
+    /// The portrait layout on any screen, as a centred column on a landscape one.
+    Portrait,
+    /// Upside down, for a monitor mounted the other way round.
+    PortraitFlipped,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::DisplaySettings;
+
+    fn errors_of(settings: &DisplaySettings) -> Vec<(String, String)> {
+        settings
+            .validate()
+            .err()
+            .map(|errors| {
+                errors
+                    .errors
+                    .into_iter()
+                    .map(|error| (error.field, error.message))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn cinema_hour_out_of_range_names_field() {
+        let mut settings = DisplaySettings::default();
+        settings.cinema.late_night_until_hour = 24;
+        let errors = errors_of(&settings);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "cinema.late_night_until_hour");
+        assert!(errors[0].1.contains("0 to 23"), "{errors:?}");
+    }
+
+    #[test]
+    fn cinema_interval_out_of_range_names_field() {
+        let mut settings = DisplaySettings::default();
+        settings.cinema.interval_seconds = 4;
+        let errors = errors_of(&settings);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "cinema.interval_seconds");
+        assert!(errors[0].1.contains("5 to 3600 seconds"), "{errors:?}");
+    }
+
+    #[test]
+    fn cinema_header_length_counts_characters() {
+        let mut settings = DisplaySettings::default();
+        // Forty two-byte characters fit although they take eighty bytes.
+        settings.cinema.header_text = "é".repeat(40);
+        assert_eq!(errors_of(&settings), Vec::new());
+
+        settings.cinema.coming_soon_text = "x".repeat(41);
+        let errors = errors_of(&settings);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "cinema.coming_soon_text");
+        assert!(errors[0].1.contains("at most 40"), "{errors:?}");
+    }
+
+    #[test]
+    fn cinema_parses_orientation_names() {
+        let settings: DisplaySettings = serde_json::from_str(
+            r#"{"cinema":{"orientation":"portrait_flipped","rotate_90":true}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            settings.cinema.orientation,
+            super::CinemaOrientation::PortraitFlipped
+        );
+        assert!(settings.cinema.rotate_90);
+        assert!(
+            serde_json::from_str::<DisplaySettings>(r#"{"cinema":{"orientation":"sideways"}}"#)
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,179 @@
+/**
+ * Cinema page: one poster at a time in a portrait lobby layout.
+ *
+ * Each turn shows the slide prepared during the previous turn, checks the settings with a
+ * conditional GET, applies the orientation, starts preparing the next slide and waits for the
+ * interval. The header rule is evaluated when a slide is shown, by the server's clock.
+ */
+
+import { Connection } from '../common/connection.js';
+import { Playlist } from '../common/playlist.js';
+import { RecentUrls, loadImage, releaseImage } from '../common/preload.js';
+import { readSecondsParameter } from '../common/query.js';
+import { checkSettings } from '../common/settings.js';
+import { sizedBoxImageUrl } from '../common/sizing.js';
+import { StatusIndicator } from '../common/status.js';
+import { sleep } from '../common/timing.js';
+import { headerFor } from './header.js';
+import { applyFrame, computeFrame } from './orientation.js';
+import { createCinemaSettings } from './settings.js';
+import { CinemaSlides } from './slides.js';
+
+/** Items per playlist request. */
+const PAGE_SIZE = 50;
+/** Items whose posters are loaded per turn at most, so a run of broken items cannot flood the server. */
+const MAX_LOADS_PER_TURN = 10;
+/** Poster URLs remembered as loaded, which an offline screen can still show from cache. */
+const RECENT_URL_CAPACITY = 500;
+/** Share of the frame the poster may cover, for the image size requested from the server. */
+const POSTER_WIDTH_SHARE = 0.9;
+const POSTER_HEIGHT_SHARE = 0.75;
+
+const MESSAGE_EMPTY = 'No posters yet: add images to the media folder';
+const MESSAGE_UNREACHABLE = 'Cannot reach the Onesheet server. Retrying\u2026';
+
+class Cinema {
+  /**
+   * @param {{frame: HTMLElement, message: HTMLElement, marker: HTMLElement}} elements
+   * @param {number|null} intervalOverrideSeconds
+   */
+  constructor(elements, intervalOverrideSeconds) {
+    const self = this;
+    this.frameElement = elements.frame;
+    this.message = elements.message;
+    this.intervalOverrideSeconds = intervalOverrideSeconds;
+    this.settings = createCinemaSettings();
+    this.status = new StatusIndicator(document.body, elements.marker);
+    this.slides = new CinemaSlides(elements.frame);
+    this.recentUrls = new RecentUrls(RECENT_URL_CAPACITY);
+    this.frame = null;
+    this.connection = new Connection({
+      probe: function probeServer() { return self.settings.refresh(); },
+      onChange: function onConnectionChange(online) { self.handleConnectionChange(online); },
+    });
+    this.playlist = new Playlist({ connection: this.connection, mode: 'cinema', pageSize: PAGE_SIZE });
+    window.addEventListener('resize', function onResize() { self.applyOrientation(); });
+  }
+
+  intervalMs() {
+    const seconds = this.intervalOverrideSeconds !== null
+      ? this.intervalOverrideSeconds
+      : this.settings.values.interval_seconds;
+    return seconds * 1000;
+  }
+
+  async run() {
+    await this.refreshSettings();
+    let pending = this.prepareNext();
+    for (;;) {
+      try {
+        this.present(await pending);
+        const interval = sleep(this.intervalMs());
+        await this.refreshSettings();
+        pending = this.prepareNext();
+        await interval;
+      } catch (error) {
+        // Not expected: every step handles its own errors. Keep the screen alive regardless.
+        console.error('Cinema turn failed:', error);
+        pending = this.prepareNext();
+        await sleep(this.intervalMs());
+      }
+    }
+  }
+
+  async refreshSettings() {
+    const self = this;
+    await checkSettings(this.connection, function refresh() { return self.settings.refresh(); });
+    this.applyOrientation();
+  }
+
+  applyOrientation() {
+    const width = window.innerWidth || document.documentElement.clientWidth;
+    const height = window.innerHeight || document.documentElement.clientHeight;
+    this.frame = computeFrame(width, height, this.settings.values);
+    applyFrame(this.frameElement, this.frame);
+    this.slides.refit();
+  }
+
+  /**
+   * Finds the next item whose poster loads. Returns null when no candidate could be shown
+   * this turn. Never rejects.
+   */
+  async prepareNext() {
+    const currentId = this.slides.currentItemId();
+    let loads = 0;
+    for (let examined = 0; ; examined += 1) {
+      const item = await this.playlist.next();
+      if (item === null || examined >= Math.max(this.playlist.size(), 1)) {
+        return null;
+      }
+      if (typeof item.images.poster !== 'string' || (item.id === currentId && this.playlist.size() > 1)) {
+        continue;
+      }
+      const url = sizedBoxImageUrl(item.images.poster,
+        this.frame.width * POSTER_WIDTH_SHARE, this.frame.height * POSTER_HEIGHT_SHARE);
+      if (!this.connection.isOnline() && !this.recentUrls.has(url)) {
+        // Not in the browser cache, so loading it offline would fail.
+        continue;
+      }
+      if (loads >= MAX_LOADS_PER_TURN) {
+        return null;
+      }
+      loads += 1;
+      try {
+        const image = await loadImage(url, item.title || '');
+        this.recentUrls.add(url);
+        return { item: item, image: image };
+      } catch (error) {
+        console.warn('Skipping item ' + item.id + ': ' + error.message);
+      }
+    }
+  }
+
+  present(prepared) {
+    if (prepared !== null) {
+      if (prepared.item.id === this.slides.currentItemId()) {
+        // A playlist of one item: keep it on screen without a transition.
+        releaseImage(prepared.image);
+      } else {
+        const values = this.settings.values;
+        this.slides.show(prepared, headerFor(prepared.item, values, this.settings.now()), values);
+      }
+    } else if (this.playlist.isEmpty()) {
+      this.slides.clear();
+    }
+    this.updateMessage();
+  }
+
+  handleConnectionChange(online) {
+    this.status.setOnline(online);
+    if (online) {
+      // New items may have arrived while the server was away.
+      this.playlist.requestRefresh();
+    }
+    this.updateMessage();
+  }
+
+  updateMessage() {
+    let text = null;
+    if (this.slides.currentItemId() === null) {
+      if (this.playlist.isEmpty()) {
+        text = MESSAGE_EMPTY;
+      } else if (!this.connection.isOnline()) {
+        text = MESSAGE_UNREACHABLE;
+      }
+    }
+    this.message.textContent = text || '';
+    this.message.hidden = text === null;
+  }
+}
+
+const cinema = new Cinema(
+  {
+    frame: document.getElementById('frame'),
+    message: document.getElementById('message'),
+    marker: document.getElementById('offline-marker'),
+  },
+  readSecondsParameter(window.location.search, 'interval', 5, 3600)
+);
+cinema.run();

@@ -1,0 +1,196 @@
+/**
+ * Wallart page: a grid of posters that changes a few tiles at a time.
+ *
+ * Each round waits for the interval, checks the settings with a conditional GET, loads the
+ * posters for the tiles to change and then replaces them together. An item is never on
+ * screen twice: new items are picked among those in no tile, counting faces that are still
+ * animating out. A resize or a new density or layout rebuilds the grid at the next round.
+ * One resize listener and one timer per round are all the page keeps, so nothing piles up on
+ * a screen that runs for weeks.
+ */
+
+import { Connection } from '../common/connection.js';
+import { Playlist } from '../common/playlist.js';
+import { RecentUrls, loadImage } from '../common/preload.js';
+import { readSecondsParameter } from '../common/query.js';
+import { checkSettings } from '../common/settings.js';
+import { sizedBoxImageUrl } from '../common/sizing.js';
+import { StatusIndicator } from '../common/status.js';
+import { sleep } from '../common/timing.js';
+import { Ambient } from './ambient.js';
+import { computeGrid } from './grid.js';
+import { animationMs, createWallartSettings, intervalMs } from './settings.js';
+import { Tile, itemIdsOnScreen, pickTilesToChange } from './tiles.js';
+
+/** Items per playlist request: enough for a dense wall and its replacements. */
+const PAGE_SIZE = 100;
+/** Posters loaded per tile at most in one round, so a run of broken items cannot flood the server. */
+const MAX_LOADS_PER_TILE = 4;
+/** Poster URLs remembered as loaded, which an offline screen can still show from cache. */
+const RECENT_URL_CAPACITY = 500;
+
+const MESSAGE_EMPTY = 'No posters yet: add images to the media folder';
+const MESSAGE_UNREACHABLE = 'Cannot reach the Onesheet server. Retrying\u2026';
+
+class Wallart {
+  /**
+   * @param {{grid: HTMLElement, ambient: HTMLElement, message: HTMLElement, marker: HTMLElement}} elements
+   * @param {number|null} intervalOverrideSeconds
+   */
+  constructor(elements, intervalOverrideSeconds) {
+    const self = this;
+    this.gridElement = elements.grid;
+    this.message = elements.message;
+    this.intervalOverrideSeconds = intervalOverrideSeconds;
+    this.settings = createWallartSettings();
+    this.status = new StatusIndicator(document.body, elements.marker);
+    this.ambient = new Ambient(elements.ambient);
+    this.recentUrls = new RecentUrls(RECENT_URL_CAPACITY);
+    this.tiles = [];
+    this.gridKey = null;
+    this.round = 0;
+    this.changes = 0;
+    this.connection = new Connection({
+      probe: function probeServer() { return self.settings.refresh(); },
+      onChange: function onConnectionChange(online) { self.handleConnectionChange(online); },
+    });
+    this.playlist = new Playlist({ connection: this.connection, mode: 'wallart', pageSize: PAGE_SIZE });
+    window.addEventListener('resize', function onResize() { self.gridKey = null; });
+  }
+
+  async run() {
+    await this.refreshSettings();
+    for (;;) {
+      try {
+        await this.playRound();
+      } catch (error) {
+        // Not expected: every step handles its own errors. Keep the screen alive regardless.
+        console.error('Wallart round failed:', error);
+      }
+      await sleep(intervalMs(this.settings.values, this.intervalOverrideSeconds));
+      await this.refreshSettings();
+    }
+  }
+
+  async refreshSettings() {
+    const self = this;
+    await checkSettings(this.connection, function refresh() { return self.settings.refresh(); });
+    this.gridElement.style.setProperty('--animation-ms',
+      animationMs(this.settings.values, this.intervalOverrideSeconds) + 'ms');
+  }
+
+  /** Builds the grid when its geometry changed, then fills or changes tiles. */
+  async playRound() {
+    const values = this.settings.values;
+    const width = window.innerWidth || document.documentElement.clientWidth;
+    const height = window.innerHeight || document.documentElement.clientHeight;
+    const key = [width, height, values.density, values.layout].join(' ');
+    if (key !== this.gridKey) {
+      this.buildGrid(computeGrid(width, height, values.density, values.layout));
+      this.gridKey = key;
+    }
+
+    this.round += 1;
+    const empty = this.tiles.filter(function isEmpty(tile) { return tile.face === null; });
+    // The first round, and any round after items were missing, fills every empty tile.
+    const count = empty.length > 0 ? empty.length : Math.min(values.tiles_per_change, this.tiles.length);
+    const chosen = pickTilesToChange(this.tiles, count);
+    const prepared = await this.prepareItems(chosen);
+
+    const duration = animationMs(values, this.intervalOverrideSeconds);
+    for (let i = 0; i < prepared.length; i += 1) {
+      chosen[i].show(prepared[i], values.animation, duration, this.round);
+      this.changes += 1;
+    }
+    document.body.dataset.tileChanges = String(this.changes);
+    if (this.tiles.length > 0 && this.tiles.every(function isFilled(tile) { return tile.face !== null; })) {
+      document.body.dataset.wallart = 'filled';
+    }
+
+    const itemsOnScreen = this.tiles.map(function tileItem(tile) { return tile.item(); })
+      .filter(function isItem(item) { return item !== null; });
+    this.ambient.update(itemsOnScreen, values.ambient);
+    this.updateMessage();
+  }
+
+  buildGrid(grid) {
+    this.tiles.forEach(function destroyTile(tile) { tile.destroy(); });
+    const container = this.gridElement;
+    this.tiles = grid.cells.map(function createTile(cell) { return new Tile(container, cell); });
+    document.body.dataset.grid = grid.columns + 'x' + grid.rows;
+    delete document.body.dataset.wallart;
+  }
+
+  /**
+   * Loads a poster for each of `tiles`, sized for that tile, from items that are on no tile.
+   * Returns fewer when the playlist has too few showable items. Never rejects.
+   */
+  async prepareItems(tiles) {
+    const count = tiles.length;
+    const excluded = itemIdsOnScreen(this.tiles);
+    const prepared = [];
+    let loads = 0;
+    for (let examined = 0; prepared.length < count; examined += 1) {
+      const item = await this.playlist.next();
+      if (item === null || examined >= Math.max(this.playlist.size(), 1)) {
+        break;
+      }
+      if (excluded[item.id] || typeof item.images.poster !== 'string') {
+        continue;
+      }
+      const cell = tiles[prepared.length].cell;
+      const url = sizedBoxImageUrl(item.images.poster, cell.width, cell.height);
+      if (!this.connection.isOnline() && !this.recentUrls.has(url)) {
+        // Not in the browser cache, so loading it offline would fail.
+        continue;
+      }
+      if (loads >= count * MAX_LOADS_PER_TILE) {
+        break;
+      }
+      loads += 1;
+      excluded[item.id] = true;
+      try {
+        const image = await loadImage(url, item.title || '');
+        this.recentUrls.add(url);
+        prepared.push({ item: item, image: image });
+      } catch (error) {
+        console.warn('Skipping item ' + item.id + ': ' + error.message);
+      }
+    }
+    return prepared;
+  }
+
+  handleConnectionChange(online) {
+    this.status.setOnline(online);
+    if (online) {
+      // New items may have arrived while the server was away.
+      this.playlist.requestRefresh();
+    }
+    this.updateMessage();
+  }
+
+  updateMessage() {
+    let text = null;
+    const anyShown = this.tiles.some(function hasFace(tile) { return tile.face !== null; });
+    if (!anyShown) {
+      if (this.playlist.isEmpty()) {
+        text = MESSAGE_EMPTY;
+      } else if (!this.connection.isOnline()) {
+        text = MESSAGE_UNREACHABLE;
+      }
+    }
+    this.message.textContent = text || '';
+    this.message.hidden = text === null;
+  }
+}
+
+const wallart = new Wallart(
+  {
+    grid: document.getElementById('grid'),
+    ambient: document.getElementById('ambient'),
+    message: document.getElementById('message'),
+    marker: document.getElementById('offline-marker'),
+  },
+  readSecondsParameter(window.location.search, 'interval', 3, 3600)
+);
+wallart.run();
