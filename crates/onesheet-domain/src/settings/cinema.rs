@@ -38,7 +38,6 @@ pub struct CinemaSettings {
     /// Show the metadata line under the poster: year, runtime, content rating and genres.
     pub show_footer: bool,
     /// Show the technical badges (resolution, HDR, Dolby Vision, Atmos) that the item has.
-    // NOTE: the playlist projection does not send badges yet, so screens show none until it does.
     pub show_badges: bool,
     /// Light the area around the poster with the most vivid colour of its palette.
     pub glow: bool,

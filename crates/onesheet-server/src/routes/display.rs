@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use onesheet_domain::media::Rgb;
 use onesheet_domain::{
-    Cursor, DisplaySettings, FieldError, ImageKind, MediaItem, MediaKind, PlaylistQuery,
+    Badges, Cursor, DisplaySettings, FieldError, ImageKind, MediaItem, MediaKind, PlaylistQuery,
 };
 use onesheet_sources::Snapshot;
 use serde::{Deserialize, Serialize};
@@ -117,6 +117,10 @@ struct PlaylistItem<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     runtime_minutes: Option<u32>,
     demo: bool,
+    /// Resolution, HDR, Dolby Vision and Atmos, for the cinema badges. Left out when the
+    /// source reported none of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    badges: Option<&'a Badges>,
     images: ImageUrls,
     /// Dominant colours as `#rrggbb`, most area first: the poster's, else the background's.
     /// Left out until the catalog has computed them.
@@ -249,6 +253,7 @@ fn project<'a>(item: &'a MediaItem, base: &BasePath) -> Option<PlaylistItem<'a>>
         content_rating: item.content_rating.as_deref(),
         runtime_minutes: item.runtime_minutes,
         demo: item.demo,
+        badges: (item.badges != Badges::default()).then_some(&item.badges),
         images: ImageUrls {
             poster: url(ImageKind::Poster),
             background: url(ImageKind::Background),
@@ -383,5 +388,25 @@ mod tests {
         let json = serde_json::to_value(&projected).unwrap();
         assert_eq!(json["palette"], serde_json::json!(["#010203"]));
         assert!(json.get("thumbhash").is_none(), "{json}");
+    }
+
+    #[test]
+    fn badges_appear_only_when_reported() {
+        let plain = item(ItemImages::default());
+        let mut remastered = item(ItemImages::default());
+        remastered.badges = Badges {
+            resolution: Some("4K".to_owned()),
+            dolby_vision: true,
+            ..Badges::default()
+        };
+        let base = BasePath::new("").unwrap();
+
+        let plain = serde_json::to_value(project(&plain, &base).unwrap()).unwrap();
+        let remastered = serde_json::to_value(project(&remastered, &base).unwrap()).unwrap();
+
+        assert!(plain.get("badges").is_none(), "{plain}");
+        assert_eq!(remastered["badges"]["resolution"], "4K");
+        assert_eq!(remastered["badges"]["dolby_vision"], true);
+        assert_eq!(remastered["badges"]["atmos"], false);
     }
 }
