@@ -7,6 +7,7 @@
 pub mod dedupe;
 pub mod device;
 pub mod filters;
+pub mod links;
 pub mod media;
 pub mod now_playing;
 pub mod playlist;

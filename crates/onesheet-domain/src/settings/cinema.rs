@@ -39,6 +39,8 @@ pub struct CinemaSettings {
     pub show_footer: bool,
     /// Show the technical badges (resolution, HDR, Dolby Vision, Atmos) that the item has.
     pub show_badges: bool,
+    /// Show a QR code that leads a viewer's phone to the item's trailer or its IMDb or TMDB page.
+    pub show_qr: bool,
     /// Light the area around the poster with the most vivid colour of its palette.
     pub glow: bool,
 }
@@ -56,6 +58,7 @@ impl Default for CinemaSettings {
             late_night_until_hour: 4,
             show_footer: true,
             show_badges: true,
+            show_qr: true,
             glow: true,
         }
     }

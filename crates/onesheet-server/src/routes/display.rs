@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use onesheet_domain::links::public_link;
 use onesheet_domain::media::Rgb;
 use onesheet_domain::{
     Badges, Cursor, DisplaySettings, FieldError, ImageKind, MediaItem, MediaKind, PlaylistQuery,
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::conditional::if_none_match;
 use super::encoding::{accepts_gzip, gzip};
+use super::qr;
 use super::table::RouteTable;
 use crate::error::ApiError;
 use crate::security::DisplayViewer;
@@ -26,6 +28,7 @@ pub(super) fn routes() -> RouteTable {
         .get("/api/v1/playlist", playlist)
         .get("/api/v1/display-settings", display_settings)
         .get("/api/v1/now-playing", now_playing)
+        .get("/api/v1/items/{item}/qr", qr::item_qr)
 }
 
 /// One playback session as screens see it: no user name and no upstream keys, and the poster
@@ -139,6 +142,9 @@ struct ImageUrls {
     background: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     logo: Option<String>,
+    /// A QR code (SVG) leading to the item's trailer or its IMDb or TMDB page, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    qr: Option<String>,
 }
 
 async fn playlist(
@@ -258,6 +264,7 @@ fn project<'a>(item: &'a MediaItem, base: &BasePath) -> Option<PlaylistItem<'a>>
             poster: url(ImageKind::Poster),
             background: url(ImageKind::Background),
             logo: url(ImageKind::Logo),
+            qr: public_link(item).map(|_| qr::qr_url(base.as_str(), id.as_str())),
         },
         palette,
         thumbhash: appearance(ImageKind::Poster).map(|appearance| appearance.thumbhash.as_str()),

@@ -9,6 +9,7 @@ mod encoding;
 mod health;
 mod images;
 mod pages;
+mod qr;
 mod table;
 
 use axum::Router;

@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use axum::body::Body;
 use axum::http::Request;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, jpeg};
 
 #[tokio::test]
 async fn playlist_pages_through_every_item_once() {
@@ -246,4 +246,32 @@ async fn playlist_shows_palette_and_thumbhash_once_known() {
     }
     palettes.sort();
     assert_eq!(palettes, ["#0a7882", "#c81e28"]);
+}
+
+#[tokio::test]
+async fn item_qr_leads_to_its_public_page() {
+    let app = TestApp::with_files(
+        &[("linked.jpg", jpeg(20, 30)), ("nolink.jpg", jpeg(20, 30))],
+        "",
+    )
+    .await;
+    let page = app.get("/api/v1/playlist").await.json();
+    let items = page["items"].as_array().unwrap();
+    let with_link = items.iter().find(|item| item["year"] == 1980).unwrap();
+    let without = items.iter().find(|item| item["year"] == 1981).unwrap();
+    let qr = with_link["images"]["qr"].as_str().unwrap();
+
+    let response = app.get(qr).await;
+    let missing = app
+        .get(&format!(
+            "/api/v1/items/{}/qr",
+            without["id"].as_str().unwrap()
+        ))
+        .await;
+
+    assert!(without["images"].get("qr").is_none(), "{without}");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("content-type"), "image/svg+xml");
+    assert!(response.body.starts_with(b"<svg"));
+    assert_eq!(missing.status, 404);
 }

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, Response};
 use http_body_util::BodyExt;
-use onesheet_domain::{DisplaySettings, ImageRef, ItemImages, MediaItem, SourceId};
+use onesheet_domain::{DisplaySettings, ExternalLinks, ImageRef, ItemImages, MediaItem, SourceId};
 use onesheet_server::{AppState, BasePath};
 use onesheet_sources::{Catalog, ImageBody, MediaSource, SourceError};
 use onesheet_store::SqliteStore;
@@ -42,8 +42,16 @@ impl MediaSource for FolderSource {
             .into_iter()
             .enumerate()
             .map(|(index, name)| {
+                // Every item has an IMDb page, as most library items do, except files named
+                // `nolink…`, for the cases without one.
+                let links = ExternalLinks {
+                    imdb_id: (!name.starts_with("nolink"))
+                        .then(|| format!("tt{:07}", 1_000_000 + index)),
+                    ..ExternalLinks::default()
+                };
                 let mut item = MediaItem {
                     upstream_key: name.clone(),
+                    links,
                     title: format!("Title {index}"),
                     year: Some(1980 + index as u16),
                     images: ItemImages {

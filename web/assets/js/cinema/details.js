@@ -92,6 +92,16 @@ export function renderDetails(container, item, settings) {
     }
   }
 
+  // The server draws the code and lists its URL only for items with a public page.
+  const qr = item.images && typeof item.images.qr === 'string' ? item.images.qr : '';
+  if (settings.show_qr && qr !== '') {
+    const code = document.createElement('img');
+    code.className = 'qr';
+    code.alt = 'QR code: scan for the trailer or details';
+    code.src = qr;
+    container.appendChild(code);
+  }
+
   if (item.demo === true) {
     const demo = document.createElement('p');
     demo.className = 'demo-badge';

@@ -21,6 +21,7 @@ export const DEFAULT_CINEMA = {
   late_night_until_hour: 4,
   show_footer: true,
   show_badges: true,
+  show_qr: true,
   glow: true,
 };
 
@@ -37,6 +38,7 @@ function sanitize(received) {
     late_night_until_hour: pickInteger(received, 'late_night_until_hour', 0, 23, defaults.late_night_until_hour),
     show_footer: pickBoolean(received, 'show_footer', defaults.show_footer),
     show_badges: pickBoolean(received, 'show_badges', defaults.show_badges),
+    show_qr: pickBoolean(received, 'show_qr', defaults.show_qr),
     glow: pickBoolean(received, 'glow', defaults.glow),
   };
 }
