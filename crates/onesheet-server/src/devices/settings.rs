@@ -191,8 +191,6 @@ impl DeviceService {
 
     /// Pushes the new global settings to every live device. Call it after saving new global
     /// settings and swapping them into the app state.
-    ///
-    /// NOTE: no admin route saves global settings yet, so only tests call this so far.
     pub async fn global_settings_changed(&self) -> usize {
         self.push_settings(&SettingsScope::All).await
     }

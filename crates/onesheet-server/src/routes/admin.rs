@@ -4,6 +4,7 @@ mod account;
 mod auth;
 mod body;
 mod devices;
+mod settings;
 mod sources;
 
 use axum::Router;
@@ -26,6 +27,7 @@ pub(super) fn routes() -> Router<AppState> {
 /// [`devices::PATCH_PATHS`].
 fn protected() -> RouteTable {
     sources::routes()
+        .merge(settings::routes())
         .merge(account::routes())
         .merge(devices::routes())
 }

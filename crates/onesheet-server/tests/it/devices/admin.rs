@@ -62,19 +62,69 @@ async fn profile_change_reaches_online_member() {
 async fn global_settings_change_reaches_live_devices() {
     let app = DeviceApp::start().await;
     let (_, _, mut screen) = app.pair("Lobby").await;
+    let mut changed = serde_json::to_value(onesheet_domain::DisplaySettings::default()).unwrap();
+    changed["screensaver"]["interval_seconds"] = json!(33);
 
-    let mut changed = onesheet_domain::DisplaySettings::default();
-    changed.screensaver.interval_seconds = 33;
-    app.app
-        .state
-        .settings
-        .store(Arc::new(onesheet_server::TaggedSettings::new(changed)));
-    assert_eq!(app.service.global_settings_changed().await, 1);
+    let saved = app
+        .admin("PUT", "/api/v1/admin/settings", Some(changed))
+        .await;
+    let pushed = tokio::time::timeout(Duration::from_secs(1), screen.next())
+        .await
+        .expect("no settings within 1 s");
+    let current = app.admin("GET", "/api/v1/admin/settings", None).await;
 
-    let ServerMessage::Settings { settings } = screen.next().await else {
-        panic!("expected settings");
+    assert_eq!(saved.status, 200);
+    assert_eq!(saved.json()["version"], 1);
+    assert_eq!(
+        saved.json()["changed"],
+        json!(["screensaver.interval_seconds"])
+    );
+    assert_eq!(saved.json()["screens_updated"], 1);
+    let ServerMessage::Settings { settings } = pushed else {
+        panic!("expected settings, got {pushed:?}");
     };
     assert_eq!(settings.screensaver.interval_seconds, 33);
+    assert_eq!(
+        current.json()["settings"]["screensaver"]["interval_seconds"],
+        33
+    );
+}
+
+#[tokio::test]
+async fn invalid_global_settings_keep_the_old_ones() {
+    let app = DeviceApp::start().await;
+    let mut out_of_range =
+        serde_json::to_value(onesheet_domain::DisplaySettings::default()).unwrap();
+    out_of_range["screensaver"]["interval_seconds"] = json!(1);
+    let unknown = json!({ "screensaver": { "intervall_seconds": 20 } });
+
+    let rejected = app
+        .admin("PUT", "/api/v1/admin/settings", Some(out_of_range))
+        .await;
+    let misspelt = app
+        .admin("PUT", "/api/v1/admin/settings", Some(unknown))
+        .await;
+    let current = app.admin("GET", "/api/v1/admin/settings", None).await;
+
+    assert_eq!(rejected.status, 400);
+    assert_eq!(
+        rejected.json()["error"]["fields"][0]["field"],
+        "screensaver.interval_seconds"
+    );
+    assert_eq!(misspelt.status, 400);
+    assert!(
+        misspelt.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("intervall_seconds"),
+        "{}",
+        misspelt.json()
+    );
+    assert_eq!(current.json()["version"], 0);
+    assert_eq!(
+        current.json()["settings"]["screensaver"]["interval_seconds"],
+        10
+    );
 }
 
 #[tokio::test]
