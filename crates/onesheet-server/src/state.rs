@@ -113,8 +113,9 @@ pub(crate) struct RenderedPage {
     pub etag: Arc<str>,
 }
 
-/// Identifies one rendered playlist page: snapshot revision, mode, limit and start offset.
-pub(crate) type PageKey = (u64, DisplayMode, usize, usize);
+/// Identifies one rendered playlist page: snapshot revision, mode, limit, start offset, and the
+/// slot and count of a distinct group's share (0 and 1 for the whole playlist).
+pub(crate) type PageKey = (u64, DisplayMode, usize, usize, usize, usize);
 
 /// Maximum time a request may take by default. Three times the image deadline, so a derived
 /// image that misses its own deadline reports that instead.

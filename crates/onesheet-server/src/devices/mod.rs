@@ -46,6 +46,7 @@
 
 mod commands;
 mod credentials;
+mod dealing;
 mod error;
 mod pacing;
 mod pairing;
@@ -72,6 +73,7 @@ use crate::state::TaggedSettings;
 
 pub use commands::{CommandOutcome, CommandView, MAX_COMMAND_TARGETS, NO_ACK_REASON};
 pub use credentials::{DEVICE_COOKIE, DEVICE_HEADER, DeviceCredential};
+pub use dealing::Deal;
 pub use error::DeviceError;
 pub use pairing::ClaimRequest;
 pub use poll::{MAX_REPORT_MESSAGES, POLL_WAIT};
@@ -160,6 +162,8 @@ pub struct DeviceService {
     pairing_limiter: FailureLimiter,
     /// Devices whose credential was verified recently, with the keyed hash that matched.
     verified: Cache<DeviceId, String>,
+    /// Each device's share of the playlist in a distinct group; see [`dealing`].
+    deals: dealing::DealCache,
     clock: Clock,
 }
 
@@ -204,6 +208,7 @@ impl DeviceService {
                 .max_capacity(100_000)
                 .time_to_live(CREDENTIAL_CACHE_TTL)
                 .build(),
+            deals: dealing::deal_cache(),
             clock: Arc::new(unix_now),
         }
     }

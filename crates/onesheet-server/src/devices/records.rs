@@ -191,6 +191,7 @@ impl DeviceService {
         device_id: &DeviceId,
         update: &DeviceUpdate,
     ) -> Result<DeviceView, DeviceError> {
+        self.forget_deals();
         let current = self.record(device_id).await?;
         let name = update
             .name
@@ -242,6 +243,7 @@ impl DeviceService {
     /// Revokes the device and closes its socket with `revoked`. Returns false when it was
     /// revoked already.
     pub async fn revoke_device(&self, device_id: &DeviceId) -> Result<bool, DeviceError> {
+        self.forget_deals();
         self.record(device_id).await?;
         let revoked = self
             .store
@@ -255,6 +257,7 @@ impl DeviceService {
     }
 
     pub async fn delete_device(&self, device_id: &DeviceId) -> Result<(), DeviceError> {
+        self.forget_deals();
         let deleted = self
             .store
             .delete_device(device_id)
@@ -278,6 +281,7 @@ impl DeviceService {
         survivor: &DeviceId,
         retired: &DeviceId,
     ) -> Result<DeviceView, DeviceError> {
+        self.forget_deals();
         let merged = self
             .store
             .merge_devices(survivor, retired, self.now())
@@ -410,6 +414,7 @@ impl DeviceService {
     }
 
     pub async fn update_group(&self, id: i64, input: &GroupInput) -> Result<Group, DeviceError> {
+        self.forget_deals();
         let changes = GroupChanges {
             name: input
                 .name
@@ -435,6 +440,7 @@ impl DeviceService {
     }
 
     pub async fn delete_group(&self, id: i64) -> Result<(), DeviceError> {
+        self.forget_deals();
         if !self
             .store
             .delete_group(id)

@@ -1,9 +1,10 @@
 //! The display API: what screens fetch to know what to show and how.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -19,8 +20,9 @@ use super::conditional::if_none_match;
 use super::encoding::{accepts_gzip, gzip};
 use super::qr;
 use super::table::RouteTable;
+use crate::devices::{Deal, DeviceCredential};
 use crate::error::ApiError;
-use crate::security::DisplayViewer;
+use crate::security::{ClientAddress, DisplayViewer};
 use crate::state::{AppState, BasePath, RenderedPage, fnv1a};
 
 pub(super) fn routes() -> RouteTable {
@@ -150,6 +152,7 @@ struct ImageUrls {
 async fn playlist(
     _viewer: DisplayViewer,
     State(state): State<AppState>,
+    client: Option<Extension<ClientAddress>>,
     headers: HeaderMap,
     params: Result<Query<PlaylistParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -165,17 +168,24 @@ async fn playlist(
         params.cursor.as_deref(),
     )?;
 
+    let deal = screen_share(&state, client.map(|Extension(client)| client.ip), &headers).await;
     let snapshot = state.catalog.snapshot();
-    let start = query
-        .start_offset(snapshot.generation)
-        .min(snapshot.order.len());
-    let end = (start + query.limit).min(snapshot.order.len());
+    let shown = deal.len(snapshot.order.len());
+    let start = query.start_offset(snapshot.generation).min(shown);
+    let end = (start + query.limit).min(shown);
 
-    let key = (snapshot.revision, query.mode, query.limit, start);
+    let key = (
+        snapshot.revision,
+        query.mode,
+        query.limit,
+        start,
+        deal.slot,
+        deal.count,
+    );
     let page = match state.playlist_pages.get(&key) {
         Some(page) => page,
         None => {
-            let page = render_page(&snapshot, &state.base_path, start, end)?;
+            let page = render_page(&snapshot, &state.base_path, deal, start, end)?;
             state.playlist_pages.insert(key, page.clone());
             page
         }
@@ -194,28 +204,43 @@ async fn playlist(
     Ok(json_response(page.body, &page.etag))
 }
 
+/// Returns the share of the playlist the requesting screen shows: its part of a distinct
+/// group's playlist when it sends a valid device credential, else the whole playlist.
+async fn screen_share(state: &AppState, ip: Option<IpAddr>, headers: &HeaderMap) -> Deal {
+    let (Some(devices), Some(credential)) =
+        (&state.devices, DeviceCredential::from_headers(headers))
+    else {
+        return Deal::WHOLE;
+    };
+    match devices.verify_credential(ip, &credential).await {
+        Ok(device) => devices.deal(&device).await,
+        Err(_) => Deal::WHOLE,
+    }
+}
+
 /// Serialises one page. Its ETag is a hash of the bytes, so it can never name other content,
 /// even when a lost catalog file makes a generation number come round again. The tag is weak
 /// because compression changes the bytes of one representation.
 fn render_page(
     snapshot: &Snapshot,
     base: &BasePath,
+    deal: Deal,
     start: usize,
     end: usize,
 ) -> Result<RenderedPage, ApiError> {
     let page = PlaylistPage {
         generation: snapshot.generation,
         total: snapshot.items.len(),
-        next_cursor: (end < snapshot.order.len()).then(|| {
+        next_cursor: (end < deal.len(snapshot.order.len())).then(|| {
             Cursor {
                 generation: snapshot.generation,
                 offset: end,
             }
             .encode()
         }),
-        items: snapshot.order[start..end]
-            .iter()
-            .filter_map(|&position| project(&snapshot.items[position as usize], base))
+        items: (start..end)
+            .map(|index| snapshot.order[deal.position(index)])
+            .filter_map(|position| project(&snapshot.items[position as usize], base))
             .collect(),
     };
     let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;

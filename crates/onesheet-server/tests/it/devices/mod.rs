@@ -4,6 +4,7 @@
 mod access;
 mod admin;
 mod commands;
+mod groups;
 mod pairing;
 mod poll;
 mod socket;
@@ -62,10 +63,15 @@ impl DeviceApp {
     }
 
     pub async fn with_config(config: DeviceConfig) -> Self {
+        Self::with_posters(config, 2).await
+    }
+
+    /// Starts the app over `posters` generated posters.
+    pub async fn with_posters(config: DeviceConfig, posters: usize) -> Self {
         let clock = Arc::new(AtomicI64::new(unix_now()));
         let reading = clock.clone();
         let mut service = None;
-        let app = TestApp::with_posters(2).await.with_state(|state| {
+        let app = TestApp::with_posters(posters).await.with_state(|state| {
             let built = DeviceService::new(
                 state.store.clone(),
                 state.settings.clone(),

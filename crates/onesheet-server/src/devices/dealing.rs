@@ -1,0 +1,149 @@
+//! Distinct groups: screens side by side that never show the same item at the same moment.
+//!
+//! The group's members, ordered by id, each take one residue class of the shared playlist
+//! order: with three members, the first shows positions 0, 3, 6 and so on, the second 1, 4, 7.
+//! Their sequences share no item whatever their timing, so the screens need no clock
+//! agreement. A member that is offline leaves its share unshown rather than reshuffling the
+//! others.
+
+use std::time::Duration;
+
+use moka::sync::Cache;
+use onesheet_domain::{DeviceId, GroupMode};
+use onesheet_store::DeviceFilter;
+use tracing::warn;
+
+use super::DeviceService;
+
+/// How long a device's share is reused. Group changes reach the playlist within this time, and
+/// a fleet's playlist requests cost no store query each.
+const DEAL_CACHE_TTL: Duration = Duration::from_secs(10);
+
+/// One device's share of a distinct group's playlist: positions `slot`, `slot + count`, ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Deal {
+    pub slot: usize,
+    pub count: usize,
+}
+
+impl Deal {
+    /// The share of a screen outside any distinct group: every position.
+    pub const WHOLE: Self = Self { slot: 0, count: 1 };
+
+    /// Returns the number of positions of a playlist of `len` items in this share.
+    pub fn len(&self, len: usize) -> usize {
+        if self.slot >= len {
+            return 0;
+        }
+        (len - self.slot).div_ceil(self.count)
+    }
+
+    /// Returns the playlist position of the `index`-th item of this share.
+    pub fn position(&self, index: usize) -> usize {
+        self.slot + index * self.count
+    }
+}
+
+/// Cached shares, by device.
+pub(super) type DealCache = Cache<DeviceId, Deal>;
+
+pub(super) fn deal_cache() -> DealCache {
+    Cache::builder()
+        .max_capacity(100_000)
+        .time_to_live(DEAL_CACHE_TTL)
+        .build()
+}
+
+impl DeviceService {
+    /// Returns the share of the playlist that `device` shows: its slot in its group when the
+    /// group is distinct, else the whole playlist. A store failure falls back to the whole
+    /// playlist, because a screen showing a duplicate is better than a blank one.
+    pub async fn deal(&self, device: &DeviceId) -> Deal {
+        if let Some(deal) = self.deals.get(device) {
+            return deal;
+        }
+        let deal = match self.compute_deal(device).await {
+            Ok(deal) => deal,
+            Err(error) => {
+                warn!(device.id = %device, %error, "cannot read the device's group; showing the whole playlist");
+                return Deal::WHOLE;
+            }
+        };
+        self.deals.insert(device.clone(), deal);
+        deal
+    }
+
+    /// Drops every cached share. Called before a change that may alter a group's members or
+    /// mode, so the next playlist request deals again. A request dealt while the change is
+    /// being written may keep the old share until it expires.
+    pub(super) fn forget_deals(&self) {
+        self.deals.invalidate_all();
+    }
+
+    async fn compute_deal(&self, device: &DeviceId) -> Result<Deal, onesheet_store::StoreError> {
+        let Some(record) = self.store.get_device(device).await? else {
+            return Ok(Deal::WHOLE);
+        };
+        let Some(group_id) = record.group_id else {
+            return Ok(Deal::WHOLE);
+        };
+        let Some(group) = self.store.get_group(group_id).await? else {
+            return Ok(Deal::WHOLE);
+        };
+        if group.mode != GroupMode::Distinct {
+            return Ok(Deal::WHOLE);
+        }
+
+        let filter = DeviceFilter {
+            group_id: Some(group_id),
+            ..DeviceFilter::default()
+        };
+        let mut members: Vec<DeviceId> = self
+            .store
+            .list_devices(&filter)
+            .await?
+            .into_iter()
+            .filter(|member| member.is_active())
+            .map(|member| member.id)
+            .collect();
+        members.sort();
+        let slot = members.iter().position(|member| member == device);
+        Ok(match slot {
+            Some(slot) => Deal {
+                slot,
+                count: members.len(),
+            },
+            None => Deal::WHOLE,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_split_every_position_once() {
+        let len = 10;
+        let shares: Vec<Vec<usize>> = (0..3)
+            .map(|slot| {
+                let deal = Deal { slot, count: 3 };
+                (0..deal.len(len))
+                    .map(|index| deal.position(index))
+                    .collect()
+            })
+            .collect();
+
+        assert_eq!(shares[0], [0, 3, 6, 9]);
+        assert_eq!(shares[1], [1, 4, 7]);
+        assert_eq!(shares[2], [2, 5, 8]);
+    }
+
+    #[test]
+    fn share_of_a_short_playlist_may_be_empty() {
+        let deal = Deal { slot: 4, count: 5 };
+
+        assert_eq!(deal.len(3), 0);
+        assert_eq!(Deal::WHOLE.len(3), 3);
+    }
+}
