@@ -11,6 +11,7 @@
 mod browser;
 mod cinema;
 mod config_errors;
+mod devices;
 mod display_pages;
 mod fixtures;
 mod harness;

@@ -1,0 +1,172 @@
+//! The long-poll fallback: a page behind a proxy that rejects WebSocket upgrades switches to
+//! long polling and still receives commands.
+
+use serde_json::json;
+
+use super::{
+    COMMAND_TIMEOUT, FIRST_POSTER_LOADED, FIRST_SLIDE_TIMEOUT, RECONNECT_TIMEOUT, console_errors,
+    device_state, pair_page, send_command, start_server, wait_for, wait_for_command,
+    wait_for_detail,
+};
+use crate::browser::Browser;
+use crate::harness::TestServer;
+
+/// A loopback proxy that forwards plain HTTP to the test server and rejects every WebSocket
+/// upgrade with 502, as a proxy that strips `Upgrade` does. It stops when dropped.
+struct UpgradeBlockingProxy {
+    port: u16,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl UpgradeBlockingProxy {
+    async fn start(target_port: u16) -> UpgradeBlockingProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the proxy to a loopback port");
+        let port = listener.local_addr().expect("read the proxy port").port();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    // A failed connection only fails the browser's request, and the test reports that.
+                    let _ = forward_without_upgrades(client, target_port).await;
+                });
+            }
+        });
+        UpgradeBlockingProxy { port, task }
+    }
+}
+
+impl Drop for UpgradeBlockingProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Reads the head of the connection's first request, rejects it when it requests a WebSocket,
+/// and otherwise pipes the connection to the server. Chromium opens every WebSocket on a
+/// connection of its own, so checking the first request is enough.
+async fn forward_without_upgrades(
+    mut client: tokio::net::TcpStream,
+    target_port: u16,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut head = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+        let read = client.read(&mut buffer).await?;
+        if read == 0 || head.len() > 64 * 1024 {
+            return Ok(());
+        }
+        head.extend_from_slice(&buffer[..read]);
+    }
+    if String::from_utf8_lossy(&head)
+        .to_ascii_lowercase()
+        .contains("\r\nupgrade: websocket")
+    {
+        client
+            .write_all(
+                b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            )
+            .await?;
+        return Ok(());
+    }
+    let mut upstream = tokio::net::TcpStream::connect(("127.0.0.1", target_port)).await?;
+    upstream.write_all(&head).await?;
+    tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
+    Ok(())
+}
+
+/// Returns the port of a test server from its base URL.
+fn server_port(server: &TestServer) -> u16 {
+    let base = server.base_url();
+    base.trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {base}"))
+}
+
+#[tokio::test]
+async fn page_falls_back_to_long_polling() {
+    let server = start_server(None).await;
+    let Some(browser) = Browser::launch("page_falls_back_to_long_polling", 1280, 720).await else {
+        return;
+    };
+    let device_id = pair_page(
+        &browser,
+        &server,
+        "interval=300&device_retry_ms=50",
+        "Attic",
+    )
+    .await;
+    let identity: String = browser
+        .eval("return localStorage.getItem('onesheet.device');")
+        .await;
+
+    // The proxy is another origin with its own storage, so the identity is copied over.
+    let proxy = UpgradeBlockingProxy::start(server_port(&server)).await;
+    let proxied = format!(
+        "http://127.0.0.1:{}/screensaver?interval=300&device_retry_ms=50",
+        proxy.port
+    );
+    browser.goto(&proxied).await;
+    let store = format!(
+        "localStorage.setItem('onesheet.device', {}); return true;",
+        serde_json::to_string(&identity).unwrap()
+    );
+    let _: bool = browser.eval(&store).await;
+    browser.goto(&proxied).await;
+
+    wait_for(
+        &browser,
+        "the page switches to long polling",
+        RECONNECT_TIMEOUT,
+        "return document.body.dataset.device === 'polling';",
+    )
+    .await;
+    wait_for_detail(
+        &server,
+        &device_id,
+        "the admin detail shows the long poll",
+        |detail| {
+            detail["device"]["transport"] == "long-poll" && detail["device"]["presence"] == "online"
+        },
+    )
+    .await;
+    wait_for(
+        &browser,
+        "the first poster is shown",
+        FIRST_SLIDE_TIMEOUT,
+        FIRST_POSTER_LOADED,
+    )
+    .await;
+    let first_item = device_state(&browser).await.current_item.unwrap();
+    wait_for_detail(
+        &server,
+        &device_id,
+        "the polling page reported its item",
+        |detail| detail["device"]["last_status"]["current_item_id"] == first_item.as_str(),
+    )
+    .await;
+
+    let next = send_command(&server, &device_id, json!({ "type": "next" })).await;
+    let changed = format!(
+        "return !!document.body.dataset.currentItem && document.body.dataset.currentItem !== {};",
+        serde_json::to_string(&first_item).unwrap()
+    );
+    wait_for(
+        &browser,
+        "next reaches the polling page",
+        COMMAND_TIMEOUT,
+        &changed,
+    )
+    .await;
+    let command = wait_for_command(&server, &device_id, next).await;
+    assert_eq!(command["state"], "acked", "{command}");
+
+    // The refused upgrades are the point of this test; anything else is an error.
+    let errors = console_errors(&browser, true).await;
+    assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
+    browser.close().await;
+}
