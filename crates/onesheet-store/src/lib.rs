@@ -430,7 +430,23 @@ pub trait Store: Send + Sync + 'static {
         max_pending: u32,
     ) -> Result<StoredCommand, StoreError>;
 
+    /// Queues many commands at once, as [`enqueue_command`](Self::enqueue_command) does for
+    /// one, and reports each command's outcome in order. Fails as a whole only when the
+    /// database does.
+    async fn enqueue_commands(
+        &self,
+        commands: &[NewCommand],
+        max_pending: u32,
+    ) -> Result<Vec<Result<StoredCommand, StoreError>>, StoreError>;
+
     async fn get_command(&self, id: CommandId) -> Result<Option<StoredCommand>, StoreError>;
+
+    /// Marks many queued commands as delivered at once. Returns, per id, whether it was queued.
+    async fn mark_commands_delivered(
+        &self,
+        ids: &[CommandId],
+        now_unix: i64,
+    ) -> Result<Vec<bool>, StoreError>;
 
     /// Marks a queued command as sent over a live socket. Returns false unless it was queued.
     async fn mark_command_delivered(

@@ -555,8 +555,24 @@ impl Store for SqliteStore {
         commands::enqueue_command(&self.pool, command, max_pending).await
     }
 
+    async fn enqueue_commands(
+        &self,
+        commands: &[NewCommand],
+        max_pending: u32,
+    ) -> Result<Vec<Result<StoredCommand, StoreError>>, StoreError> {
+        commands::enqueue_commands(&self.pool, commands, max_pending).await
+    }
+
     async fn get_command(&self, id: CommandId) -> Result<Option<StoredCommand>, StoreError> {
         commands::get_command(&self.pool, id).await
+    }
+
+    async fn mark_commands_delivered(
+        &self,
+        ids: &[CommandId],
+        now_unix: i64,
+    ) -> Result<Vec<bool>, StoreError> {
+        commands::mark_commands_delivered(&self.pool, ids, now_unix).await
     }
 
     async fn mark_command_delivered(

@@ -6,7 +6,7 @@
 //! deadlines below. A command delivered before a restart stays delivered and is sent again when
 //! the device reconnects.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -20,8 +20,9 @@ use super::{DeviceError, DeviceService};
 /// The reason stored for a delivered command whose ack did not come in time.
 pub const NO_ACK_REASON: &str = "no acknowledgement";
 
-/// Maximum devices one request may command.
-pub const MAX_COMMAND_TARGETS: usize = 10_000;
+/// Maximum devices one request may command. A list this long, of ids up to 64 characters, fits
+/// the 64 KiB body limit; larger fleets are commanded through their group.
+pub const MAX_COMMAND_TARGETS: usize = 800;
 
 /// Delivered commands waiting for their ack, with the deadline of each.
 #[derive(Default)]
@@ -153,28 +154,130 @@ impl DeviceService {
 
     /// Queues `command` for each device and reports the outcome per device, so one unknown id
     /// or full queue does not stop the others.
+    ///
+    /// A broadcast to a fleet touches the store three times in all, not three times per screen:
+    /// one read of the device records, one transaction that queues every command, and one that
+    /// marks the ones sent over live sockets as delivered. Sending itself is in memory.
     pub async fn send_commands(
         &self,
         device_ids: &[DeviceId],
         command: &Command,
     ) -> Vec<CommandOutcome> {
-        let mut outcomes = Vec::with_capacity(device_ids.len());
-        for device_id in device_ids {
-            let outcome = match self.send_command(device_id, command).await {
-                Ok(view) => CommandOutcome {
-                    device_id: device_id.clone(),
-                    command: Some(view),
-                    error: None,
-                },
-                Err(error) => CommandOutcome {
-                    device_id: device_id.clone(),
-                    command: None,
-                    error: Some(error.to_string()),
-                },
-            };
-            outcomes.push(outcome);
+        if let [device_id] = device_ids {
+            return vec![self.outcome(device_id, self.send_command(device_id, command).await)];
         }
+
+        let active = match self.active_devices().await {
+            Ok(active) => active,
+            Err(error) => {
+                let message = error.to_string();
+                return device_ids
+                    .iter()
+                    .map(|device_id| failed_outcome(device_id, message.clone()))
+                    .collect();
+            }
+        };
+        let now = self.now();
+        let ttl = i64::try_from(self.config.command_ttl.as_secs()).unwrap_or(i64::MAX);
+        let (known, unknown): (Vec<&DeviceId>, Vec<&DeviceId>) = device_ids
+            .iter()
+            .partition(|device_id| active.contains(*device_id));
+        let queued: Vec<NewCommand> = known
+            .iter()
+            .map(|device_id| NewCommand {
+                device_id: (*device_id).clone(),
+                command: command.clone(),
+                created_at: now,
+                expires_at: now.saturating_add(ttl),
+            })
+            .collect();
+        let stored = match self
+            .store
+            .enqueue_commands(&queued, self.config.max_pending_commands)
+            .await
+        {
+            Ok(stored) => stored,
+            Err(error) => {
+                let message = DeviceError::from(error).to_string();
+                return device_ids
+                    .iter()
+                    .map(|device_id| failed_outcome(device_id, message.clone()))
+                    .collect();
+            }
+        };
+
+        // Sends every queued command to its live socket, then records the deliveries in one go.
+        let mut sent_ids = Vec::new();
+        let mut outcomes = Vec::with_capacity(device_ids.len());
+        for (device_id, result) in known.iter().zip(stored) {
+            let mut stored = match result {
+                Ok(stored) => stored,
+                Err(error) => {
+                    outcomes.push(self.outcome(device_id, Err(DeviceError::from(error))));
+                    continue;
+                }
+            };
+            let message = ServerMessage::Command {
+                id: stored.id,
+                command: stored.command.clone(),
+            };
+            if self.hub.send(device_id, message) {
+                self.track_delivery(device_id, stored.id);
+                sent_ids.push(stored.id);
+                stored.state = CommandState::Delivered;
+                stored.delivered_at = Some(now);
+            } else {
+                self.hub.wake_poller(device_id);
+            }
+            outcomes.push(self.outcome(device_id, Ok(stored.into())));
+        }
+        if !sent_ids.is_empty()
+            && let Err(error) = self.store.mark_commands_delivered(&sent_ids, now).await
+        {
+            warn!(%error, commands = sent_ids.len(), "could not mark broadcast commands as delivered");
+        }
+        outcomes.extend(unknown.into_iter().map(|device_id| {
+            self.outcome(
+                device_id,
+                Err(DeviceError::DeviceNotFound(device_id.clone())),
+            )
+        }));
+        debug!(
+            command = command.name(),
+            devices = device_ids.len(),
+            sent = sent_ids.len(),
+            "command broadcast"
+        );
         outcomes
+    }
+
+    /// Returns the ids of the devices that can receive commands: not revoked, not merged.
+    async fn active_devices(&self) -> Result<HashSet<DeviceId>, DeviceError> {
+        let filter = DeviceFilter::default();
+        Ok(self
+            .store
+            .list_devices(&filter)
+            .await
+            .map_err(DeviceError::Store)?
+            .into_iter()
+            .filter(|record| record.is_active())
+            .map(|record| record.id)
+            .collect())
+    }
+
+    fn outcome(
+        &self,
+        device_id: &DeviceId,
+        result: Result<CommandView, DeviceError>,
+    ) -> CommandOutcome {
+        match result {
+            Ok(view) => CommandOutcome {
+                device_id: device_id.clone(),
+                command: Some(view),
+                error: None,
+            },
+            Err(error) => failed_outcome(device_id, error.to_string()),
+        }
     }
 
     /// Queues `command` for every active device of the group.
@@ -302,4 +405,12 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn failed_outcome(device_id: &DeviceId, error: String) -> CommandOutcome {
+    CommandOutcome {
+        device_id: device_id.clone(),
+        command: None,
+        error: Some(error),
+    }
 }

@@ -160,6 +160,8 @@ pub struct DeviceService {
     auth_limiter: FailureLimiter,
     /// Requests for new pairing codes, per client address.
     pairing_limiter: FailureLimiter,
+    /// Automatic admissions from `auto_admit` networks, per client address.
+    admission_limiter: FailureLimiter,
     /// Devices whose credential was verified recently, with the keyed hash that matched.
     verified: Cache<DeviceId, String>,
     /// Each device's share of the playlist in a distinct group; see [`dealing`].
@@ -194,6 +196,16 @@ impl DeviceService {
             forget_after: Duration::from_secs(15 * 60),
             ..LockoutPolicy::default()
         };
+        // A venue may switch on hundreds of screens behind one address. Past 500 admissions, the
+        // next waits a second, and each further wait doubles up to a minute. The count resets
+        // after a quarter of an hour without admissions.
+        let admission_policy = LockoutPolicy {
+            free_failures: 500,
+            first_block: Duration::from_secs(1),
+            max_block: Duration::from_secs(60),
+            forget_after: Duration::from_secs(15 * 60),
+            ..LockoutPolicy::default()
+        };
         Self {
             store,
             global,
@@ -204,6 +216,7 @@ impl DeviceService {
             config,
             auth_limiter: FailureLimiter::new(LockoutPolicy::default()),
             pairing_limiter: FailureLimiter::new(pairing_policy),
+            admission_limiter: FailureLimiter::new(admission_policy),
             verified: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(CREDENTIAL_CACHE_TTL)

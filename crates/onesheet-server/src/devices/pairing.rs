@@ -179,6 +179,21 @@ impl DeviceService {
             })
     }
 
+    /// Counts an automatic admission from `ip`. Trusted networks may bring a whole venue of new
+    /// screens at once behind one address, so this allows far more than new pairing codes do,
+    /// and still stops a runaway script from filling the store with device records.
+    fn count_admission(&self, ip: IpAddr) -> Result<(), DeviceError> {
+        self.admission_limiter
+            .try_attempt(&[LimitKey::client(ip)], Instant::now())
+            .map_err(|blocked| {
+                let retry_after_seconds = blocked.retry_after_seconds();
+                warn!(client.ip = %ip, retry_after_seconds, "automatic admission paused for this address: too many new screens at once");
+                DeviceError::Blocked {
+                    retry_after_seconds,
+                }
+            })
+    }
+
     /// Finds the code of a screen that reconnects with its code and ticket.
     pub(crate) async fn resume_pairing(
         &self,
@@ -237,7 +252,7 @@ impl DeviceService {
         ip: IpAddr,
         user_agent: &str,
     ) -> Result<(DeviceRecord, DeviceSecret), DeviceError> {
-        self.count_pairing_request(Some(ip))?;
+        self.count_admission(ip)?;
 
         let id = new_device_id();
         let secret = new_secret();

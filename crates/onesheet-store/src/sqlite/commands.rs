@@ -8,7 +8,7 @@
 use onesheet_domain::{CommandId, DeviceId};
 use serde_json::Value;
 use sqlx::Row;
-use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use tracing::instrument;
 
 use super::devices::parse_device_id;
@@ -24,6 +24,33 @@ const IS_PENDING_SQL: &str = "state IN ('queued', 'delivered')";
 #[instrument(skip_all, fields(device.id = %command.device_id, command = command.command.name()))]
 pub(super) async fn enqueue_command(
     pool: &SqlitePool,
+    command: &NewCommand,
+    max_pending: u32,
+) -> Result<StoredCommand, StoreError> {
+    let mut connection = pool.acquire().await?;
+    enqueue_on(&mut connection, command, max_pending).await
+}
+
+/// Queues many commands in one transaction: a broadcast to a fleet costs one commit instead of
+/// one per screen. Each command's outcome is reported on its own, so one full queue or unknown
+/// device does not stop the others: SQLite undoes only the failing statement.
+#[instrument(skip_all, fields(commands = commands.len()))]
+pub(super) async fn enqueue_commands(
+    pool: &SqlitePool,
+    commands: &[NewCommand],
+    max_pending: u32,
+) -> Result<Vec<Result<StoredCommand, StoreError>>, StoreError> {
+    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut outcomes = Vec::with_capacity(commands.len());
+    for command in commands {
+        outcomes.push(enqueue_on(&mut transaction, command, max_pending).await);
+    }
+    transaction.commit().await?;
+    Ok(outcomes)
+}
+
+async fn enqueue_on(
+    connection: &mut SqliteConnection,
     command: &NewCommand,
     max_pending: u32,
 ) -> Result<StoredCommand, StoreError> {
@@ -46,7 +73,7 @@ pub(super) async fn enqueue_command(
     .bind(command.created_at)
     .bind(command.expires_at)
     .bind(max_pending)
-    .execute(pool)
+    .execute(&mut *connection)
     .await;
 
     match result {
@@ -106,6 +133,31 @@ pub(super) async fn mark_command_delivered(
     .execute(pool)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Marks many queued commands as delivered in one transaction. Returns, per id, whether it was
+/// still queued.
+#[instrument(skip_all, fields(commands = ids.len()))]
+pub(super) async fn mark_commands_delivered(
+    pool: &SqlitePool,
+    ids: &[CommandId],
+    now_unix: i64,
+) -> Result<Vec<bool>, StoreError> {
+    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut marked = Vec::with_capacity(ids.len());
+    for id in ids {
+        let result = sqlx::query(
+            "UPDATE device_commands SET state = 'delivered', delivered_at = ?
+             WHERE id = ? AND state = 'queued'",
+        )
+        .bind(now_unix)
+        .bind(id.0)
+        .execute(&mut *transaction)
+        .await?;
+        marked.push(result.rows_affected() == 1);
+    }
+    transaction.commit().await?;
+    Ok(marked)
 }
 
 #[instrument(skip_all, fields(device.id = %device_id))]

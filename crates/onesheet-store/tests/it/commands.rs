@@ -406,3 +406,33 @@ async fn queued_commands_survive_restart() {
         .unwrap();
     assert_eq!(ids(&taken), [queued.id]);
 }
+
+#[tokio::test]
+async fn batch_reports_each_command_alone() {
+    let test = open_store().await;
+    let store = &test.store;
+    let first = create_device(store, "d1", "Left").await.id;
+    let full = create_device(store, "d2", "Right").await.id;
+    enqueue(store, &full, 1_900).await;
+    let missing = device_id("nobody");
+    let batch = [
+        command(&first, Command::Next, 2_000),
+        command(&full, Command::Next, 2_000),
+        command(&missing, Command::Next, 2_000),
+    ];
+
+    let outcomes = store.enqueue_commands(&batch, 1).await.unwrap();
+    let queued = outcomes[0].as_ref().unwrap().id;
+    let marked = store
+        .mark_commands_delivered(&[queued, queued], 2_001)
+        .await
+        .unwrap();
+
+    assert_eq!(outcomes.len(), 3);
+    assert!(matches!(outcomes[1], Err(StoreError::QueueFull { .. })));
+    assert!(matches!(outcomes[2], Err(StoreError::NotFound { .. })));
+    assert_eq!(marked, [true, false]);
+    let stored = store.get_command(queued).await.unwrap().unwrap();
+    assert_eq!(stored.state, CommandState::Delivered);
+    assert_eq!(stored.delivered_at, Some(2_001));
+}

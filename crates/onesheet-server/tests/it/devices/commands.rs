@@ -130,6 +130,19 @@ async fn command_to_many_and_to_group() {
         second_screen.next().await,
         ServerMessage::Command { .. }
     ));
+    let stored = app
+        .admin(
+            "GET",
+            &format!("/api/v1/admin/devices/{first}/commands"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        stored.json()["commands"][0]["state"],
+        "delivered",
+        "{}",
+        stored.json()
+    );
 
     let group = app
         .admin(
