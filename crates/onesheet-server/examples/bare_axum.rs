@@ -85,6 +85,9 @@ async fn serve_real_handlers(listener: tokio::net::TcpListener) -> std::io::Resu
         dir.path().join("catalog.json"),
     ));
     catalog.refresh_all().await;
+    // The colours and placeholders of the posters, as the server computes them, so that the
+    // playlist has the same bytes as Onesheet's once both are idle.
+    catalog.start_enrichment();
     let state = AppState::new(
         catalog,
         Arc::new(store),

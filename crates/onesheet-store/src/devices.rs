@@ -213,6 +213,17 @@ pub struct GroupChanges {
     pub overrides: Option<SettingsOverride>,
 }
 
+/// A device's reply to one of its commands, for [`Store::finish_commands`](crate::Store::finish_commands).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandReply {
+    pub device_id: DeviceId,
+    pub id: CommandId,
+    /// `None` for an ack, the device's error text for a failure.
+    pub error: Option<String>,
+    /// Unix seconds.
+    pub at: i64,
+}
+
 /// A command to queue for one device.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCommand {

@@ -24,9 +24,9 @@ pub use accounts::{
 };
 pub use audit::{AUDIT_PAGE_MAX, AuditEvent, AuditFilter, NewAuditEvent};
 pub use devices::{
-    DeviceChanges, DeviceFilter, DeviceMerge, GroupChanges, NewCommand, NewDevice, NewGroup,
-    NewPairingCode, NewProfile, PairingClaim, PresenceUpdate, ProfileChanges, StoredCommand,
-    StoredPairingCode,
+    CommandReply, DeviceChanges, DeviceFilter, DeviceMerge, GroupChanges, NewCommand, NewDevice,
+    NewGroup, NewPairingCode, NewProfile, PairingClaim, PresenceUpdate, ProfileChanges,
+    StoredCommand, StoredPairingCode,
 };
 pub use error::StoreError;
 pub use secrets::{KeyOrigin, SecretError, SecretKey};
@@ -474,6 +474,11 @@ pub trait Store: Send + Sync + 'static {
         error: Option<&str>,
         now_unix: i64,
     ) -> Result<bool, StoreError>;
+
+    /// Records many replies in one transaction, as [`finish_command`](Self::finish_command) does
+    /// for one, so a fleet acknowledging a broadcast costs one commit. Returns, per reply,
+    /// whether its command was pending.
+    async fn finish_commands(&self, replies: &[CommandReply]) -> Result<Vec<bool>, StoreError>;
 
     /// Marks every pending command whose `expires_at` has passed as expired and returns the
     /// number marked.

@@ -27,11 +27,11 @@ use sqlx::sqlite::{
 use tracing::{info, instrument};
 
 use crate::{
-    AdminAccount, AdminRemoval, AuditEvent, AuditFilter, DeviceChanges, DeviceFilter, DeviceMerge,
-    GroupChanges, NewAdmin, NewApiToken, NewAuditEvent, NewCommand, NewDevice, NewGroup,
-    NewPairingCode, NewProfile, PairingClaim, PresenceUpdate, ProfileChanges, SettingsVersion,
-    Store, StoreError, StoredApiToken, StoredCommand, StoredPairingCode, StoredSession,
-    StoredSource, migrations,
+    AdminAccount, AdminRemoval, AuditEvent, AuditFilter, CommandReply, DeviceChanges, DeviceFilter,
+    DeviceMerge, GroupChanges, NewAdmin, NewApiToken, NewAuditEvent, NewCommand, NewDevice,
+    NewGroup, NewPairingCode, NewProfile, PairingClaim, PresenceUpdate, ProfileChanges,
+    SettingsVersion, Store, StoreError, StoredApiToken, StoredCommand, StoredPairingCode,
+    StoredSession, StoredSource, migrations,
 };
 
 const SOURCE_COLUMNS: &str =
@@ -599,6 +599,10 @@ impl Store for SqliteStore {
         now_unix: i64,
     ) -> Result<bool, StoreError> {
         commands::finish_command(&self.pool, device_id, id, error, now_unix).await
+    }
+
+    async fn finish_commands(&self, replies: &[CommandReply]) -> Result<Vec<bool>, StoreError> {
+        commands::finish_commands(&self.pool, replies).await
     }
 
     async fn expire_commands(&self, now_unix: i64) -> Result<u64, StoreError> {

@@ -7,11 +7,11 @@
 //! the device reconnects.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use onesheet_domain::{Command, CommandId, CommandState, DeviceId, ServerMessage};
-use onesheet_store::{DeviceFilter, NewCommand, StoredCommand};
+use onesheet_store::{CommandReply, DeviceFilter, NewCommand, StoredCommand};
 use serde::Serialize;
 use tracing::{debug, warn};
 
@@ -340,6 +340,11 @@ impl DeviceService {
 
     /// Records the screen's `ack`. An ack for a command that is not pending, or that belongs to
     /// another device, is ignored.
+    ///
+    /// Acks are written as a group commit: the first ack writes at once, and the acks that
+    /// arrive while that write runs are written together after it, in one transaction. A fleet
+    /// answering a broadcast would otherwise queue ten thousand writers on SQLite's single
+    /// write lock, and some would time out.
     pub(crate) async fn acknowledge(
         &self,
         device_id: &DeviceId,
@@ -347,19 +352,27 @@ impl DeviceService {
         error: Option<&str>,
     ) {
         self.in_flight.remove(id);
-        match self
-            .store
-            .finish_command(device_id, id, error, self.now())
-            .await
-        {
-            Ok(true) => {
-                debug!(device.id = %device_id, command.id = %id, ok = error.is_none(), "command acknowledged")
-            }
-            Ok(false) => {
-                debug!(device.id = %device_id, command.id = %id, "ack for a command that is not pending, ignored")
-            }
-            Err(error) => {
-                warn!(%error, device.id = %device_id, command.id = %id, "could not record a command's ack")
+        let reply = CommandReply {
+            device_id: device_id.clone(),
+            id,
+            error: error.map(str::to_owned),
+            at: self.now(),
+        };
+        if !self.replies.push(reply) {
+            // The writer that is running takes this reply with its next batch.
+            return;
+        }
+
+        while let Some(batch) = self.replies.take_batch() {
+            match self.store.finish_commands(&batch).await {
+                Ok(finished) => {
+                    for (reply, finished) in batch.iter().zip(finished) {
+                        debug!(device.id = %reply.device_id, command.id = %reply.id, ok = reply.error.is_none(), finished, "command reply recorded");
+                    }
+                }
+                Err(error) => {
+                    warn!(%error, replies = batch.len(), "could not record command replies");
+                }
             }
         }
     }
@@ -412,5 +425,33 @@ fn failed_outcome(device_id: &DeviceId, error: String) -> CommandOutcome {
         device_id: device_id.clone(),
         command: None,
         error: Some(error),
+    }
+}
+
+/// Command replies waiting to be written, and whether a writer is running.
+#[derive(Default)]
+pub(super) struct PendingReplies {
+    state: Mutex<(Vec<CommandReply>, bool)>,
+}
+
+impl PendingReplies {
+    /// Adds a reply. Returns true when the caller becomes the writer, because none is running.
+    fn push(&self, reply: CommandReply) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0.push(reply);
+        let start_writing = !state.1;
+        state.1 = true;
+        start_writing
+    }
+
+    /// Takes every waiting reply for the writer, or ends its turn when there are none. Both
+    /// happen under one lock, so a reply pushed meanwhile is never left without a writer.
+    fn take_batch(&self) -> Option<Vec<CommandReply>> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.0.is_empty() {
+            state.1 = false;
+            return None;
+        }
+        Some(std::mem::take(&mut state.0))
     }
 }

@@ -155,6 +155,8 @@ pub struct DeviceService {
     hub: Hub,
     presence: PresenceBook,
     in_flight: InFlight,
+    /// Command replies waiting for the running writer; see [`DeviceService::acknowledge`].
+    replies: commands::PendingReplies,
     config: DeviceConfig,
     /// Failed device authentications, per client address.
     auth_limiter: FailureLimiter,
@@ -213,6 +215,7 @@ impl DeviceService {
             hub: Hub::default(),
             presence: PresenceBook::default(),
             in_flight: InFlight::default(),
+            replies: commands::PendingReplies::default(),
             config,
             auth_limiter: FailureLimiter::new(LockoutPolicy::default()),
             pairing_limiter: FailureLimiter::new(pairing_policy),

@@ -13,7 +13,7 @@ use tracing::instrument;
 
 use super::devices::parse_device_id;
 use crate::StoreError;
-use crate::devices::{NewCommand, StoredCommand};
+use crate::devices::{CommandReply, NewCommand, StoredCommand};
 
 const COMMAND_COLUMNS: &str =
     "id, device_id, command, state, created_at, expires_at, delivered_at, acked_at, error";
@@ -207,6 +207,37 @@ pub(super) async fn finish_command(
     .execute(pool)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Records many replies in one transaction.
+#[instrument(skip_all, fields(replies = replies.len()))]
+pub(super) async fn finish_commands(
+    pool: &SqlitePool,
+    replies: &[CommandReply],
+) -> Result<Vec<bool>, StoreError> {
+    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut finished = Vec::with_capacity(replies.len());
+    for reply in replies {
+        let state = if reply.error.is_some() {
+            "failed"
+        } else {
+            "acked"
+        };
+        let result = sqlx::query(&format!(
+            "UPDATE device_commands SET state = ?, acked_at = ?, error = ?
+             WHERE id = ? AND device_id = ? AND {IS_PENDING_SQL}"
+        ))
+        .bind(state)
+        .bind(reply.at)
+        .bind(reply.error.as_deref())
+        .bind(reply.id.0)
+        .bind(reply.device_id.as_str())
+        .execute(&mut *transaction)
+        .await?;
+        finished.push(result.rows_affected() == 1);
+    }
+    transaction.commit().await?;
+    Ok(finished)
 }
 
 #[instrument(skip_all)]

@@ -1,7 +1,7 @@
 //! The per-device command queue: cap, delivery on reconnect, replies, expiry and history.
 
 use onesheet_domain::{Command, CommandId, CommandState, DeviceId, DisplayMode};
-use onesheet_store::{NewCommand, SqliteStore, Store, StoreError, StoredCommand};
+use onesheet_store::{CommandReply, NewCommand, SqliteStore, Store, StoreError, StoredCommand};
 
 use super::support::{create_device, device_id, open_store};
 
@@ -435,4 +435,19 @@ async fn batch_reports_each_command_alone() {
     let stored = store.get_command(queued).await.unwrap().unwrap();
     assert_eq!(stored.state, CommandState::Delivered);
     assert_eq!(stored.delivered_at, Some(2_001));
+
+    let reply = |device: &DeviceId| CommandReply {
+        device_id: device.clone(),
+        id: queued,
+        error: None,
+        at: 2_002,
+    };
+    let finished = store
+        .finish_commands(&[reply(&full), reply(&first), reply(&first)])
+        .await
+        .unwrap();
+    assert_eq!(finished, [false, true, false]);
+    let acked = store.get_command(queued).await.unwrap().unwrap();
+    assert_eq!(acked.state, CommandState::Acked);
+    assert_eq!(acked.acked_at, Some(2_002));
 }
