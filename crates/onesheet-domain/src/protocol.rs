@@ -140,8 +140,10 @@ pub enum ServerMessage {
     Welcome {
         device_id: DeviceId,
         name: String,
-        /// Global settings merged with the profile, group and device overrides.
-        settings: DisplaySettings,
+        /// Global settings merged with the profile, group and device overrides. Boxed, like
+        /// the settings of [`ServerMessage::Settings`], because every socket's outgoing queue
+        /// allocates its slots at the size of the largest message.
+        settings: Box<DisplaySettings>,
         /// The server's clock, in unix milliseconds.
         server_time_ms: i64,
     },
@@ -168,7 +170,7 @@ pub enum ServerMessage {
     /// A command to carry out and acknowledge.
     Command { id: CommandId, command: Command },
     /// New merged settings after an admin changed a layer that applies to the device.
-    Settings { settings: DisplaySettings },
+    Settings { settings: Box<DisplaySettings> },
     /// Something the client sent was rejected. The connection may stay open or close after it.
     Error { code: ErrorCode, message: String },
     /// The device was revoked or merged into another record. The server closes the connection

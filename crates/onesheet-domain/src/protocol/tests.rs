@@ -148,7 +148,7 @@ fn welcome_and_settings_shapes() {
         ServerMessage::Welcome {
             device_id: device_id(),
             name: "Lobby left".to_owned(),
-            settings: settings.clone(),
+            settings: Box::new(settings.clone()),
             server_time_ms: 1_700_000_000_456,
         },
         json!({
@@ -160,7 +160,9 @@ fn welcome_and_settings_shapes() {
         }),
     );
     assert_server_shape(
-        ServerMessage::Settings { settings },
+        ServerMessage::Settings {
+            settings: Box::new(settings),
+        },
         json!({"type": "settings", "settings": settings_json}),
     );
 }
@@ -316,7 +318,7 @@ fn type_lists_match_the_enums() {
         ServerMessage::Welcome {
             device_id: device_id(),
             name: String::new(),
-            settings: crate::DisplaySettings::default(),
+            settings: Box::default(),
             server_time_ms: 0,
         },
         ServerMessage::Pairing {
@@ -335,7 +337,7 @@ fn type_lists_match_the_enums() {
             command: Command::Next,
         },
         ServerMessage::Settings {
-            settings: crate::DisplaySettings::default(),
+            settings: Box::default(),
         },
         ServerMessage::Error {
             code: ErrorCode::Internal,

@@ -85,7 +85,9 @@ impl DeviceService {
             .set_interval(&record.id, settings.screensaver.interval_seconds);
         self.presence.heard(&record.id, self.now());
         let mut messages = Vec::with_capacity(commands.len() + 1);
-        messages.push(ServerMessage::Settings { settings });
+        messages.push(ServerMessage::Settings {
+            settings: Box::new(settings),
+        });
         messages.extend(commands);
         Ok(messages)
     }

@@ -167,10 +167,12 @@ impl DeviceService {
             let settings = self.settings_with_cache(&record, &mut cache).await;
             self.presence
                 .set_interval(&device_id, settings.screensaver.interval_seconds);
-            if self
-                .hub
-                .send(&device_id, ServerMessage::Settings { settings })
-            {
+            if self.hub.send(
+                &device_id,
+                ServerMessage::Settings {
+                    settings: Box::new(settings),
+                },
+            ) {
                 pushed += 1;
             }
         }

@@ -544,7 +544,7 @@ impl Connection {
         self.send(&ServerMessage::Welcome {
             device_id: device_id.clone(),
             name: record.name.clone(),
-            settings,
+            settings: Box::new(settings),
             server_time_ms: now_ms(),
         })
         .await?;
