@@ -91,7 +91,7 @@ fn bench_middleware(c: &mut Criterion) {
     // How the playlist was compressed before pages kept a gzip copy: a layer deflating every
     // response. Without the other middleware, so the difference is compression alone.
     // The handler now serves its gzip copy itself, so the header is hidden from it: the layer
-    // sees it and the handler answers uncompressed, as before.
+    // reads it and the handler responds uncompressed, as before.
     let compressing = onesheet_server::bare_routes(state)
         .layer(MapRequestLayer::new(|mut request: Request<Body>| {
             request.headers_mut().remove("accept-encoding");

@@ -9,7 +9,7 @@
 //! loop (its timeouts, buffer limit and connection cap) instead of `axum::serve`, so that the
 //! load script can tell the cost of the loop from the cost of the middleware.
 //!
-//! With `--real-handlers`, the server instead answers `/health` and the display API with
+//! With `--real-handlers`, the server instead serves `/health` and the display API with
 //! Onesheet's own handlers on a demo library, with none of the middleware (the router of
 //! `onesheet_server::bare_routes`), always through Onesheet's connection loop. The gap between
 //! that server and Onesheet itself is the cost of the middleware stack alone. The one thing added

@@ -155,9 +155,9 @@ impl DeviceService {
     /// Queues `command` for each device and reports the outcome per device, so one unknown id
     /// or full queue does not stop the others.
     ///
-    /// A broadcast to a fleet touches the store three times in all, not three times per screen:
-    /// one read of the device records, one transaction that queues every command, and one that
-    /// marks the ones sent over live sockets as delivered. Sending itself is in memory.
+    /// A broadcast to a fleet uses the store three times in all, not three times per screen. It
+    /// reads the device records once, queues every command in one transaction, and marks the
+    /// ones sent over live sockets as delivered in another. Sending itself is in memory.
     pub async fn send_commands(
         &self,
         device_ids: &[DeviceId],
@@ -167,10 +167,10 @@ impl DeviceService {
             return vec![self.outcome(device_id, self.send_command(device_id, command).await)];
         }
 
-        let active = match self.active_devices().await {
-            Ok(active) => active,
+        let active: HashSet<DeviceId> = match self.active_device_ids(None).await {
+            Ok(active) => active.into_iter().collect(),
             Err(error) => {
-                let message = error.to_string();
+                let message = DeviceError::Store(error).to_string();
                 return device_ids
                     .iter()
                     .map(|device_id| failed_outcome(device_id, message.clone()))
@@ -251,14 +251,20 @@ impl DeviceService {
         outcomes
     }
 
-    /// Returns the ids of the devices that can receive commands: not revoked, not merged.
-    async fn active_devices(&self) -> Result<HashSet<DeviceId>, DeviceError> {
-        let filter = DeviceFilter::default();
+    /// Returns the ids of the active devices (not revoked, not merged), all of them or those of
+    /// one group, in the store's order.
+    pub(super) async fn active_device_ids(
+        &self,
+        group_id: Option<i64>,
+    ) -> Result<Vec<DeviceId>, onesheet_store::StoreError> {
+        let filter = DeviceFilter {
+            group_id,
+            ..DeviceFilter::default()
+        };
         Ok(self
             .store
             .list_devices(&filter)
-            .await
-            .map_err(DeviceError::Store)?
+            .await?
             .into_iter()
             .filter(|record| record.is_active())
             .map(|record| record.id)
@@ -291,19 +297,10 @@ impl DeviceService {
             .await
             .map_err(DeviceError::Store)?
             .ok_or(DeviceError::GroupNotFound(group_id))?;
-        let filter = DeviceFilter {
-            group_id: Some(group_id),
-            ..DeviceFilter::default()
-        };
-        let members: Vec<DeviceId> = self
-            .store
-            .list_devices(&filter)
+        let members = self
+            .active_device_ids(Some(group_id))
             .await
-            .map_err(DeviceError::Store)?
-            .into_iter()
-            .filter(|record| record.is_active())
-            .map(|record| record.id)
-            .collect();
+            .map_err(DeviceError::Store)?;
         Ok(self.send_commands(&members, command).await)
     }
 
@@ -343,7 +340,7 @@ impl DeviceService {
     ///
     /// Acks are written as a group commit: the first ack writes at once, and the acks that
     /// arrive while that write runs are written together after it, in one transaction. A fleet
-    /// answering a broadcast would otherwise queue ten thousand writers on SQLite's single
+    /// replying to a broadcast would otherwise queue ten thousand writers on SQLite's single
     /// write lock, and some would time out.
     pub(crate) async fn acknowledge(
         &self,

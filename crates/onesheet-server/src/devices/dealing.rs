@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 use onesheet_domain::{DeviceId, GroupMode};
-use onesheet_store::DeviceFilter;
 use tracing::warn;
 
 use super::DeviceService;
@@ -94,18 +93,7 @@ impl DeviceService {
             return Ok(Deal::WHOLE);
         }
 
-        let filter = DeviceFilter {
-            group_id: Some(group_id),
-            ..DeviceFilter::default()
-        };
-        let mut members: Vec<DeviceId> = self
-            .store
-            .list_devices(&filter)
-            .await?
-            .into_iter()
-            .filter(|member| member.is_active())
-            .map(|member| member.id)
-            .collect();
+        let mut members = self.active_device_ids(Some(group_id)).await?;
         members.sort();
         let slot = members.iter().position(|member| member == device);
         Ok(match slot {

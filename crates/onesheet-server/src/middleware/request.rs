@@ -1,10 +1,10 @@
-//! The outermost middleware: gives each request an id, opens its root span, bounds the body,
-//! turns a handler's panic into a 500, turns an [`ErrorReport`] left by a handler into the JSON
-//! error body and one log line, and adds the security headers.
+//! The outermost middleware. It gives each request an id and a root span, bounds the body and
+//! turns a handler's panic into a 500. It turns an [`ErrorReport`] left by a handler into the
+//! JSON error body and one log line, and it adds the security headers.
 //!
-//! These steps live in one service because every screen's every request passes through it:
-//! as separate tower-http layers (panic catcher, body limit), each costs a boxed future and a
-//! boxed response body per request, which together cost more than the steps themselves.
+//! These steps live in one service because every request of every screen passes through it.
+//! As separate tower-http layers (panic catcher, body limit), each would add a boxed future and
+//! a boxed response body per request.
 
 use std::any::Any;
 use std::convert::Infallible;
@@ -40,7 +40,7 @@ static STRICT_TRANSPORT_SECURITY: HeaderValue = HeaderValue::from_static("max-ag
 /// Maximum length of a client-supplied request id that is kept. Longer or odd ones are replaced.
 const MAX_CLIENT_REQUEST_ID: usize = 64;
 
-/// Longest stretch of an unmatched path written into a span, in bytes.
+/// Maximum length of an unmatched path written into a span, in bytes.
 const MAX_LOGGED_PATH: usize = 200;
 
 /// Largest request body accepted anywhere. Only admin routes read bodies, and their largest
@@ -50,8 +50,8 @@ pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Wraps every route in [`TrackRequest`].
 ///
 /// A tower layer rather than `axum::middleware::from_fn`, because this runs on every request of
-/// every screen: `from_fn` boxes its future and the rest of the stack's future once more, and
-/// clones the inner service, which together cost about as much as the work done here.
+/// every screen. `from_fn` boxes its own future and the rest of the stack's future, and it
+/// clones the inner service per request.
 #[derive(Clone)]
 pub(crate) struct TrackRequestLayer {
     state: AppState,
@@ -138,7 +138,7 @@ where
 
 pin_project! {
     /// The response of a tracked request, finished by [`finish_response`] once the inner
-    /// service produced it. `early` holds a response made before the inner service ran (a body
+    /// service produced it. `early` contains a response made before the inner service ran (a body
     /// over the limit, or a panic while the route was called), and then `inner` is `None`.
     pub(crate) struct TrackedResponse<F> {
         #[pin]
@@ -189,8 +189,8 @@ where
 }
 
 /// Caps the request body at [`MAX_BODY_BYTES`] while it is read, so a chunked upload cannot grow
-/// without bound. Returns `None` when the declared length is over the limit, which the caller
-/// answers with 413. A body known to be empty, as with nearly every GET, is passed on unwrapped.
+/// without bound. Returns `None` when the declared length is over the limit, and the caller
+/// then responds with 413. A body known to be empty, as with nearly every GET, is passed on unwrapped.
 fn limit_body(request: Request) -> Option<Request> {
     let declared = request
         .headers()

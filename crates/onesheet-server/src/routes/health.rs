@@ -75,8 +75,8 @@ struct CatalogStatus {
     demo: bool,
 }
 
-/// The readiness answer for clients outside the display networks: the verdict without the
-/// version, sources and cache figures, which would tell a stranger what to attack.
+/// Readiness body for clients outside the display networks: the status without the version,
+/// sources and cache figures, which would tell a stranger what to attack.
 #[derive(Serialize)]
 struct BriefReadiness {
     status: &'static str,
@@ -84,8 +84,8 @@ struct BriefReadiness {
 
 /// Returns readiness: 200 once the store responds and the catalog is loaded, else 503 with the
 /// reasons. Only clients that may use display routes (loopback, display networks, admins) get
-/// the details, so a probe on the same machine or network sees everything and the internet
-/// sees the status alone.
+/// the details, so a probe on the same machine or network gets every figure and the
+/// internet gets the status alone.
 async fn ready(viewer: Result<DisplayViewer, ApiError>, State(state): State<AppState>) -> Response {
     let store = match tokio::time::timeout(STORE_PING_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => CheckResult {

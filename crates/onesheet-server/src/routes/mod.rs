@@ -45,7 +45,7 @@ pub fn router(state: AppState) -> Router {
             ))
             .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
     };
-    // Admin JSON compresses about tenfold. The display API is left out: its one large answer,
+    // Admin JSON compresses about tenfold. The display API is left out: its one large response,
     // the playlist page, is compressed once when rendered (see `encoding`), and a layer here
     // would cost every screen's every request. Images are already compressed.
     let admin =
