@@ -105,6 +105,23 @@ pub struct PresenceUpdate {
     pub status: Option<DeviceStatus>,
 }
 
+/// The keyed hash of a device's secret, from [`Store::get_device_secret`](crate::Store::get_device_secret).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredSecret {
+    pub hash: String,
+    /// Whether the device has authenticated with this secret at least once.
+    pub confirmed: bool,
+}
+
+impl fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredSecret")
+            .field("hash", &Redacted)
+            .field("confirmed", &self.confirmed)
+            .finish()
+    }
+}
+
 /// A pairing code to store, with the ticket the screen received alongside it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewPairingCode {

@@ -26,7 +26,7 @@ pub use audit::{AUDIT_PAGE_MAX, AuditEvent, AuditFilter, NewAuditEvent};
 pub use devices::{
     CommandReply, DeviceChanges, DeviceFilter, DeviceMerge, GroupChanges, NewCommand, NewDevice,
     NewGroup, NewPairingCode, NewProfile, PairingClaim, PresenceUpdate, ProfileChanges,
-    StoredCommand, StoredPairingCode,
+    StoredCommand, StoredPairingCode, StoredSecret,
 };
 pub use error::StoreError;
 pub use secrets::{KeyOrigin, SecretError, SecretKey};
@@ -293,16 +293,20 @@ pub trait Store: Send + Sync + 'static {
     /// Returns the keyed hash of the device's secret, for the caller to compare in constant
     /// time. Returns `None` when the device does not exist, was revoked or merged, or has no
     /// secret yet, so that every such device fails authentication the same way.
-    async fn get_device_secret_hash(&self, id: &DeviceId) -> Result<Option<String>, StoreError>;
+    async fn get_device_secret(&self, id: &DeviceId) -> Result<Option<StoredSecret>, StoreError>;
 
-    /// Stores the keyed hash of a newly drawn secret, but only for an active device that has no
-    /// secret yet. Returns false otherwise, so a secret is handed out at most once even when two
-    /// connections present the same pairing ticket.
+    /// Stores the keyed hash of the device's secret, replacing any earlier one, but only for an
+    /// active device that has never authenticated with a secret. Returns false otherwise, so a
+    /// secret in use is never replaced.
     async fn issue_device_secret(
         &self,
         id: &DeviceId,
         secret_hash: &str,
     ) -> Result<bool, StoreError>;
+
+    /// Records the device's first authentication with its secret, after which
+    /// [`Store::issue_device_secret`] no longer replaces it. Later calls change nothing.
+    async fn confirm_device_secret(&self, id: &DeviceId, now: i64) -> Result<(), StoreError>;
 
     /// Applies the changes and returns the device as it is now, or `None` when no such device
     /// exists. Fails with [`StoreError::NotFound`] when the new profile or group does not exist.

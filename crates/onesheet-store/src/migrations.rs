@@ -29,6 +29,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "devices",
         include_str!("../migrations/sqlite/0004_devices.sql"),
     ),
+    (
+        5,
+        "device secret confirmed",
+        include_str!("../migrations/sqlite/0005_device_secret_confirmed.sql"),
+    ),
 ];
 
 pub(crate) fn sqlite() -> Migrator {

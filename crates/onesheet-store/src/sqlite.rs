@@ -31,7 +31,7 @@ use crate::{
     DeviceMerge, GroupChanges, NewAdmin, NewApiToken, NewAuditEvent, NewCommand, NewDevice,
     NewGroup, NewPairingCode, NewProfile, PairingClaim, PresenceUpdate, ProfileChanges,
     SettingsVersion, Store, StoreError, StoredApiToken, StoredCommand, StoredPairingCode,
-    StoredSession, StoredSource, migrations,
+    StoredSecret, StoredSession, StoredSource, migrations,
 };
 
 const SOURCE_COLUMNS: &str =
@@ -425,8 +425,8 @@ impl Store for SqliteStore {
         devices::list_devices(&self.pool, filter).await
     }
 
-    async fn get_device_secret_hash(&self, id: &DeviceId) -> Result<Option<String>, StoreError> {
-        devices::get_device_secret_hash(&self.pool, id).await
+    async fn get_device_secret(&self, id: &DeviceId) -> Result<Option<StoredSecret>, StoreError> {
+        devices::get_device_secret(&self.pool, id).await
     }
 
     async fn issue_device_secret(
@@ -435,6 +435,10 @@ impl Store for SqliteStore {
         secret_hash: &str,
     ) -> Result<bool, StoreError> {
         devices::issue_device_secret(&self.pool, id, secret_hash).await
+    }
+
+    async fn confirm_device_secret(&self, id: &DeviceId, now: i64) -> Result<(), StoreError> {
+        devices::confirm_device_secret(&self.pool, id, now).await
     }
 
     async fn update_device(

@@ -141,8 +141,12 @@ impl DeviceService {
                     stored.state = CommandState::Delivered;
                     stored.delivered_at = Some(now);
                 }
-                // The ack arrived before this update: the command is finished already.
-                Ok(false) => {}
+                // The socket's queue read or the ack came first: report what the store holds.
+                Ok(false) => {
+                    if let Ok(Some(current)) = self.store.get_command(stored.id).await {
+                        stored = current;
+                    }
+                }
                 Err(error) => {
                     warn!(%error, command.id = %stored.id, "could not mark a command as delivered")
                 }

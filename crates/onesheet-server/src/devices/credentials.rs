@@ -57,6 +57,25 @@ impl CredentialHasher {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// Returns the secret a claimed device receives: the HMAC of its pairing ticket and id. The
+    /// same ticket and device always give the same secret, which cannot be computed without
+    /// the server's key.
+    pub(crate) fn secret_for_ticket(
+        &self,
+        ticket: &PairingTicket,
+        device_id: &DeviceId,
+    ) -> DeviceSecret {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {
+            return new_secret();
+        };
+        for part in ["paired", ticket.expose(), device_id.as_str()] {
+            mac.update(part.as_bytes());
+            mac.update(b"\0");
+        }
+        let bytes: [u8; SECRET_RANDOM_BYTES] = mac.finalize().into_bytes().into();
+        DeviceSecret::from_random(&bytes)
+    }
+
     pub(crate) fn secret_hash(&self, secret: &DeviceSecret) -> String {
         self.hash("secret", secret.expose())
     }
@@ -171,6 +190,34 @@ mod tests {
 
     fn hasher() -> CredentialHasher {
         CredentialHasher::new(&SecretKey::from_bytes(&[3; 32]))
+    }
+
+    #[test]
+    fn ticket_secret_is_repeatable() {
+        let hasher = hasher();
+        let ticket = PairingTicket::from_random(&[7; SECRET_RANDOM_BYTES]);
+        let other_ticket = PairingTicket::from_random(&[8; SECRET_RANDOM_BYTES]);
+        let device: DeviceId = "d-one".parse().unwrap();
+        let other_device: DeviceId = "d-two".parse().unwrap();
+
+        let secret = hasher.secret_for_ticket(&ticket, &device);
+        assert_eq!(
+            secret.expose(),
+            hasher.secret_for_ticket(&ticket, &device).expose()
+        );
+        assert_ne!(
+            secret.expose(),
+            hasher.secret_for_ticket(&other_ticket, &device).expose()
+        );
+        assert_ne!(
+            secret.expose(),
+            hasher.secret_for_ticket(&ticket, &other_device).expose()
+        );
+        let other_key = CredentialHasher::new(&SecretKey::from_bytes(&[4; 32]));
+        assert_ne!(
+            secret.expose(),
+            other_key.secret_for_ticket(&ticket, &device).expose()
+        );
     }
 
     #[test]

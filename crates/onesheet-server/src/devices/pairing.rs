@@ -73,12 +73,19 @@ impl DeviceService {
 
         let stored = self
             .store
-            .get_device_secret_hash(device_id)
+            .get_device_secret(device_id)
             .await
             .map_err(DeviceError::Store)?;
         let matches = stored
-            .as_deref()
-            .is_some_and(|stored| self.hasher.secret_matches(secret, stored));
+            .as_ref()
+            .is_some_and(|stored| self.hasher.secret_matches(secret, &stored.hash));
+        if matches && stored.as_ref().is_some_and(|stored| !stored.confirmed) {
+            // The first use of a secret ends its pairing ticket's right to a new one.
+            self.store
+                .confirm_device_secret(device_id, self.now())
+                .await
+                .map_err(DeviceError::Store)?;
+        }
         let record = if matches {
             self.store
                 .get_device(device_id)
@@ -221,13 +228,19 @@ impl DeviceService {
         }
     }
 
-    /// Draws the secret of a device whose code was just claimed and stores its hash. Returns
-    /// `None` when the device has its secret already, because a secret is handed out once.
+    /// Derives the secret of a device whose code was just claimed from the screen's pairing
+    /// ticket and stores its hash. Returns `None` when the device has authenticated with a
+    /// secret already: from then on its ticket gets nothing.
+    ///
+    /// The derivation makes the hand-over repeatable. A socket that closed as the claim
+    /// arrived, and the screen's next connection with the same ticket, hand out the same
+    /// secret, in whichever order they run.
     pub(crate) async fn issue_secret(
         &self,
         device_id: &DeviceId,
+        ticket: &PairingTicket,
     ) -> Result<Option<(DeviceRecord, DeviceSecret)>, DeviceError> {
-        let secret = new_secret();
+        let secret = self.hasher.secret_for_ticket(ticket, device_id);
         let issued = self
             .store
             .issue_device_secret(device_id, &self.hasher.secret_hash(&secret))
@@ -236,6 +249,7 @@ impl DeviceService {
         if !issued {
             return Ok(None);
         }
+        self.forget_credential(device_id);
         let record = self
             .store
             .get_device(device_id)

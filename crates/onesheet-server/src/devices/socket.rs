@@ -5,6 +5,7 @@
 //! heartbeat deadline. Nothing else is spawned per socket, and its outgoing queue is bounded,
 //! so an idle screen costs its buffers and this task's state.
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use onesheet_domain::protocol::MAX_MESSAGE_BYTES;
 use onesheet_domain::{
     ClientMessage, DeviceRecord, DeviceSecret, ErrorCode, Hello, HelloAuth, PairingResume,
-    ServerMessage, parse_client_message,
+    PairingTicket, ServerMessage, parse_client_message,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
@@ -269,7 +270,7 @@ impl Connection {
                 self.client.base_path, pending.code
             ),
             code: pending.code,
-            ticket: pending.ticket,
+            ticket: pending.ticket.clone(),
             expires_at: pending.expires_at,
             server_time_ms: now_ms(),
         };
@@ -277,8 +278,13 @@ impl Connection {
             service.hub.stop_waiting(&pending.code_hash, generation);
             return Ok(None);
         }
-        self.wait_for_claim(&pending.code_hash, generation, claimed, pending.expires_at)
-            .await
+        let waiting = Waiting {
+            code_hash: &pending.code_hash,
+            ticket: &pending.ticket,
+            generation,
+            expires_at: pending.expires_at,
+        };
+        self.wait_for_claim(waiting, claimed).await
     }
 
     /// Continues the pairing of a screen that reconnected with its code and ticket.
@@ -288,7 +294,9 @@ impl Connection {
     ) -> Result<Option<DeviceRecord>, DeviceError> {
         let service = self.service.clone();
         let (code_hash, expires_at) = match service.resume_pairing(resume).await? {
-            Resumed::Claimed(device_id) => return self.finish_claim(&device_id).await,
+            Resumed::Claimed(device_id) => {
+                return self.finish_claim(&device_id, &resume.ticket).await;
+            }
             Resumed::Waiting {
                 code_hash,
                 expires_at,
@@ -300,20 +308,29 @@ impl Connection {
         // the store is asked again now that this socket is registered.
         if let Ok(Resumed::Claimed(device_id)) = service.resume_pairing(resume).await {
             service.hub.stop_waiting(&code_hash, generation);
-            return self.finish_claim(&device_id).await;
+            return self.finish_claim(&device_id, &resume.ticket).await;
         }
-        self.wait_for_claim(&code_hash, generation, claimed, expires_at)
-            .await
+        let waiting = Waiting {
+            code_hash: &code_hash,
+            ticket: &resume.ticket,
+            generation,
+            expires_at,
+        };
+        self.wait_for_claim(waiting, claimed).await
     }
 
     async fn wait_for_claim(
         &mut self,
-        code_hash: &str,
-        generation: u64,
+        waiting: Waiting<'_>,
         mut claimed: oneshot::Receiver<onesheet_domain::DeviceId>,
-        expires_at: i64,
     ) -> Result<Option<DeviceRecord>, DeviceError> {
         let service = self.service.clone();
+        let Waiting {
+            code_hash,
+            ticket,
+            generation,
+            expires_at,
+        } = waiting;
         let seconds_left = u64::try_from(expires_at - service.now()).unwrap_or(0);
         let expiry = Instant::now() + Duration::from_secs(seconds_left);
         let outcome = loop {
@@ -340,7 +357,7 @@ impl Connection {
         service.hub.stop_waiting(code_hash, generation);
 
         match outcome {
-            Ok(device_id) => self.finish_claim(&device_id).await,
+            Ok(device_id) => self.finish_claim(&device_id, ticket).await,
             Err(ErrorCode::Replaced) => {
                 self.fail(
                     ErrorCode::Replaced,
@@ -362,13 +379,14 @@ impl Connection {
         }
     }
 
-    /// Hands the secret of a claimed device to the screen. Fails when the secret was handed
-    /// out already, to another connection with the same ticket.
+    /// Hands the secret of a claimed device to the screen. Fails when the device has used a
+    /// secret already.
     async fn finish_claim(
         &mut self,
         device_id: &onesheet_domain::DeviceId,
+        ticket: &PairingTicket,
     ) -> Result<Option<DeviceRecord>, DeviceError> {
-        match self.service.clone().issue_secret(device_id).await? {
+        match self.service.clone().issue_secret(device_id, ticket).await? {
             Some((record, secret)) => Ok(self.hand_over(record, secret).await),
             None => Err(DeviceError::CodeUsed),
         }
@@ -548,7 +566,13 @@ impl Connection {
             server_time_ms: now_ms(),
         })
         .await?;
+        // A command sent while this socket was registering is both in the store's queue and
+        // in `queue`: it goes out once, from the queue read here, and its copy is skipped.
+        let mut flushed = HashSet::new();
         for command in service.take_pending(device_id).await {
+            if let ServerMessage::Command { id, .. } = &command {
+                flushed.insert(*id);
+            }
             self.send(&command).await?;
         }
 
@@ -565,6 +589,7 @@ impl Connection {
                     }
                 }
                 outgoing = queue.recv() => match outgoing {
+                    Some(Outgoing::Send(ServerMessage::Command { id, .. })) if flushed.remove(&id) => {}
                     Some(Outgoing::Send(message)) => self.send(&message).await?,
                     Some(Outgoing::Close(message)) => {
                         let _ = self.send(&message).await;
@@ -610,6 +635,14 @@ impl Connection {
             }
         }
     }
+}
+
+/// A pairing code a socket waits on, with the ticket that proves the screen has it.
+struct Waiting<'a> {
+    code_hash: &'a str,
+    ticket: &'a PairingTicket,
+    generation: u64,
+    expires_at: i64,
 }
 
 fn pong(client_time_ms: i64) -> ServerMessage {

@@ -8,7 +8,9 @@ use sqlx::{Executor, QueryBuilder, Row, Sqlite};
 use tracing::instrument;
 
 use crate::StoreError;
-use crate::devices::{DeviceChanges, DeviceFilter, NewDevice, PresenceUpdate, name_key};
+use crate::devices::{
+    DeviceChanges, DeviceFilter, NewDevice, PresenceUpdate, StoredSecret, name_key,
+};
 
 pub(super) const DEVICE_COLUMNS: &str = "id, name, location, profile_id, group_id, overrides, \
      created_at, last_seen_at, last_address, last_user_agent, last_status, revoked_at, merged_into";
@@ -134,17 +136,22 @@ pub(super) async fn list_devices(
 }
 
 #[instrument(skip_all, fields(device.id = %id))]
-pub(super) async fn get_device_secret_hash(
+pub(super) async fn get_device_secret(
     pool: &SqlitePool,
     id: &DeviceId,
-) -> Result<Option<String>, StoreError> {
-    let hash: Option<Option<String>> = sqlx::query_scalar(&format!(
-        "SELECT secret_hash FROM devices WHERE id = ? AND {IS_ACTIVE_SQL}"
+) -> Result<Option<StoredSecret>, StoreError> {
+    let row: Option<(Option<String>, Option<i64>)> = sqlx::query_as(&format!(
+        "SELECT secret_hash, secret_confirmed_at FROM devices WHERE id = ? AND {IS_ACTIVE_SQL}"
     ))
     .bind(id.as_str())
     .fetch_optional(pool)
     .await?;
-    Ok(hash.flatten())
+    Ok(row.and_then(|(hash, confirmed_at)| {
+        hash.map(|hash| StoredSecret {
+            hash,
+            confirmed: confirmed_at.is_some(),
+        })
+    }))
 }
 
 #[instrument(skip_all, fields(device.id = %id))]
@@ -155,13 +162,30 @@ pub(super) async fn issue_device_secret(
 ) -> Result<bool, StoreError> {
     let result = sqlx::query(&format!(
         "UPDATE devices SET secret_hash = ?
-         WHERE id = ? AND secret_hash IS NULL AND {IS_ACTIVE_SQL}"
+         WHERE id = ? AND secret_confirmed_at IS NULL AND {IS_ACTIVE_SQL}"
     ))
     .bind(secret_hash)
     .bind(id.as_str())
     .execute(pool)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+#[instrument(skip_all, fields(device.id = %id))]
+pub(super) async fn confirm_device_secret(
+    pool: &SqlitePool,
+    id: &DeviceId,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE devices SET secret_confirmed_at = ?
+         WHERE id = ? AND secret_confirmed_at IS NULL",
+    )
+    .bind(now)
+    .bind(id.as_str())
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 #[instrument(skip_all, fields(device.id = %id))]

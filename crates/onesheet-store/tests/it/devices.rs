@@ -4,7 +4,7 @@
 use onesheet_domain::{Command, CommandState, DeviceRecord, GroupMode};
 use onesheet_store::{
     DeviceChanges, DeviceFilter, DeviceMerge, NewCommand, NewDevice, NewGroup, NewProfile,
-    SqliteStore, Store, StoreError,
+    SqliteStore, Store, StoreError, StoredSecret,
 };
 use serde_json::json;
 
@@ -323,26 +323,38 @@ async fn device_secret_is_issued_once() {
         .await
         .unwrap();
 
-    assert_eq!(store.get_device_secret_hash(&id).await.unwrap(), None);
+    let secret = |hash: &str, confirmed| {
+        Some(StoredSecret {
+            hash: hash.to_owned(),
+            confirmed,
+        })
+    };
+    assert_eq!(store.get_device_secret(&id).await.unwrap(), None);
     assert!(store.issue_device_secret(&id, "hash-one").await.unwrap());
+    assert_eq!(
+        store.get_device_secret(&id).await.unwrap(),
+        secret("hash-one", false)
+    );
+
+    // An unused secret may be replaced; a confirmed one never is.
+    assert!(store.issue_device_secret(&id, "hash-two").await.unwrap());
+    store.confirm_device_secret(&id, 1_500).await.unwrap();
+    store.confirm_device_secret(&id, 1_600).await.unwrap();
     assert!(
-        !store.issue_device_secret(&id, "hash-two").await.unwrap(),
-        "issued once"
+        !store.issue_device_secret(&id, "hash-three").await.unwrap(),
+        "a confirmed secret stays"
     );
     assert_eq!(
-        store.get_device_secret_hash(&id).await.unwrap().as_deref(),
-        Some("hash-one")
+        store.get_device_secret(&id).await.unwrap(),
+        secret("hash-two", true)
     );
     assert_eq!(
-        store
-            .get_device_secret_hash(&device_id("ghost"))
-            .await
-            .unwrap(),
+        store.get_device_secret(&device_id("ghost")).await.unwrap(),
         None
     );
 
     assert!(store.revoke_device(&id, 2_000).await.unwrap());
-    assert_eq!(store.get_device_secret_hash(&id).await.unwrap(), None);
+    assert_eq!(store.get_device_secret(&id).await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -508,7 +520,7 @@ async fn merge_moves_settings_and_retires_record() {
     assert!(retired.overrides.is_empty());
     assert!(!retired.is_active());
     assert_eq!(
-        store.get_device_secret_hash(&old.id).await.unwrap(),
+        store.get_device_secret(&old.id).await.unwrap(),
         None,
         "the retired record can no longer authenticate"
     );

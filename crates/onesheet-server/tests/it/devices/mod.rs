@@ -20,8 +20,8 @@ use futures::{SinkExt, StreamExt};
 use onesheet_domain::device::ScreenSize;
 use onesheet_domain::protocol::MAX_MESSAGE_BYTES;
 use onesheet_domain::{
-    ClientMessage, DeviceId, DeviceSecret, Hello, HelloAuth, PairingResume, ServerMessage,
-    parse_server_message,
+    ClientMessage, DeviceId, DeviceSecret, Hello, HelloAuth, PairingCode, PairingResume,
+    PairingTicket, ServerMessage, parse_server_message,
 };
 use onesheet_server::accounts::unix_now;
 use onesheet_server::auth::AdminToken;
@@ -142,16 +142,24 @@ impl DeviceApp {
         .await
     }
 
-    /// Pairs a new screen through the claim flow and returns its identity and live socket,
-    /// after its `welcome`.
-    pub async fn pair(&self, name: &str) -> (DeviceId, DeviceSecret, Screen) {
+    /// Connects a new screen that asks for a pairing code, and returns it with its code and
+    /// ticket.
+    pub async fn show_code(&self) -> (Screen, PairingCode, PairingTicket) {
         let mut screen = self.connect().await;
         screen
             .send(&hello(HelloAuth::Pairing { resume: None }))
             .await;
-        let ServerMessage::Pairing { code, .. } = screen.next().await else {
-            panic!("expected pairing");
+        let shown = screen.next().await;
+        let ServerMessage::Pairing { code, ticket, .. } = shown else {
+            panic!("expected pairing, got {shown:?}");
         };
+        (screen, code, ticket)
+    }
+
+    /// Pairs a new screen through the claim flow and returns its identity and live socket,
+    /// after its `welcome`.
+    pub async fn pair(&self, name: &str) -> (DeviceId, DeviceSecret, Screen) {
+        let (mut screen, code, _) = self.show_code().await;
         let claimed = self.claim(code.as_str(), name).await;
         assert_eq!(
             claimed.status,

@@ -49,27 +49,21 @@ async fn pairing_claim_sends_paired_then_welcome() {
 #[tokio::test]
 async fn resume_after_claim_gets_paired() {
     let app = DeviceApp::start().await;
-    let mut screen = app.connect().await;
-    screen
-        .send(&hello(HelloAuth::Pairing { resume: None }))
-        .await;
-    let ServerMessage::Pairing { code, ticket, .. } = screen.next().await else {
-        panic!("expected pairing");
-    };
+    let (screen, code, ticket) = app.show_code().await;
     drop(screen);
 
+    // The claim may reach the closing socket, which then sends the secret into the void. The
+    // resume must get a secret either way.
     assert_eq!(app.claim(code.as_str(), "Hallway").await.status, 201);
 
-    let mut again = app.connect().await;
     let resume = PairingResume {
         code: code.clone(),
         ticket: ticket.clone(),
     };
-    again.send(&resume_hello(resume.clone())).await;
-    assert!(matches!(again.next().await, ServerMessage::Paired { .. }));
-    assert!(matches!(again.next().await, ServerMessage::Welcome { .. }));
+    let (device_id, secret) = resume_paired(&app, &resume).await;
+    drop(app.reconnect(&device_id, &secret).await);
 
-    // The secret is handed out once: a second resume gets nothing.
+    // Once the secret was used, the ticket gets nothing.
     let mut third = app.connect().await;
     third.send(&resume_hello(resume)).await;
     expect_error(&third.next().await, "pairing-expired");
@@ -77,15 +71,41 @@ async fn resume_after_claim_gets_paired() {
 }
 
 #[tokio::test]
+async fn resumes_before_first_use_repeat_secret() {
+    let app = DeviceApp::start().await;
+    let (mut screen, code, ticket) = app.show_code().await;
+    assert_eq!(app.claim(code.as_str(), "Hallway").await.status, 201);
+    let ServerMessage::Paired { secret: first, .. } = screen.next().await else {
+        panic!("expected paired");
+    };
+    drop(screen);
+
+    // The screen may never have read the first hand-over, so the ticket gets the secret
+    // again, and repeating it voids nothing.
+    let resume = PairingResume { code, ticket };
+    let (device_id, second) = resume_paired(&app, &resume).await;
+    let (_, third) = resume_paired(&app, &resume).await;
+    assert_eq!(first.expose(), second.expose());
+    assert_eq!(second.expose(), third.expose());
+    drop(app.reconnect(&device_id, &first).await);
+}
+
+/// Resumes a claimed pairing and returns the credential the server hands over.
+async fn resume_paired(app: &DeviceApp, resume: &PairingResume) -> (DeviceId, DeviceSecret) {
+    let mut screen = app.connect().await;
+    screen.send(&resume_hello(resume.clone())).await;
+    let paired = screen.next().await;
+    let ServerMessage::Paired { device_id, secret } = paired else {
+        panic!("expected paired, got {paired:?}");
+    };
+    assert!(matches!(screen.next().await, ServerMessage::Welcome { .. }));
+    (device_id, secret)
+}
+
+#[tokio::test]
 async fn resume_before_claim_keeps_waiting() {
     let app = DeviceApp::start().await;
-    let mut screen = app.connect().await;
-    screen
-        .send(&hello(HelloAuth::Pairing { resume: None }))
-        .await;
-    let ServerMessage::Pairing { code, ticket, .. } = screen.next().await else {
-        panic!("expected pairing");
-    };
+    let (screen, code, ticket) = app.show_code().await;
     drop(screen);
 
     let mut again = app.connect().await;
@@ -113,13 +133,7 @@ async fn resume_before_claim_keeps_waiting() {
 #[tokio::test]
 async fn pairing_code_is_single_use() {
     let app = DeviceApp::start().await;
-    let mut screen = app.connect().await;
-    screen
-        .send(&hello(HelloAuth::Pairing { resume: None }))
-        .await;
-    let ServerMessage::Pairing { code, .. } = screen.next().await else {
-        panic!("expected pairing");
-    };
+    let (_screen, code, _) = app.show_code().await;
 
     assert_eq!(app.claim(code.as_str(), "First").await.status, 201);
     let second = app.claim(code.as_str(), "Second").await;
@@ -130,13 +144,7 @@ async fn pairing_code_is_single_use() {
 #[tokio::test]
 async fn expired_code_cannot_be_claimed() {
     let app = DeviceApp::start().await;
-    let mut screen = app.connect().await;
-    screen
-        .send(&hello(HelloAuth::Pairing { resume: None }))
-        .await;
-    let ServerMessage::Pairing { code, .. } = screen.next().await else {
-        panic!("expected pairing");
-    };
+    let (_screen, code, _) = app.show_code().await;
 
     app.advance_clock(601);
     let late = app.claim(code.as_str(), "Late").await;
