@@ -23,9 +23,12 @@
 //!   and reports how many sockets the server closed meanwhile. The caller samples the server's
 //!   memory and CPU in that time.
 //! - `broadcast`: sends one `next` command to every connected device through
-//!   `POST /api/v1/admin/devices/commands` with the bearer token in `ONESHEET_ADMIN_TOKEN`, and
-//!   reports the time from sending the request to each device's `command` frame and to its `ack`
-//!   being written, and the command states the admin API lists for a sample of devices.
+//!   `POST /api/v1/admin/devices/commands/all` with the bearer token in `ONESHEET_ADMIN_TOKEN`,
+//!   and reports the time from sending the request to each device's `command` frame and to its
+//!   `ack` being written, and the command states the admin API lists for a sample of devices.
+//! - `broadcast-lists`: the same through `POST /api/v1/admin/devices/commands`, with the ids
+//!   listed in requests of at most 800, as a client without the fleet route would. Broadcast
+//!   modes may repeat and run in the order given, so runs of both can alternate.
 //!
 //! `connect` always runs first, so `device_swarm 127.0.0.1:8080 hold broadcast` connects, holds
 //! and then broadcasts.
@@ -77,7 +80,7 @@ const ADDRESSES_PER_BLOCK: u32 = 249;
 #[derive(Debug, thiserror::Error)]
 enum SwarmError {
     #[error(
-        "{0}\nusage: device_swarm ADDRESS connect|hold|broadcast... [--devices N] [--window SECONDS] [--hold SECONDS] [--status-interval SECONDS] [--addresses N] [--cache FILE]"
+        "{0}\nusage: device_swarm ADDRESS connect|hold|broadcast|broadcast-lists... [--devices N] [--window SECONDS] [--hold SECONDS] [--status-interval SECONDS] [--addresses N] [--cache FILE]"
     )]
     Usage(String),
     #[error("{context}: {source}")]
@@ -98,7 +101,17 @@ enum SwarmError {
 enum Mode {
     Connect,
     Hold,
-    Broadcast,
+    Broadcast(Target),
+}
+
+/// The way a broadcast names its devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// One request to `POST /api/v1/admin/devices/commands/all`.
+    All,
+    /// Requests to `POST /api/v1/admin/devices/commands` listing at most [`IDS_PER_REQUEST`]
+    /// device ids each, all sent at once.
+    Lists,
 }
 
 /// The command line, parsed.
@@ -204,15 +217,25 @@ async fn main() -> Result<(), SwarmError> {
         }));
     }
 
-    if plan.modes.contains(&Mode::Broadcast) {
+    let targets: Vec<Target> = plan
+        .modes
+        .iter()
+        .filter_map(|mode| match mode {
+            Mode::Broadcast(target) => Some(*target),
+            _ => None,
+        })
+        .collect();
+    if !targets.is_empty() {
         let token = std::env::var("ONESHEET_ADMIN_TOKEN").map_err(|_| {
             SwarmError::Usage(
                 "missing ONESHEET_ADMIN_TOKEN: the broadcast sends its command through the admin API"
                     .to_owned(),
             )
         })?;
-        let summary = broadcast(plan.server, &token, &connected, &mut reports).await?;
-        emit(&summary);
+        for target in targets {
+            let summary = broadcast(plan.server, &token, &connected, target, &mut reports).await?;
+            emit(&summary);
+        }
     }
 
     // Each task sends a close frame, and a task that is slow to finish is left behind at exit.
@@ -268,19 +291,32 @@ async fn collect_closed(
 
 /// Sends one `next` command to every connected device and times its delivery and acks.
 ///
-/// All requests start at once, since the server's body limit splits the device list (see
-/// [`IDS_PER_REQUEST`]). The times are measured from the moment the first request is written.
+/// With [`Target::Lists`], all requests start at once, since the server's body limit splits the
+/// device list. The times are measured from the moment the first request is written.
 async fn broadcast(
     server: SocketAddr,
     token: &str,
     devices: &[DeviceId],
+    target: Target,
     reports: &mut mpsc::UnboundedReceiver<Report>,
 ) -> Result<Value, SwarmError> {
-    let path = "/api/v1/admin/devices/commands";
+    let bodies: Vec<(&str, String)> = match target {
+        Target::All => vec![(
+            "/api/v1/admin/devices/commands/all",
+            json!({ "command": Command::Next }).to_string(),
+        )],
+        Target::Lists => devices
+            .chunks(IDS_PER_REQUEST)
+            .map(|chunk| {
+                let body = json!({ "device_ids": chunk, "command": Command::Next });
+                ("/api/v1/admin/devices/commands", body.to_string())
+            })
+            .collect(),
+    };
+    let request_count = bodies.len();
     let sent = Instant::now();
-    let requests = devices.chunks(IDS_PER_REQUEST).map(|chunk| {
-        let body = json!({ "device_ids": chunk, "command": Command::Next }).to_string();
-        async move { admin_request(server, "POST", path, token, Some(&body)).await }
+    let requests = bodies.iter().map(|(path, body)| async move {
+        admin_request(server, "POST", path, token, Some(body)).await
     });
     let responses = futures::future::join_all(requests).await;
     let requests_done = sent.elapsed();
@@ -351,8 +387,12 @@ async fn broadcast(
 
     Ok(json!({
         "phase": "broadcast",
+        "target": match target {
+            Target::All => "all",
+            Target::Lists => "lists",
+        },
         "targets": devices.len(),
-        "requests": devices.len().div_ceil(IDS_PER_REQUEST),
+        "requests": request_count,
         "requests_ms": millis(requests_done),
         "queued": queued.len(),
         "not_queued": errors,
@@ -712,7 +752,8 @@ fn parse_args(args: Vec<String>) -> Result<Plan, SwarmError> {
         match arg.as_str() {
             "connect" => {}
             "hold" => plan.modes.push(Mode::Hold),
-            "broadcast" => plan.modes.push(Mode::Broadcast),
+            "broadcast" => plan.modes.push(Mode::Broadcast(Target::All)),
+            "broadcast-lists" => plan.modes.push(Mode::Broadcast(Target::Lists)),
             "--devices" => plan.devices = number(&arg, &value(&arg)?)?,
             "--addresses" => plan.addresses = number(&arg, &value(&arg)?)?,
             "--window" => plan.window = seconds(&arg, &value(&arg)?)?,

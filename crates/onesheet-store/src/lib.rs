@@ -290,6 +290,14 @@ pub trait Store: Send + Sync + 'static {
     /// one needs a cursor, as the audit log has.
     async fn list_devices(&self, filter: &DeviceFilter) -> Result<Vec<DeviceRecord>, StoreError>;
 
+    /// Returns the ids of the active devices (not revoked, not merged), all of them or those of
+    /// one group, ordered by id. Reads no other column, so a fleet-wide command costs one
+    /// narrow query.
+    async fn list_active_device_ids(
+        &self,
+        group_id: Option<i64>,
+    ) -> Result<Vec<DeviceId>, StoreError>;
+
     /// Returns the keyed hash of the device's secret, for the caller to compare in constant
     /// time. Returns `None` when the device does not exist, was revoked or merged, or has no
     /// secret yet, so that every such device fails authentication the same way.

@@ -425,6 +425,13 @@ impl Store for SqliteStore {
         devices::list_devices(&self.pool, filter).await
     }
 
+    async fn list_active_device_ids(
+        &self,
+        group_id: Option<i64>,
+    ) -> Result<Vec<DeviceId>, StoreError> {
+        devices::list_active_device_ids(&self.pool, group_id).await
+    }
+
     async fn get_device_secret(&self, id: &DeviceId) -> Result<Option<StoredSecret>, StoreError> {
         devices::get_device_secret(&self.pool, id).await
     }

@@ -11,7 +11,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use onesheet_domain::{Command, CommandId, CommandState, DeviceId, ServerMessage};
-use onesheet_store::{CommandReply, DeviceFilter, NewCommand, StoredCommand};
+use onesheet_store::{CommandReply, NewCommand, StoredCommand};
 use serde::Serialize;
 use tracing::{debug, warn};
 
@@ -160,7 +160,7 @@ impl DeviceService {
     /// or full queue does not stop the others.
     ///
     /// A broadcast to a fleet uses the store three times in all, not three times per screen. It
-    /// reads the device records once, queues every command in one transaction, and marks the
+    /// reads the active device ids once, queues every command in one transaction, and marks the
     /// ones sent over live sockets as delivered in another. Sending itself is in memory.
     pub async fn send_commands(
         &self,
@@ -181,15 +181,45 @@ impl DeviceService {
                     .collect();
             }
         };
-        let now = self.now();
-        let ttl = i64::try_from(self.config.command_ttl.as_secs()).unwrap_or(i64::MAX);
         let (known, unknown): (Vec<&DeviceId>, Vec<&DeviceId>) = device_ids
             .iter()
             .partition(|device_id| active.contains(*device_id));
-        let queued: Vec<NewCommand> = known
+        let known: Vec<DeviceId> = known.into_iter().cloned().collect();
+        let mut outcomes = self.queue_and_send(&known, command).await;
+        outcomes.extend(unknown.into_iter().map(|device_id| {
+            self.outcome(
+                device_id,
+                Err(DeviceError::DeviceNotFound(device_id.clone())),
+            )
+        }));
+        outcomes
+    }
+
+    /// Queues `command` for every active device, in one request however large the fleet.
+    pub async fn send_fleet_command(
+        &self,
+        command: &Command,
+    ) -> Result<Vec<CommandOutcome>, DeviceError> {
+        let active = self
+            .active_device_ids(None)
+            .await
+            .map_err(DeviceError::Store)?;
+        Ok(self.queue_and_send(&active, command).await)
+    }
+
+    /// Queues `command` for each of `device_ids`, which the caller found active, sends it to
+    /// the live ones and reports the outcome per device.
+    async fn queue_and_send(
+        &self,
+        device_ids: &[DeviceId],
+        command: &Command,
+    ) -> Vec<CommandOutcome> {
+        let now = self.now();
+        let ttl = i64::try_from(self.config.command_ttl.as_secs()).unwrap_or(i64::MAX);
+        let queued: Vec<NewCommand> = device_ids
             .iter()
             .map(|device_id| NewCommand {
-                device_id: (*device_id).clone(),
+                device_id: device_id.clone(),
                 command: command.clone(),
                 created_at: now,
                 expires_at: now.saturating_add(ttl),
@@ -213,7 +243,7 @@ impl DeviceService {
         // Sends every queued command to its live socket, then records the deliveries in one go.
         let mut sent_ids = Vec::new();
         let mut outcomes = Vec::with_capacity(device_ids.len());
-        for (device_id, result) in known.iter().zip(stored) {
+        for (device_id, result) in device_ids.iter().zip(stored) {
             let mut stored = match result {
                 Ok(stored) => stored,
                 Err(error) => {
@@ -240,12 +270,6 @@ impl DeviceService {
         {
             warn!(%error, commands = sent_ids.len(), "could not mark broadcast commands as delivered");
         }
-        outcomes.extend(unknown.into_iter().map(|device_id| {
-            self.outcome(
-                device_id,
-                Err(DeviceError::DeviceNotFound(device_id.clone())),
-            )
-        }));
         debug!(
             command = command.name(),
             devices = device_ids.len(),
@@ -261,18 +285,7 @@ impl DeviceService {
         &self,
         group_id: Option<i64>,
     ) -> Result<Vec<DeviceId>, onesheet_store::StoreError> {
-        let filter = DeviceFilter {
-            group_id,
-            ..DeviceFilter::default()
-        };
-        Ok(self
-            .store
-            .list_devices(&filter)
-            .await?
-            .into_iter()
-            .filter(|record| record.is_active())
-            .map(|record| record.id)
-            .collect())
+        self.store.list_active_device_ids(group_id).await
     }
 
     fn outcome(
@@ -305,7 +318,7 @@ impl DeviceService {
             .active_device_ids(Some(group_id))
             .await
             .map_err(DeviceError::Store)?;
-        Ok(self.send_commands(&members, command).await)
+        Ok(self.queue_and_send(&members, command).await)
     }
 
     /// Marks the device's pending commands as delivered and returns them as messages, for a

@@ -135,6 +135,22 @@ pub(super) async fn list_devices(
     rows.iter().map(device_from_row).collect()
 }
 
+#[instrument(skip_all, fields(group.id = ?group_id))]
+pub(super) async fn list_active_device_ids(
+    pool: &SqlitePool,
+    group_id: Option<i64>,
+) -> Result<Vec<DeviceId>, StoreError> {
+    let ids: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT id FROM devices
+         WHERE {IS_ACTIVE_SQL} AND (?1 IS NULL OR group_id = ?1)
+         ORDER BY id"
+    ))
+    .bind(group_id)
+    .fetch_all(pool)
+    .await?;
+    ids.into_iter().map(parse_device_id).collect()
+}
+
 #[instrument(skip_all, fields(device.id = %id))]
 pub(super) async fn get_device_secret(
     pool: &SqlitePool,

@@ -645,3 +645,25 @@ async fn merge_fails_commands_and_repoints_links() {
     assert_eq!(command.acked_at, Some(2_000));
     assert_eq!(command.error.as_deref(), Some("device merged into third"));
 }
+
+#[tokio::test]
+async fn active_ids_skip_revoked_and_other_groups() {
+    let test = open_store().await;
+    let store = &test.store;
+    let group = create_group(store, "Bar").await;
+    for (id, group_id) in [("d1", Some(group)), ("d2", None), ("d3", Some(group))] {
+        store
+            .create_device(&NewDevice {
+                group_id,
+                ..new_device(id, id)
+            })
+            .await
+            .unwrap();
+    }
+    assert!(store.revoke_device(&device_id("d3"), 2_000).await.unwrap());
+
+    let all = store.list_active_device_ids(None).await.unwrap();
+    assert_eq!(all, vec![device_id("d1"), device_id("d2")]);
+    let members = store.list_active_device_ids(Some(group)).await.unwrap();
+    assert_eq!(members, vec![device_id("d1")]);
+}

@@ -33,6 +33,7 @@ pub(super) fn routes() -> RouteTable {
         .post("/api/v1/admin/devices/claim", claim)
         .post("/api/v1/admin/devices/merge", merge)
         .post("/api/v1/admin/devices/commands", command_many)
+        .post("/api/v1/admin/devices/commands/all", command_fleet)
         .get("/api/v1/admin/devices/{id}", show)
         .delete("/api/v1/admin/devices/{id}", remove)
         .post("/api/v1/admin/devices/{id}/revoke", revoke)
@@ -271,13 +272,24 @@ async fn command_many(
         return Err(ApiError::InvalidInput(FieldError::new(
             "device_ids",
             format!(
-                "invalid device_ids: list 1 to {MAX_COMMAND_TARGETS} devices, or command a group"
+                "invalid device_ids: list 1 to {MAX_COMMAND_TARGETS} devices, or command a group or all devices"
             ),
         )));
     }
     let results = service(&state)?
         .send_commands(&request.device_ids, &request.command)
         .await;
+    Ok(Json(json!({ "results": results })).into_response())
+}
+
+async fn command_fleet(
+    _: AdminAccess,
+    State(state): State<AppState>,
+    JsonBody(request): JsonBody<CommandRequest>,
+) -> Result<Response, ApiError> {
+    let results = service(&state)?
+        .send_fleet_command(&request.command)
+        .await?;
     Ok(Json(json!({ "results": results })).into_response())
 }
 

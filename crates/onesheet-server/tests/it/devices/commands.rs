@@ -213,3 +213,54 @@ async fn full_queue_is_reported() {
     assert_eq!(third.status, 409);
     assert_eq!(third.json()["error"]["code"], "command-queue-full");
 }
+
+#[tokio::test]
+async fn command_to_all_reaches_active_devices() {
+    let app = DeviceApp::start().await;
+    let (live, _, mut live_screen) = app.pair("Live").await;
+    let (offline, _, offline_screen) = app.pair("Offline").await;
+    let (revoked, _, _revoked_screen) = app.pair("Revoked").await;
+    drop(offline_screen);
+    assert!(
+        app.wait_for(Duration::from_secs(2), || !app.service.is_live(&offline))
+            .await
+    );
+    let revoke = app
+        .admin(
+            "POST",
+            &format!("/api/v1/admin/devices/{revoked}/revoke"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        revoke.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&revoke.body)
+    );
+
+    let sent = app
+        .admin(
+            "POST",
+            "/api/v1/admin/devices/commands/all",
+            Some(json!({ "command": { "type": "reload" } })),
+        )
+        .await;
+    assert_eq!(sent.status, 200);
+    let results = sent.json()["results"].as_array().unwrap().clone();
+    let state_of = |device: &DeviceId| {
+        results
+            .iter()
+            .find(|result| result["device_id"] == device.as_str())
+            .map(|result| result["command"]["state"].clone())
+    };
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert_eq!(state_of(&live), Some(json!("delivered")));
+    assert_eq!(state_of(&offline), Some(json!("queued")));
+    assert_eq!(state_of(&revoked), None);
+
+    let ServerMessage::Command { command, .. } = live_screen.next().await else {
+        panic!("expected the fleet's command");
+    };
+    assert_eq!(command, onesheet_domain::Command::Reload);
+}
