@@ -11,6 +11,7 @@ pub mod links;
 pub mod media;
 pub mod now_playing;
 pub mod playlist;
+pub mod presets;
 pub mod protocol;
 pub mod settings;
 pub mod validation;

@@ -9,6 +9,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use onesheet_domain::links::public_link;
+use onesheet_domain::presets::find_preset;
+use onesheet_domain::settings::overrides::merge;
 use onesheet_domain::media::Rgb;
 use onesheet_domain::{
     Badges, Cursor, DisplaySettings, FieldError, ImageKind, MediaItem, MediaKind, PlaylistQuery,
@@ -314,18 +316,56 @@ struct DisplaySettingsBody<'a> {
 }
 
 /// Only what a screen needs: the display settings and the server's clock.
+/// Query of `GET /api/v1/display-settings`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DisplaySettingsParams {
+    /// A preset laid over the global settings, for a page opened with `?preset=ID`.
+    preset: Option<String>,
+}
+
 async fn display_settings(
     _viewer: DisplayViewer,
     State(state): State<AppState>,
     headers: HeaderMap,
+    params: Result<Query<DisplaySettingsParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|rejection| {
+        FieldError::new(
+            "query",
+            format!("invalid query string: {}", rejection.body_text()),
+        )
+    })?;
+    let preset = params.preset.as_deref().map(find_preset).transpose()?;
+
     let tagged = state.settings.load();
-    let etag = format!("W/\"s{}\"", tagged.tag);
+    let etag = match preset {
+        Some(preset) => format!("W/\"s{}-{}\"", tagged.tag, preset.id),
+        None => format!("W/\"s{}\"", tagged.tag),
+    };
     if if_none_match(&headers, &etag) {
         return Ok(not_modified(&etag));
     }
+    let merged;
+    let settings = match preset {
+        Some(preset) => {
+            // A preset sets whole groups of keys, so it clashes with the global settings only
+            // through a cross-field rule, which the admin must resolve.
+            merged = merge(&tagged.settings, &[&preset.overrides()]).map_err(|errors| {
+                tracing::warn!(preset = preset.id, %errors, "a preset does not fit the global settings");
+                ApiError::Conflict {
+                    message: format!(
+                        "the preset {} does not fit the current settings: {errors}",
+                        preset.id
+                    ),
+                }
+            })?;
+            &merged
+        }
+        None => &tagged.settings,
+    };
     let body = DisplaySettingsBody {
-        settings: &tagged.settings,
+        settings,
         server_time_ms: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
@@ -333,6 +373,15 @@ async fn display_settings(
     };
     let body = serde_json::to_vec(&body).map_err(ApiError::internal)?;
     Ok(json_response(Bytes::from(body), &etag))
+}
+
+/// Returns the wall clock in unix milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 fn json_response(body: Bytes, etag: &str) -> Response {

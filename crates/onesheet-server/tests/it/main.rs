@@ -13,6 +13,7 @@ mod display_access;
 mod health;
 mod images;
 mod pages;
+mod presets;
 mod security;
 mod support;
 mod tls;

@@ -252,3 +252,64 @@ async fn cinema_portrait_screen_shows_default_header() {
     assert_no_console_errors(&browser, "the layout turned landscape").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn cinema_preset_parameter_changes_the_look() {
+    const TEST: &str = "cinema-preset-home-theater";
+    let mut server = TestServer::prepare(ServerOptions {
+        media_posters: 4,
+        ..ServerOptions::default()
+    });
+    // An empty late-night window, which the preset leaves alone, so the header does not
+    // depend on the hour the test runs.
+    let mut settings = DisplaySettings::default();
+    settings.cinema.late_night_from_hour = 0;
+    settings.cinema.late_night_until_hour = 0;
+    save_display_settings(&server, &settings).await;
+    server.launch().await;
+    let Some(browser) = Browser::launch(TEST, 720, 1280).await else {
+        return;
+    };
+
+    browser
+        .goto(&server.url("/cinema?preset=home-theater"))
+        .await;
+    wait_or_fail(
+        &browser,
+        TEST,
+        "a poster is loaded",
+        FIRST_POSTER_TIMEOUT,
+        POSTER_LOADED,
+        CINEMA_STATE,
+    )
+    .await;
+    wait_or_fail(
+        &browser,
+        TEST,
+        "the preset's header is shown",
+        FIRST_POSTER_TIMEOUT,
+        r#"
+            const header = document.querySelector('#frame .slide.current .header-text');
+            return !!header && header.textContent === 'Feature presentation';
+        "#,
+        CINEMA_STATE,
+    )
+    .await;
+    let state = cinema_state(&browser).await;
+    assert_eq!(
+        state.metadata, None,
+        "the preset hides the footer: {state:#?}"
+    );
+
+    wait_or_fail(
+        &browser,
+        TEST,
+        "the fade is over",
+        FIRST_POSTER_TIMEOUT,
+        SLIDE_SETTLED,
+        CINEMA_STATE,
+    )
+    .await;
+    browser.screenshot(TEST).await;
+    assert_no_console_errors(&browser, "the preset page was shown").await;
+}

@@ -10,6 +10,18 @@
 
 import { ApiError, getJson } from './api.js';
 
+/**
+ * Returns the path of the settings document for a page whose URL has `search`: with the
+ * page's `preset` parameter, the server lays that preset over the global settings.
+ */
+export function settingsPath(search) {
+  const preset = new URLSearchParams(search).get('preset');
+  if (preset === null || preset === '') {
+    return 'api/v1/display-settings';
+  }
+  return 'api/v1/display-settings?preset=' + encodeURIComponent(preset);
+}
+
 export class ModeSettings {
   /**
    * @param {string} section key of the section in the settings document
@@ -30,7 +42,7 @@ export class ModeSettings {
    * @throws {import('./api.js').ServerUnreachableError|ApiError}
    */
   async refresh() {
-    const response = await getJson('api/v1/display-settings', { etag: this.etag });
+    const response = await getJson(settingsPath(window.location.search), { etag: this.etag });
     if (response.status === 304) {
       return false;
     }

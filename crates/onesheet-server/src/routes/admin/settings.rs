@@ -5,11 +5,13 @@
 
 use std::collections::BTreeSet;
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use onesheet_domain::DisplaySettings;
+use onesheet_domain::presets::PRESETS;
+use onesheet_domain::{DisplayMode, DisplaySettings, SettingsOverride};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tracing::info;
 
 use super::body::JsonBody;
@@ -23,6 +25,32 @@ pub(super) fn routes() -> RouteTable {
     RouteTable::new()
         .get("/api/v1/admin/settings", show)
         .put("/api/v1/admin/settings", replace)
+        .get("/api/v1/admin/presets", presets)
+}
+
+/// One preset as the admin API lists it: its id, what it is for, and its partial settings.
+#[derive(Serialize)]
+struct PresetView {
+    id: &'static str,
+    name: &'static str,
+    description: &'static str,
+    mode: DisplayMode,
+    settings: SettingsOverride,
+}
+
+/// Lists the presets, whose `settings` can be copied into a profile, group or device override.
+async fn presets(_: AdminAccess) -> Response {
+    let presets: Vec<PresetView> = PRESETS
+        .iter()
+        .map(|preset| PresetView {
+            id: preset.id,
+            name: preset.name,
+            description: preset.description,
+            mode: preset.mode,
+            settings: preset.overrides(),
+        })
+        .collect();
+    Json(json!({ "presets": presets })).into_response()
 }
 
 /// Response body: the current settings and their version. Version 0 is the built-in defaults.
