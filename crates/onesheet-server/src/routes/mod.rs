@@ -8,6 +8,7 @@ mod display;
 mod encoding;
 mod health;
 mod images;
+mod lite;
 mod pages;
 mod qr;
 mod table;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(
             images::routes()
                 .merge(pages::screens())
+                .merge(lite::routes())
                 .into_router()
                 .layer(deadline()),
         )
@@ -106,6 +108,7 @@ pub fn display_routes() -> Vec<(&'static str, Method)> {
     display::routes()
         .merge(images::routes())
         .merge(pages::screens())
+        .merge(lite::routes())
         .entries()
         .to_vec()
 }

@@ -12,6 +12,7 @@ mod display;
 mod display_access;
 mod health;
 mod images;
+mod lite;
 mod pages;
 mod presets;
 mod security;

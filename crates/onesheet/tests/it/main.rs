@@ -16,6 +16,7 @@ mod display_pages;
 mod fixtures;
 mod harness;
 mod images;
+mod lite;
 mod screensaver;
 mod serve;
 mod setup;
