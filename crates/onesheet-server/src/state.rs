@@ -94,6 +94,9 @@ pub struct SharedState {
     /// The public HTTPS URL, without a trailing slash, that requests known to use plain HTTP
     /// are redirected to. `None` serves plain HTTP as it comes.
     pub force_https: Option<Arc<str>>,
+    /// The configured external URL of the base path, without a trailing slash, for links such as
+    /// the pairing QR code. `None` builds them from the request's `Host`.
+    pub public_url: Option<Arc<str>>,
     /// The rule for the clients that may use display pages, the display API and images without
     /// signing in.
     pub display_access: Arc<DisplayAccess>,
@@ -151,6 +154,7 @@ impl AppState {
             accounts: None,
             cors_origins: Arc::from(Vec::new()),
             force_https: None,
+            public_url: None,
             display_access: Arc::default(),
             request_timeout: REQUEST_TIMEOUT,
             devices: None,
@@ -199,6 +203,14 @@ impl AppState {
     /// the base path and their query. The caller checks that the URL uses https.
     pub fn with_force_https(mut self, public_url: &str) -> Self {
         self.shared_mut().force_https = Some(Arc::from(public_url.trim_end_matches('/')));
+        self
+    }
+
+    /// Builds links for other devices, such as the pairing QR code, on `public_url` (such as
+    /// `https://posters.example.com`, the address of the base path) instead of the request's
+    /// `Host`.
+    pub fn with_public_url(mut self, public_url: &str) -> Self {
+        self.shared_mut().public_url = Some(Arc::from(public_url.trim_end_matches('/')));
         self
     }
 

@@ -122,6 +122,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         (Some(public_url), true) => state.with_force_https(public_url),
         _ => state,
     };
+    let state = match &config.public_url {
+        Some(public_url) => state.with_public_url(public_url),
+        None => state,
+    };
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
             "cannot listen on {}: is another program using that port? Set listen (ONESHEET_LISTEN) to a free address",

@@ -42,7 +42,8 @@
 //!    socket closes.
 //!
 //! Screens behind a proxy that strips `Upgrade` use `GET {base}/api/v1/devices/poll` (waits up
-//! to 25 s for commands) and `POST {base}/api/v1/devices/poll` (status and acks) instead.
+//! to 25 s for commands or new settings) and `POST {base}/api/v1/devices/poll` (status and
+//! acks) instead. Their first poll adds `?welcome=true` and gets `welcome` at once.
 
 mod commands;
 mod credentials;
@@ -65,7 +66,7 @@ use ipnet::IpNet;
 use moka::sync::Cache;
 use onesheet_domain::{Command, DeviceId, FieldError, PresenceWindows};
 use onesheet_store::{SecretKey, Store};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::accounts::{Clock, unix_now};
 use crate::security::{FailureLimiter, LockoutPolicy};
@@ -87,7 +88,7 @@ pub(crate) use socket::{SocketClient, run_socket};
 use commands::InFlight;
 use credentials::CredentialHasher;
 use hub::Hub;
-use presence::PresenceBook;
+use presence::{FreezeChange, PresenceBook};
 
 mod hub;
 
@@ -303,16 +304,38 @@ impl DeviceService {
         }
     }
 
-    /// Flags frozen screens, and sends each newly flagged one a `reload` when
-    /// `auto_recover_frozen` is on.
+    /// Flags frozen screens and logs each freeze episode: a warning when it begins, a reminder
+    /// at most every [`presence::FROZEN_REMINDER_INTERVAL`], and an info line when it ends.
+    /// With `auto_recover_frozen`, sends `reload` when the episode begins and again on the
+    /// back-off that [`PresenceBook::detect_frozen`] describes.
     async fn recover_frozen(&self) {
-        for device_id in self.presence.detect_frozen(self.now()) {
-            warn!(device.id = %device_id, auto_recover = self.config.auto_recover_frozen, "device looks frozen: the same item for three of its intervals");
-            if !self.config.auto_recover_frozen {
+        let now = self.now();
+        let auto_recover = self.config.auto_recover_frozen;
+        for report in self.presence.detect_frozen(now, auto_recover) {
+            let device_id = &report.device_id;
+            let frozen_seconds = now.saturating_sub(report.since);
+            match report.change {
+                FreezeChange::Began => {
+                    warn!(device.id = %device_id, auto_recover, "device looks frozen: the same item for three of its intervals");
+                }
+                FreezeChange::Reminder => {
+                    warn!(device.id = %device_id, auto_recover, frozen_seconds, "device is still frozen: the same item since the first warning");
+                }
+                FreezeChange::Recovered => {
+                    info!(device.id = %device_id, frozen_seconds, "frozen device recovered: it reported another item or a pause");
+                }
+                FreezeChange::Continues => {}
+            }
+            if !report.reload {
                 continue;
             }
-            if let Err(error) = self.send_command(&device_id, &Command::Reload).await {
-                warn!(%error, device.id = %device_id, "could not send reload to a frozen device");
+            match self.send_command(device_id, &Command::Reload).await {
+                Ok(_) => {
+                    info!(device.id = %device_id, frozen_seconds, "sent reload to a frozen device")
+                }
+                Err(error) => {
+                    warn!(%error, device.id = %device_id, "could not send reload to a frozen device");
+                }
             }
         }
     }

@@ -1,11 +1,14 @@
 //! The long-poll fallback for screens whose WebSocket upgrade fails, usually behind a proxy that
 //! strips the `Upgrade` header.
 //!
-//! `GET` waits until a command is queued for the device, or [`POLL_WAIT`] passes, and returns
-//! the queued commands and the current merged settings as protocol messages, so the client
-//! handles them as if they came over the socket. `POST` carries the device's `status` and
-//! `ack` messages. Each poll marks the device online with transport `long-poll`, so the admin
-//! sees why it is not live.
+//! `GET` waits until a command is queued for the device, a settings change applies to it, or
+//! [`POLL_WAIT`] passes. It returns the current merged settings and the queued commands as
+//! protocol messages, so the client handles them as if they came over the socket. A screen's
+//! first poll requests a `welcome` with `?welcome=true`. That poll returns at once, with a
+//! `welcome` in place of `settings`, so a polling screen learns its name and the server's
+//! clock as a socket's screen does. `POST` carries the device's `status` and `ack` messages.
+//! Each poll marks the device online with transport `long-poll`, so the admin sees why it is
+//! not live.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -48,14 +51,16 @@ impl DeviceService {
         Ok(record)
     }
 
-    /// Waits up to `wait` for commands and returns them after a `settings` message with the
-    /// device's merged settings.
+    /// Waits up to `wait` for commands or a settings change, and returns the queued commands
+    /// after a `settings` message with the device's merged settings. With `welcome`, returns at
+    /// once and sends a `welcome` message in place of `settings`.
     pub async fn poll(
         &self,
         ip: Option<IpAddr>,
         credential: &DeviceCredential,
         user_agent: Option<&str>,
         wait: Duration,
+        welcome: bool,
     ) -> Result<Vec<ServerMessage>, DeviceError> {
         let record = self.polling_device(ip, credential, user_agent).await?;
 
@@ -67,7 +72,7 @@ impl DeviceService {
         notified.as_mut().enable();
 
         let mut commands = self.take_pending(&record.id).await;
-        if commands.is_empty() {
+        if commands.is_empty() && !welcome {
             let _ = tokio::time::timeout(wait, notified).await;
             commands = self.take_pending(&record.id).await;
         }
@@ -85,8 +90,17 @@ impl DeviceService {
             .set_interval(&record.id, settings.screensaver.interval_seconds);
         self.presence.heard(&record.id, self.now());
         let mut messages = Vec::with_capacity(commands.len() + 1);
-        messages.push(ServerMessage::Settings {
-            settings: Box::new(settings),
+        messages.push(if welcome {
+            ServerMessage::Welcome {
+                device_id: record.id.clone(),
+                name: record.name.clone(),
+                settings: Box::new(settings),
+                server_time_ms: super::now_ms(),
+            }
+        } else {
+            ServerMessage::Settings {
+                settings: Box::new(settings),
+            }
         });
         messages.extend(commands);
         Ok(messages)

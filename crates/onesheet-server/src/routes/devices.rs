@@ -7,12 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Extension, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use onesheet_domain::FieldError;
 use onesheet_domain::protocol::MAX_MESSAGE_BYTES;
 use serde::Deserialize;
 use serde_json::json;
@@ -45,6 +47,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/v1/devices/ws", get(socket))
         .route("/api/v1/devices/session", post(session))
         .route("/api/v1/devices/poll", get(poll).post(report))
+        .route("/api/v1/devices/pairing-qr", get(super::qr::pairing_qr))
 }
 
 pub(super) fn service(state: &AppState) -> Result<&Arc<DeviceService>, ApiError> {
@@ -112,19 +115,39 @@ fn polling_credential(headers: &HeaderMap) -> Result<DeviceCredential, ApiError>
     })
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PollQuery {
+    /// Requests a `welcome` message at once, as a screen does on its first poll.
+    #[serde(default)]
+    welcome: bool,
+}
+
 /// Waits for commands, for screens that cannot keep a WebSocket open.
 async fn poll(
     State(state): State<AppState>,
     client: Option<Extension<ClientAddress>>,
     headers: HeaderMap,
+    query: Result<Query<PollQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|rejection| {
+        FieldError::new(
+            "query",
+            format!(
+                "invalid query string: {}: send welcome=true or nothing",
+                rejection.body_text()
+            ),
+        )
+    })?;
     let service = service(&state)?;
     let credential = polling_credential(&headers)?;
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|value| value.to_str().ok());
     let ip = client.map(|Extension(client)| client.ip);
-    let messages = service.poll(ip, &credential, user_agent, POLL_WAIT).await?;
+    let messages = service
+        .poll(ip, &credential, user_agent, POLL_WAIT, query.welcome)
+        .await?;
     let mut response = Json(json!({ "messages": messages })).into_response();
     response
         .headers_mut()

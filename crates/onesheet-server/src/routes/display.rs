@@ -375,15 +375,6 @@ async fn display_settings(
     Ok(json_response(Bytes::from(body), &etag))
 }
 
-/// Returns the wall clock in unix milliseconds.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        })
-}
-
 fn json_response(body: Bytes, etag: &str) -> Response {
     let mut response = (
         StatusCode::OK,

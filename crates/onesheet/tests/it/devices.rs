@@ -1,6 +1,7 @@
 //! The screen's device session in a real browser: pairing through the claim flow, reconnecting
 //! after a server restart, commands from the admin API, and the reconnect delays. The long-poll
-//! fallback is in [`fallback`].
+//! fallback is in [`fallback`], the pairing card's QR code in [`pairing_qr`], and distinct and
+//! synchronised groups in [`groups`].
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use crate::browser::Browser;
 use crate::harness::{ServerOptions, TestServer, http_client};
 
 mod fallback;
+mod pairing_qr;
 
 /// Bootstrap admin token of the test servers: at least 24 characters, as the server requires.
 const ADMIN_TOKEN: &str = "device-session-test-admin-token";

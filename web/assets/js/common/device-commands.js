@@ -15,8 +15,6 @@ const MODES = ['screensaver', 'wallart', 'cinema'];
  */
 export function builtinHandlers(session) {
   return {
-    // NOTE: a screen that has only ever polled has not received a `welcome`, so it has no
-    // name to show and shows a placeholder.
     identify: function identify() { session.screen.identify(session.deviceName); },
     power_off: function powerOff() { session.screen.setPowerOff(true); },
     power_on: function powerOn() { session.screen.setPowerOff(false); },

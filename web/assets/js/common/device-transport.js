@@ -3,7 +3,10 @@
  * WebSocket `Upgrade` header.
  *
  * `GET api/v1/devices/poll` waits up to 25 s on the server and returns `{"messages": [...]}`
- * with the same messages the socket would carry. `POST api/v1/devices/poll` takes
+ * with the same messages the socket would carry: `settings` first, then queued commands. Until
+ * one poll succeeds, the transport adds `?welcome=true`. The server then returns at once, with
+ * `welcome` in place of `settings`, so the session learns the screen's name and the server's
+ * clock as it does over the socket. `POST api/v1/devices/poll` takes
  * `{"messages": [...]}` with the screen's `status` and `ack` messages. Both authenticate with
  * the `X-Onesheet-Device` header.
  */
@@ -44,6 +47,7 @@ function sleep(milliseconds) {
  */
 export function runTransport(options) {
   let stopped = false;
+  let welcomed = false;
   let queue = [];
   let flushing = null;
 
@@ -52,7 +56,8 @@ export function runTransport(options) {
   }
 
   async function pollOnce() {
-    const response = await fetchWithTimeout('api/v1/devices/poll', {
+    const url = welcomed ? 'api/v1/devices/poll' : 'api/v1/devices/poll?welcome=true';
+    const response = await fetchWithTimeout(url, {
       method: 'GET',
       headers: headers(),
       cache: 'no-store',
@@ -62,9 +67,10 @@ export function runTransport(options) {
       return 'rejected';
     }
     if (!response.ok) {
-      throw new Error('GET api/v1/devices/poll returned HTTP ' + response.status);
+      throw new Error('GET ' + url + ' returned HTTP ' + response.status);
     }
     const body = await response.json();
+    welcomed = true;
     const messages = body && Array.isArray(body.messages) ? body.messages : [];
     messages.forEach(function deliver(message) {
       if (!stopped) {

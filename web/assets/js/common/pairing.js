@@ -1,13 +1,17 @@
 /**
- * The pairing overlay: the code an admin types to claim this screen, the instruction with the
- * server's address, and the time left before the code expires.
+ * The pairing overlay: the code an admin types to claim this screen, a QR code of the page
+ * that claims it, the instruction with the server's address, and the time left before the code
+ * expires.
  *
- * The overlay covers the lower part of the screen on a dark panel, so the posters behind it
- * keep running. It is built on first use and appended to `<body>`, so a display page needs no
- * markup for it. The QR code linking to the claim page is not drawn yet.
+ * The overlay is a card in the lower right corner, so the posters behind it keep running. It
+ * is built on first use and appended to `<body>`, so a display page needs no markup for it.
+ * The server draws the QR code (`api/v1/devices/pairing-qr`), and the URL in it uses the
+ * server's `public_url` when one is set, else the address this page reached the server at. An
+ * image that fails to load is hidden, and the code and address still show.
  *
  * Test hooks: the element `#pairing-overlay` carries `data-code` with the code as the server
- * sent it, and `document.body.dataset.pairing` is "shown" while the overlay is visible.
+ * sent it, the image `#pairing-qr` shows the QR code, and `document.body.dataset.pairing` is
+ * "shown" while the overlay is visible.
  */
 
 /** Time between updates of the countdown, in milliseconds. */
@@ -23,6 +27,11 @@ export function groupPairingCode(code) {
     return compact;
   }
   return compact.slice(0, 3) + '-' + compact.slice(3);
+}
+
+/** Returns the URL of the QR code for `code`, below the page's base path. */
+export function pairingQrUrl(code) {
+  return new URL('api/v1/devices/pairing-qr?code=' + encodeURIComponent(code), document.baseURI).href;
 }
 
 /** Formats seconds as `m:ss`. */
@@ -46,6 +55,7 @@ export class PairingOverlay {
   constructor() {
     this.root = null;
     this.codeNode = null;
+    this.qrNode = null;
     this.addressNode = null;
     this.countdownNode = null;
     this.timer = null;
@@ -59,6 +69,17 @@ export class PairingOverlay {
     root.hidden = true;
 
     root.appendChild(element('p', 'pairing-heading', 'Pair this screen'));
+    this.qrNode = element('img', 'pairing-qr');
+    this.qrNode.id = 'pairing-qr';
+    this.qrNode.alt = 'QR code of the page that claims this screen';
+    this.qrNode.hidden = true;
+    const qrNode = this.qrNode;
+    qrNode.addEventListener('load', function qrLoaded() { qrNode.hidden = false; });
+    qrNode.addEventListener('error', function qrFailed() {
+      qrNode.hidden = true;
+      console.warn('The pairing QR code failed to load: the card shows the code and address only');
+    });
+    root.appendChild(this.qrNode);
     this.codeNode = element('p', 'pairing-code');
     root.appendChild(this.codeNode);
     const instruction = element('p', 'pairing-instruction', 'Open the admin page at ');
@@ -84,6 +105,11 @@ export class PairingOverlay {
       this.build();
     }
     this.codeNode.textContent = groupPairingCode(pairing.code);
+    const qrUrl = pairingQrUrl(pairing.code);
+    if (this.qrNode.src !== qrUrl) {
+      this.qrNode.hidden = true;
+      this.qrNode.src = qrUrl;
+    }
     this.addressNode.textContent = pairing.claimUrl;
     this.root.dataset.code = pairing.code;
     this.root.hidden = false;

@@ -4,8 +4,10 @@
 mod access;
 mod admin;
 mod commands;
+mod frozen;
 mod groups;
 mod pairing;
+mod pairing_qr;
 mod poll;
 mod socket;
 

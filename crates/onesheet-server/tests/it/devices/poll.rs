@@ -149,3 +149,83 @@ async fn settings_change_wakes_waiting_poll() {
         42
     );
 }
+
+#[tokio::test]
+async fn first_poll_returns_welcome_at_once() {
+    let app = Arc::new(DeviceApp::start().await);
+    let (device_id, secret, screen) = app.pair("Attic").await;
+    drop(screen);
+    assert!(
+        app.wait_for(Duration::from_secs(2), || !app.service.is_live(&device_id))
+            .await
+    );
+    let credential = format!("{device_id}:{}", secret.expose());
+    let welcome_poll = || {
+        Request::get("/api/v1/devices/poll?welcome=true")
+            .header("x-onesheet-device", credential.as_str())
+            .body(Body::empty())
+            .unwrap()
+    };
+
+    // With nothing queued, a plain poll would wait 25 s.
+    let polled = tokio::time::timeout(Duration::from_secs(5), app.app.send(welcome_poll()))
+        .await
+        .expect("the welcome poll waited instead of returning at once");
+    assert_eq!(polled.status, 200);
+    let messages = polled.json()["messages"].as_array().unwrap().clone();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let welcome = &messages[0];
+    assert_eq!(welcome["type"], "welcome");
+    assert_eq!(welcome["device_id"], device_id.as_str());
+    assert_eq!(welcome["name"], "Attic");
+    assert!(welcome["settings"]["screensaver"].is_object(), "{welcome}");
+    let server_time_ms = welcome["server_time_ms"].as_i64().unwrap();
+    assert!(
+        (server_time_ms - unix_now() * 1000).abs() < 60_000,
+        "{server_time_ms}"
+    );
+
+    // A rename reaches the next welcome, and queued commands follow it.
+    let renamed = app
+        .admin(
+            "PATCH",
+            &format!("/api/v1/admin/devices/{device_id}"),
+            Some(json!({ "name": "Attic left" })),
+        )
+        .await;
+    assert_eq!(renamed.status, 200);
+    let sent = app
+        .admin(
+            "POST",
+            &format!("/api/v1/admin/devices/{device_id}/commands"),
+            Some(json!({ "command": { "type": "identify" } })),
+        )
+        .await;
+    assert_eq!(sent.status, 201);
+    let polled = app.app.send(welcome_poll()).await;
+    let messages = polled.json()["messages"].as_array().unwrap().clone();
+    assert_eq!(messages[0]["type"], "welcome");
+    assert_eq!(messages[0]["name"], "Attic left");
+    assert_eq!(messages[1]["type"], "command", "{messages:?}");
+    assert_eq!(messages[1]["command"]["type"], "identify");
+}
+
+#[tokio::test]
+async fn poll_rejects_unknown_query() {
+    let app = DeviceApp::start().await;
+    let (device_id, secret, _screen) = app.pair("Attic").await;
+    let response = app
+        .app
+        .send(
+            Request::get("/api/v1/devices/poll?welcome=maybe")
+                .header(
+                    "x-onesheet-device",
+                    format!("{device_id}:{}", secret.expose()),
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status, 400);
+    assert_eq!(response.json()["error"]["field"], "query");
+}

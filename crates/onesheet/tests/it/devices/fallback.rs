@@ -1,12 +1,14 @@
 //! The long-poll fallback: a page behind a proxy that rejects WebSocket upgrades switches to
-//! long polling and still receives commands.
+//! long polling and still receives its name, commands and settings changes.
+
+use std::time::Duration;
 
 use serde_json::json;
 
 use super::{
-    COMMAND_TIMEOUT, FIRST_POSTER_LOADED, FIRST_SLIDE_TIMEOUT, RECONNECT_TIMEOUT, console_errors,
-    device_state, pair_page, send_command, start_server, wait_for, wait_for_command,
-    wait_for_detail,
+    COMMAND_TIMEOUT, FIRST_POSTER_LOADED, FIRST_SLIDE_TIMEOUT, RECONNECT_TIMEOUT, admin,
+    console_errors, device_state, pair_page, send_command, start_server, wait_for,
+    wait_for_command, wait_for_detail,
 };
 use crate::browser::Browser;
 use crate::harness::TestServer;
@@ -76,6 +78,10 @@ async fn forward_without_upgrades(
     tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
     Ok(())
 }
+
+/// Maximum time from a settings change to the polling page applying it. The server wakes the
+/// waiting poll at once, so this covers a slow machine, not a poll's 25 s wait.
+const SETTINGS_PUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Returns the port of a test server from its base URL.
 fn server_port(server: &TestServer) -> u16 {
@@ -164,6 +170,40 @@ async fn page_falls_back_to_long_polling() {
     .await;
     let command = wait_for_command(&server, &device_id, next).await;
     assert_eq!(command["state"], "acked", "{command}");
+
+    // The first poll's welcome gave the page its name.
+    let identify = send_command(&server, &device_id, json!({ "type": "identify" })).await;
+    wait_for(
+        &browser,
+        "identify shows the device name on the polling page",
+        COMMAND_TIMEOUT,
+        "const node = document.getElementById('device-identify'); return !!node && !node.hidden && node.textContent === 'Attic';",
+    )
+    .await;
+    let command = wait_for_command(&server, &device_id, identify).await;
+    assert_eq!(command["state"], "acked", "{command}");
+
+    // A settings change wakes the waiting poll, and the page applies it like a pushed one.
+    let transition =
+        "return document.getElementById('stage').style.getPropertyValue('--transition-ms');";
+    let before: String = browser.eval(transition).await;
+    assert_ne!(before, "700ms", "the test needs another starting value");
+    let path = format!("/api/v1/admin/devices/{device_id}");
+    let (status, changed) = admin(
+        &server,
+        reqwest::Method::PATCH,
+        &path,
+        Some(json!({ "overrides": { "screensaver": { "transition_ms": 700 } } })),
+    )
+    .await;
+    assert_eq!(status, 200, "PATCH {path}: {changed}");
+    wait_for(
+        &browser,
+        "the settings change reaches the polling page",
+        SETTINGS_PUSH_TIMEOUT,
+        "return document.getElementById('stage').style.getPropertyValue('--transition-ms') === '700ms';",
+    )
+    .await;
 
     // The refused upgrades are the point of this test; anything else is an error.
     let errors = console_errors(&browser, true).await;
