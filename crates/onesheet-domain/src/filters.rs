@@ -14,6 +14,7 @@ mod tests;
 
 use std::ops::RangeInclusive;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
@@ -48,7 +49,7 @@ const UHD_RESOLUTIONS: [&str; 7] = ["4k", "2160p", "2160", "uhd", "8k", "4320p",
 /// Names in `libraries`, `genres_include`, `genres_exclude` and `collections` are compared
 /// after Unicode NFC normalisation, lower-casing and collapsing runs of white space, so
 /// `Science Fiction`, `science  fiction` and `SCIENCE FICTION` are the same genre.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CatalogFilter {
     /// Library names an item must come from. Empty allows every library. An item with no

@@ -2,6 +2,7 @@
 
 use std::ops::RangeInclusive;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::bounds::{check_range, check_text_length};
@@ -14,7 +15,7 @@ pub const CINEMA_HOUR_RANGE: RangeInclusive<u32> = 0..=23;
 /// Maximum characters of a header text, so it fits one line on a portrait screen.
 pub const CINEMA_HEADER_MAX_CHARS: usize = 40;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CinemaSettings {
     /// Seconds each poster stays on screen.
@@ -102,7 +103,7 @@ impl CinemaSettings {
 }
 
 /// Direction in which the portrait layout is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CinemaOrientation {
     /// Follow the screen: the portrait layout on a portrait screen, the poster beside its

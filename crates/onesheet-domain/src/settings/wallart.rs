@@ -2,6 +2,7 @@
 
 use std::ops::RangeInclusive;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::bounds::check_range;
@@ -17,7 +18,7 @@ pub const WALLART_TILES_PER_CHANGE_RANGE: RangeInclusive<u32> = 1..=8;
 /// Length of one tile animation in milliseconds.
 pub const WALLART_ANIMATION_MS_RANGE: RangeInclusive<u32> = 200..=5000;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct WallartSettings {
     /// Seconds between two rounds of tile changes.
@@ -98,7 +99,7 @@ impl WallartSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WallartLayout {
     Grid,
@@ -108,7 +109,7 @@ pub enum WallartLayout {
 
 /// Animation that replaces the poster in a tile. Every animation moves or fades whole layers
 /// (transform and opacity only), so weak devices composite it on the GPU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TileAnimation {
     Random,

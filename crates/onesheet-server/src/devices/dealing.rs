@@ -5,7 +5,11 @@
 //! Their sequences share no item whatever their timing, so the screens need no clock
 //! agreement. A member that is offline leaves its share unshown rather than reshuffling the
 //! others.
+//!
+//! Synchronised groups are the other shared mode: their members get the whole order and a
+//! schedule, see [`super::schedule`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use moka::sync::Cache;
@@ -13,6 +17,7 @@ use onesheet_domain::{DeviceId, GroupMode};
 use tracing::warn;
 
 use super::DeviceService;
+use super::schedule::{Schedule, SynchronisedGroup};
 
 /// How long a device's share is reused. Group changes reach the playlist within this time, and
 /// a fleet's playlist requests cost no store query each.
@@ -43,8 +48,31 @@ impl Deal {
     }
 }
 
+/// The part of the playlist order a screen shows, and for a synchronised group when it shows
+/// each item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Share {
+    /// Positions of the order in turn: a distinct group's residue class, else every position.
+    Dealt(Deal),
+    /// Every position, one per slot of the group's schedule.
+    Synchronised(Schedule),
+}
+
+impl Share {
+    /// The share of a screen outside any shared group: every position, at its own pace.
+    pub const WHOLE: Self = Self::Dealt(Deal::WHOLE);
+}
+
+/// A device's share as cached. A synchronised group keeps its overrides, so the interval
+/// follows the global settings without a cache flush.
+#[derive(Debug, Clone)]
+pub(super) enum CachedShare {
+    Dealt(Deal),
+    Synchronised(SynchronisedGroup),
+}
+
 /// Cached shares, by device.
-pub(super) type DealCache = Cache<DeviceId, Deal>;
+pub(super) type DealCache = Cache<DeviceId, CachedShare>;
 
 pub(super) fn deal_cache() -> DealCache {
     Cache::builder()
@@ -55,21 +83,27 @@ pub(super) fn deal_cache() -> DealCache {
 
 impl DeviceService {
     /// Returns the share of the playlist that `device` shows: its slot in its group when the
-    /// group is distinct, else the whole playlist. A store failure falls back to the whole
-    /// playlist, because a screen showing a duplicate is better than a blank one.
-    pub async fn deal(&self, device: &DeviceId) -> Deal {
-        if let Some(deal) = self.deals.get(device) {
-            return deal;
-        }
-        let deal = match self.compute_deal(device).await {
-            Ok(deal) => deal,
-            Err(error) => {
-                warn!(device.id = %device, %error, "cannot read the device's group; showing the whole playlist");
-                return Deal::WHOLE;
-            }
+    /// group is distinct, the group's schedule when it is synchronised, else the whole
+    /// playlist. A store failure falls back to the whole playlist, because a screen showing a
+    /// duplicate is better than a blank one.
+    pub async fn share(&self, device: &DeviceId) -> Share {
+        let cached = match self.deals.get(device) {
+            Some(cached) => cached,
+            None => match self.compute_share(device).await {
+                Ok(cached) => {
+                    self.deals.insert(device.clone(), cached.clone());
+                    cached
+                }
+                Err(error) => {
+                    warn!(device.id = %device, %error, "cannot read the device's group; showing the whole playlist");
+                    return Share::WHOLE;
+                }
+            },
         };
-        self.deals.insert(device.clone(), deal);
-        deal
+        match cached {
+            CachedShare::Dealt(deal) => Share::Dealt(deal),
+            CachedShare::Synchronised(group) => Share::Synchronised(self.schedule_of(&group)),
+        }
     }
 
     /// Drops every cached share. Called before a change that may alter a group's members or
@@ -79,29 +113,40 @@ impl DeviceService {
         self.deals.invalidate_all();
     }
 
-    async fn compute_deal(&self, device: &DeviceId) -> Result<Deal, onesheet_store::StoreError> {
+    async fn compute_share(
+        &self,
+        device: &DeviceId,
+    ) -> Result<CachedShare, onesheet_store::StoreError> {
+        const WHOLE: CachedShare = CachedShare::Dealt(Deal::WHOLE);
         let Some(record) = self.store.get_device(device).await? else {
-            return Ok(Deal::WHOLE);
+            return Ok(WHOLE);
         };
         let Some(group_id) = record.group_id else {
-            return Ok(Deal::WHOLE);
+            return Ok(WHOLE);
         };
         let Some(group) = self.store.get_group(group_id).await? else {
-            return Ok(Deal::WHOLE);
+            return Ok(WHOLE);
         };
-        if group.mode != GroupMode::Distinct {
-            return Ok(Deal::WHOLE);
+        match group.mode {
+            GroupMode::Independent => return Ok(WHOLE),
+            GroupMode::Synchronised => {
+                return Ok(CachedShare::Synchronised(SynchronisedGroup {
+                    anchor_ms: group.created_at.saturating_mul(1000),
+                    overrides: Arc::new(group.overrides),
+                }));
+            }
+            GroupMode::Distinct => {}
         }
 
         let mut members = self.active_device_ids(Some(group_id)).await?;
         members.sort();
         let slot = members.iter().position(|member| member == device);
         Ok(match slot {
-            Some(slot) => Deal {
+            Some(slot) => CachedShare::Dealt(Deal {
                 slot,
                 count: members.len(),
-            },
-            None => Deal::WHOLE,
+            }),
+            None => WHOLE,
         })
     }
 }

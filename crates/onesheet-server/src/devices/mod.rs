@@ -54,6 +54,7 @@ mod pairing;
 mod poll;
 mod presence;
 mod records;
+mod schedule;
 mod settings;
 mod socket;
 
@@ -74,7 +75,7 @@ use crate::state::TaggedSettings;
 
 pub use commands::{CommandOutcome, CommandView, MAX_COMMAND_TARGETS, NO_ACK_REASON};
 pub use credentials::{DEVICE_COOKIE, DEVICE_HEADER, DeviceCredential};
-pub use dealing::Deal;
+pub use dealing::{Deal, Share};
 pub use error::DeviceError;
 pub use pairing::ClaimRequest;
 pub use poll::{MAX_REPORT_MESSAGES, POLL_WAIT};
@@ -82,6 +83,7 @@ pub use presence::{LiveState, Transport};
 pub use records::{
     DeviceDetail, DeviceListFilter, DeviceUpdate, DeviceView, GroupInput, ProfileInput,
 };
+pub use schedule::Schedule;
 pub use settings::SettingsScope;
 pub(crate) use socket::{SocketClient, run_socket};
 
@@ -167,7 +169,7 @@ pub struct DeviceService {
     admission_limiter: FailureLimiter,
     /// Devices whose credential was verified recently, with the keyed hash that matched.
     verified: Cache<DeviceId, String>,
-    /// Each device's share of the playlist in a distinct group; see [`dealing`].
+    /// Each device's share of the playlist in a distinct or synchronised group; see [`dealing`].
     deals: dealing::DealCache,
     clock: Clock,
 }

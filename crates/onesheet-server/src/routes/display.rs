@@ -9,11 +9,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use onesheet_domain::links::public_link;
+use onesheet_domain::media::Rgb;
 use onesheet_domain::presets::find_preset;
 use onesheet_domain::settings::overrides::merge;
-use onesheet_domain::media::Rgb;
 use onesheet_domain::{
-    Badges, Cursor, DisplaySettings, FieldError, ImageKind, MediaItem, MediaKind, PlaylistQuery,
+    Badges, Cursor, DisplayMode, DisplaySettings, FieldError, ImageKind, MediaItem, MediaKind,
+    PlaylistQuery,
 };
 use onesheet_sources::Snapshot;
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ use super::conditional::if_none_match;
 use super::encoding::{accepts_gzip, gzip};
 use super::qr;
 use super::table::RouteTable;
-use crate::devices::{Deal, DeviceCredential};
+use crate::devices::{Deal, DeviceCredential, Schedule, Share};
 use crate::error::ApiError;
 use crate::security::{ClientAddress, DisplayViewer};
 use crate::state::{AppState, BasePath, RenderedPage, fnv1a};
@@ -100,7 +101,21 @@ struct PlaylistPage<'a> {
     generation: u64,
     total: usize,
     next_cursor: Option<String>,
+    /// The synchronised group's clock, for a screen in such a group. Item `i` of the page is
+    /// then the item of slot `first_slot + i`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schedule: Option<ScheduleView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_slot: Option<u64>,
     items: Vec<PlaylistItem<'a>>,
+}
+
+/// When each item of a synchronised group's playlist is shown: slot `n` starts at
+/// `anchor_ms + n * interval_ms` in server time and lasts one interval.
+#[derive(Serialize)]
+struct ScheduleView {
+    anchor_ms: i64,
+    interval_ms: u64,
 }
 
 #[derive(Serialize)]
@@ -170,8 +185,18 @@ async fn playlist(
         params.cursor.as_deref(),
     )?;
 
-    let deal = screen_share(&state, client.map(|Extension(client)| client.ip), &headers).await;
+    let share = screen_share(&state, client.map(|Extension(client)| client.ip), &headers).await;
     let snapshot = state.catalog.snapshot();
+    let deal = match share {
+        Share::Dealt(deal) => deal,
+        // Only the screensaver follows a schedule. Other pages of the group page through the
+        // whole playlist.
+        Share::Synchronised(_) if query.mode != DisplayMode::Screensaver => Deal::WHOLE,
+        Share::Synchronised(schedule) => {
+            let page = render_synchronised_page(&snapshot, &state.base_path, schedule, &query)?;
+            return Ok(page_response(&headers, page));
+        }
+    };
     let shown = deal.len(snapshot.order.len());
     let start = query.start_offset(snapshot.generation).min(shown);
     let end = (start + query.limit).min(shown);
@@ -193,31 +218,83 @@ async fn playlist(
         }
     };
 
-    if if_none_match(&headers, &page.etag) {
-        return Ok(not_modified(&page.etag));
+    Ok(page_response(&headers, page))
+}
+
+fn page_response(headers: &HeaderMap, page: RenderedPage) -> Response {
+    if if_none_match(headers, &page.etag) {
+        return not_modified(&page.etag);
     }
-    if accepts_gzip(&headers) {
+    if accepts_gzip(headers) {
         let mut response = json_response(page.gzip, &page.etag);
         response
             .headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        return Ok(response);
+        return response;
     }
-    Ok(json_response(page.body, &page.etag))
+    json_response(page.body, &page.etag)
 }
 
 /// Returns the share of the playlist the requesting screen shows: its part of a distinct
-/// group's playlist when it sends a valid device credential, else the whole playlist.
-async fn screen_share(state: &AppState, ip: Option<IpAddr>, headers: &HeaderMap) -> Deal {
+/// group's playlist, or a synchronised group's schedule, when it sends a valid device
+/// credential, else the whole playlist.
+async fn screen_share(state: &AppState, ip: Option<IpAddr>, headers: &HeaderMap) -> Share {
     let (Some(devices), Some(credential)) =
         (&state.devices, DeviceCredential::from_headers(headers))
     else {
-        return Deal::WHOLE;
+        return Share::WHOLE;
     };
     match devices.verify_credential(ip, &credential).await {
-        Ok(device) => devices.deal(&device).await,
-        Err(_) => Deal::WHOLE,
+        Ok(device) => devices.share(&device).await,
+        Err(_) => Share::WHOLE,
     }
+}
+
+/// Serialises one page of a synchronised group's playlist: the items of the slots from the
+/// cursor's on, or without a cursor from the slot running now, so a screen that starts late
+/// fetches no page it will never show. The playlist has no end: the slots wrap around the
+/// order. A cursor of another generation starts from the slot running now as well.
+///
+/// These pages skip the page cache, because their first slot changes with every interval and
+/// only the few screens of synchronised groups request them.
+fn render_synchronised_page(
+    snapshot: &Snapshot,
+    base: &BasePath,
+    schedule: Schedule,
+    query: &PlaylistQuery,
+) -> Result<RenderedPage, ApiError> {
+    let len = snapshot.order.len();
+    let first_slot = match query.cursor {
+        Some(cursor) if cursor.generation == snapshot.generation => cursor.offset as u64,
+        _ => schedule.slot_at(now_ms()),
+    };
+    let slots = if len == 0 { 0 } else { query.limit as u64 };
+    let end = first_slot.saturating_add(slots);
+    // NOTE: an item without an id would be left out and shift the later items of the page
+    // by one slot. Published catalog items all have ids.
+    let items = (first_slot..end)
+        .filter_map(|slot| Schedule::position(slot, len))
+        .filter_map(|position| project(&snapshot.items[snapshot.order[position] as usize], base))
+        .collect();
+    let next_cursor = usize::try_from(end).ok().filter(|_| len > 0).map(|offset| {
+        Cursor {
+            generation: snapshot.generation,
+            offset,
+        }
+        .encode()
+    });
+    let page = PlaylistPage {
+        generation: snapshot.generation,
+        total: snapshot.items.len(),
+        next_cursor,
+        schedule: Some(ScheduleView {
+            anchor_ms: schedule.anchor_ms,
+            interval_ms: schedule.interval_ms(),
+        }),
+        first_slot: Some(first_slot),
+        items,
+    };
+    serialise_page(&page)
 }
 
 /// Serialises one page. Its ETag is a hash of the bytes, so it can never name other content,
@@ -240,12 +317,18 @@ fn render_page(
             }
             .encode()
         }),
+        schedule: None,
+        first_slot: None,
         items: (start..end)
             .map(|index| snapshot.order[deal.position(index)])
             .filter_map(|position| project(&snapshot.items[position as usize], base))
             .collect(),
     };
-    let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
+    serialise_page(&page)
+}
+
+fn serialise_page(page: &PlaylistPage<'_>) -> Result<RenderedPage, ApiError> {
+    let body = serde_json::to_vec(page).map_err(ApiError::internal)?;
     let etag = format!("W/\"{:016x}\"", fnv1a(&body));
     let gzip = gzip(&body).map_err(ApiError::internal)?;
     Ok(RenderedPage {
@@ -315,7 +398,6 @@ struct DisplaySettingsBody<'a> {
     server_time_ms: u128,
 }
 
-/// Only what a screen needs: the display settings and the server's clock.
 /// Query of `GET /api/v1/display-settings`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -324,6 +406,7 @@ struct DisplaySettingsParams {
     preset: Option<String>,
 }
 
+/// Only what a screen needs: the display settings and the server's clock.
 async fn display_settings(
     _viewer: DisplayViewer,
     State(state): State<AppState>,
@@ -373,6 +456,15 @@ async fn display_settings(
     };
     let body = serde_json::to_vec(&body).map_err(ApiError::internal)?;
     Ok(json_response(Bytes::from(body), &etag))
+}
+
+/// Returns the wall clock in unix milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 fn json_response(body: Bytes, etag: &str) -> Response {

@@ -11,6 +11,7 @@ use crate::browser::Browser;
 use crate::harness::{ServerOptions, TestServer, http_client};
 
 mod fallback;
+mod groups;
 mod pairing_qr;
 
 /// Bootstrap admin token of the test servers: at least 24 characters, as the server requires.

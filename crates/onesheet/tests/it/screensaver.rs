@@ -1,4 +1,7 @@
-//! The screensaver page: served files, rotation, offline behaviour and base paths.
+//! The screensaver page: served files, rotation, offline behaviour and base paths. The
+//! settings seen on screen (transitions, overlay fields, clock) are tested in [`options`].
+
+mod options;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

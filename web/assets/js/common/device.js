@@ -34,6 +34,18 @@ export const CLIENT_VERSION = '0.1.0';
 const STATUS_INTERVAL_MS = 60000;
 /** Time between protocol `ping` messages, in milliseconds. */
 const PING_INTERVAL_MS = 30000;
+/**
+ * Clock samples kept from `pong` messages, newest last. The offset comes from the one with the
+ * shortest round trip, whose midpoint guess errs least, and old samples leave the window so a
+ * clock that was set meanwhile is followed. With a ping every 30 s this covers 4 minutes.
+ */
+const CLOCK_SAMPLES = 8;
+/**
+ * Pings sent one a second after `welcome`, so that the clock offset of a synchronised screen
+ * rests on the best of several round trips from the start.
+ */
+const WELCOME_PINGS = 4;
+const WELCOME_PING_SPACING_MS = 1000;
 /** Time a `ping` may wait for any message before the socket counts as dead, in milliseconds. */
 const PONG_TIMEOUT_MS = 10000;
 /** Time a socket must stay open before the backoff starts again from its first ceiling. */
@@ -81,6 +93,8 @@ export class DeviceSession {
     this.schedule = new ReconnectSchedule({ baseMs: readRetryHook(window.location.search) || undefined });
     this.startedAt = Date.now();
     this.serverOffsetMs = 0;
+    /** Recent `{roundTripMs, offsetMs}` measurements; see CLOCK_SAMPLES. */
+    this.clockSamples = [];
     this.settings = null;
     this.deviceName = null;
     /** Whether the server accepted this screen on the current transport, so `status` may go out. */
@@ -272,6 +286,16 @@ export class DeviceSession {
     });
   }
 
+  /** Sends `count` pings one WELCOME_PING_SPACING_MS apart while the socket stays open. */
+  sendClockPings(count) {
+    if (count <= 0 || this.socket === null) {
+      return;
+    }
+    this.sendPing();
+    const self = this;
+    this.setTimer('clock-ping', WELCOME_PING_SPACING_MS, function nextClockPing() { self.sendClockPings(count - 1); });
+  }
+
   sendPing() {
     const self = this;
     this.send({ type: 'ping', client_time_ms: Date.now() });
@@ -385,18 +409,19 @@ export class DeviceSession {
 
   welcome(message) {
     this.overlay.hide();
-    this.serverOffsetMs = message.server_time_ms - Date.now();
+    this.takeServerTime(message.server_time_ms);
     this.deviceName = message.name;
     this.admitted = true;
     document.body.dataset.deviceId = message.device_id;
     this.setState(this.polling !== null ? 'polling' : 'live');
+    this.sendClockPings(WELCOME_PINGS);
     this.applySettings(message.settings);
     this.sendStatus();
   }
 
   showPairing(message) {
     this.setState('pairing');
-    this.serverOffsetMs = message.server_time_ms - Date.now();
+    this.takeServerTime(message.server_time_ms);
     this.identity.setPairing({ code: message.code, ticket: message.ticket, expires_at: message.expires_at });
     const self = this;
     this.overlay.show({
@@ -453,13 +478,36 @@ export class DeviceSession {
     }
   }
 
+  /**
+   * Takes the server time of a message without a round trip (`welcome`, `pairing`). It is off
+   * by the message's transit time, so it counts only until a `pong` has been measured.
+   */
+  takeServerTime(serverTimeMs) {
+    if (typeof serverTimeMs === 'number' && this.clockSamples.length === 0) {
+      this.serverOffsetMs = serverTimeMs - Date.now();
+    }
+  }
+
   measureClock(message) {
     if (typeof message.client_time_ms !== 'number' || typeof message.server_time_ms !== 'number') {
       return;
     }
-    // The server read its clock about halfway through the round trip.
     const now = Date.now();
-    this.serverOffsetMs = message.server_time_ms - (message.client_time_ms + now) / 2;
+    const roundTripMs = now - message.client_time_ms;
+    if (roundTripMs < 0) {
+      // The local clock was set back during the round trip.
+      return;
+    }
+    // The server read its clock about halfway through the round trip.
+    this.clockSamples.push({
+      roundTripMs: roundTripMs,
+      offsetMs: message.server_time_ms - (message.client_time_ms + now) / 2,
+    });
+    if (this.clockSamples.length > CLOCK_SAMPLES) {
+      this.clockSamples.shift();
+    }
+    const best = this.clockSamples.reduce(function shorter(a, b) { return b.roundTripMs < a.roundTripMs ? b : a; });
+    this.serverOffsetMs = best.offsetMs;
   }
 
   revoked() {

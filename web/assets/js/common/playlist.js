@@ -7,12 +7,51 @@
  * reached, the buffer is cycled from its start instead, since the images of those items are
  * likely in the browser cache. The buffer keeps at most `maxBuffered` items, dropping items
  * already shown, so a screen that runs for weeks does not grow without bound.
+ *
+ * A screen in a synchronised group gets pages that carry the group's `schedule` and a
+ * `first_slot`: item `i` of a page belongs to slot `first_slot + i`, and the playlist has no
+ * end. Such a screen requests items by slot with `itemForSlot` instead of `next`.
  */
 
 import { ApiError, getJson } from './api.js';
 
 /** Items left in the buffer when the next page is requested in the background. */
 const PREFETCH_REMAINING = 5;
+
+/**
+ * The clock of a synchronised group: slot `n` starts at `anchorMs + n * intervalMs` in server
+ * time (unix milliseconds) and lasts one interval.
+ */
+export class Schedule {
+  constructor(anchorMs, intervalMs) {
+    this.anchorMs = anchorMs;
+    this.intervalMs = intervalMs;
+  }
+
+  /** Returns the slot running at `serverMs`, or 0 before the anchor. */
+  slotAt(serverMs) {
+    return Math.max(0, Math.floor((serverMs - this.anchorMs) / this.intervalMs));
+  }
+
+  /** Returns the start of `slot` in server time. */
+  startOf(slot) {
+    return this.anchorMs + slot * this.intervalMs;
+  }
+
+  /**
+   * Returns the slot to show next at `serverMs`: the next one to start, or the one after it
+   * when `shownSlot` is that next slot already (after a `next` command, or a switch that the
+   * timer fired a millisecond early).
+   */
+  slotAfter(serverMs, shownSlot) {
+    const current = this.slotAt(serverMs);
+    return shownSlot === current + 1 ? current + 2 : current + 1;
+  }
+
+  equals(other) {
+    return other !== null && other.anchorMs === this.anchorMs && other.intervalMs === this.intervalMs;
+  }
+}
 
 export class Playlist {
   /**
@@ -34,6 +73,12 @@ export class Playlist {
     /** Total reported by the last page, or null before the first page arrives. */
     this.total = null;
     this.pendingPage = null;
+    /** The synchronised group's schedule from the last page, or null outside such a group. */
+    this.schedule = null;
+    /** The slot of each buffered item, for a synchronised group, else null for each. */
+    this.slots = [];
+    /** The slot after the last item of the last page, for a synchronised group. */
+    this.endSlot = null;
   }
 
   /** Number of items currently buffered. */
@@ -49,6 +94,43 @@ export class Playlist {
   /** Makes the next call to `next()` start from a fresh first page. */
   requestRefresh() {
     this.needsFirstPage = true;
+  }
+
+  /** Loads the first page when none is loaded yet or a refresh was requested. */
+  async loadIfNeeded() {
+    if (this.needsFirstPage) {
+      await this.loadFirstPage();
+    }
+  }
+
+  /**
+   * Returns the item of `slot` of the synchronised group's schedule, or null when the screen
+   * is in no such group, the server cannot be reached, or the item cannot be shown. The slot
+   * just after the buffer comes from the next page, and any other slot from a fresh first
+   * page, which the server starts at the slot running now.
+   *
+   * NOTE: after a catalog change, buffered items keep the old order until the screen fetches
+   * its next page, so screens of one group may show different items for up to a page of slots.
+   */
+  async itemForSlot(slot) {
+    await this.loadIfNeeded();
+    let index = this.slots.indexOf(slot);
+    if (index === -1 && this.schedule !== null && this.nextCursor !== null
+      && slot >= this.endSlot && slot < this.endSlot + this.pageSize) {
+      await this.loadNextPage();
+      index = this.slots.indexOf(slot);
+    }
+    if (index === -1 && this.schedule !== null) {
+      await this.loadFirstPage();
+      index = this.slots.indexOf(slot);
+    }
+    if (index === -1) {
+      return null;
+    }
+    // Items before this one count as shown, so the buffer can drop them.
+    this.position = index + 1;
+    this.prefetchIfLow();
+    return this.items[index];
   }
 
   /**
@@ -94,10 +176,20 @@ export class Playlist {
       return;
     }
     this.needsFirstPage = false;
+    this.replaceBuffer(page);
+  }
+
+  replaceBuffer(page) {
     this.items = page.items;
+    this.slots = page.slots;
     this.position = 0;
     this.nextCursor = page.nextCursor;
     this.total = page.total;
+    this.endSlot = page.endSlot;
+    // The same object while the schedule stays the same, so callers can compare identities.
+    if (page.schedule === null || !page.schedule.equals(this.schedule)) {
+      this.schedule = page.schedule;
+    }
   }
 
   /** Appends the page at `nextCursor`. Concurrent calls share one request. */
@@ -111,9 +203,19 @@ export class Playlist {
         if (page === null || self.needsFirstPage || self.nextCursor !== cursor) {
           return;
         }
+        const continues = page.schedule === null
+          ? self.schedule === null
+          : page.schedule.equals(self.schedule) && page.slots[0] === self.endSlot;
+        if (!continues && (page.schedule !== null || self.schedule !== null)) {
+          // The group's schedule or the catalog changed: the page starts a new buffer.
+          self.replaceBuffer(page);
+          return;
+        }
         self.items = self.items.concat(page.items);
+        self.slots = self.slots.concat(page.slots);
         self.nextCursor = page.nextCursor;
         self.total = page.total;
+        self.endSlot = page.endSlot;
         self.trimBuffer();
       });
     }
@@ -126,6 +228,7 @@ export class Playlist {
     const droppable = Math.min(excess, this.position);
     if (droppable > 0) {
       this.items = this.items.slice(droppable);
+      this.slots = this.slots.slice(droppable);
       this.position -= droppable;
     }
   }
@@ -158,20 +261,45 @@ export class Playlist {
   }
 }
 
+function isShowable(item) {
+  return item && typeof item.id === 'string' && item.images
+    && (typeof item.images.poster === 'string' || typeof item.images.background === 'string');
+}
+
+/** Returns the page's schedule, or null when it has none or an invalid one. */
+function parseSchedule(body) {
+  const schedule = body.schedule;
+  if (!schedule || typeof schedule.anchor_ms !== 'number' || typeof schedule.interval_ms !== 'number'
+    || !(schedule.interval_ms > 0) || typeof body.first_slot !== 'number') {
+    return null;
+  }
+  return new Schedule(schedule.anchor_ms, schedule.interval_ms);
+}
+
 /**
- * Checks the shape of a playlist page and keeps the items that can be shown.
+ * Checks the shape of a playlist page and keeps the items that can be shown, with the slot
+ * of each when the page has a schedule.
  * @throws {TypeError} when the body is not a playlist page
  */
 function parsePage(body) {
   if (!body || !Array.isArray(body.items)) {
     throw new TypeError('expected an object with an "items" array');
   }
-  const items = body.items.filter(function isShowable(item) {
-    return item && typeof item.id === 'string' && item.images
-      && (typeof item.images.poster === 'string' || typeof item.images.background === 'string');
+  const schedule = parseSchedule(body);
+  const items = [];
+  const slots = [];
+  body.items.forEach(function keepShowable(item, index) {
+    if (isShowable(item)) {
+      items.push(item);
+      // Slots count every item of the page, so a skipped item leaves its slot empty.
+      slots.push(schedule === null ? null : body.first_slot + index);
+    }
   });
   return {
     items: items,
+    slots: slots,
+    schedule: schedule,
+    endSlot: schedule === null ? null : body.first_slot + body.items.length,
     nextCursor: typeof body.next_cursor === 'string' ? body.next_cursor : null,
     total: typeof body.total === 'number' ? body.total : items.length,
   };

@@ -8,6 +8,13 @@
  *
  * The device session (common/device.js) is an extra: it starts after the slideshow, its
  * failures are logged and never reach the loop, and `?device=off` leaves it out.
+ *
+ * In a synchronised group the playlist carries the group's schedule, and each turn ends when
+ * the next slot starts on the server clock instead of after the interval. Commands leave a
+ * screen out of step for one slot at most. `next` shows the coming slot's item early, and
+ * `previous` shows the last item until the next slot starts. After `resume`, a paused screen
+ * switches at the slot it was waiting for if that slot has not started yet. Otherwise it shows
+ * the slide it prepared at once and follows the schedule again from the next slot.
  */
 
 import { ApiError } from '../common/api.js';
@@ -16,7 +23,8 @@ import { Playlist } from '../common/playlist.js';
 import { RecentUrls } from '../common/preload.js';
 import { StatusIndicator } from '../common/status.js';
 import { DeviceSession, deviceSessionDisabled } from '../common/device.js';
-import { DEFAULT_SCREENSAVER, SettingsStore, readIntervalOverride } from './settings.js';
+import { Clock } from './clock.js';
+import { DEFAULT_SCREENSAVER, SettingsStore, readIntervalOverride, sanitizeScreensaver } from './settings.js';
 import { Slideshow, discardSlide, prepareSlide } from './slideshow.js';
 import { TurnTimer } from './turns.js';
 
@@ -43,7 +51,7 @@ function mainImageUrl(item) {
 
 class Screensaver {
   /**
-   * @param {{stage: HTMLElement, message: HTMLElement, marker: HTMLElement}} elements
+   * @param {{stage: HTMLElement, message: HTMLElement, marker: HTMLElement, clock: HTMLElement}} elements
    * @param {number|null} intervalOverrideSeconds
    */
   constructor(elements, intervalOverrideSeconds) {
@@ -52,9 +60,13 @@ class Screensaver {
     this.settings = new SettingsStore(intervalOverrideSeconds);
     this.status = new StatusIndicator(document.body, elements.marker);
     this.slideshow = new Slideshow(elements.stage);
+    this.clock = new Clock(elements.clock, function readServerTime() { return self.settings.now(); });
     this.recentUrls = new RecentUrls(RECENT_URL_CAPACITY);
     this.hasPresented = false;
     this.turns = new TurnTimer();
+    /** In a synchronised group: the slot of the slide on screen, and the slot to show next. */
+    this.shownSlot = null;
+    this.targetSlot = null;
     this.history = [];
     this.backRequested = false;
     /** The slide prepared before a `previous` command, shown after the previous item. */
@@ -76,7 +88,7 @@ class Screensaver {
     for (;;) {
       try {
         this.present(await pending);
-        const turn = this.turns.wait(this.settings.intervalMs());
+        const turn = this.turns.wait(this.turnDelay());
         await this.checkSettings();
         pending = this.prepareNext();
         await turn;
@@ -107,9 +119,15 @@ class Screensaver {
     this.deviceScreensaver = screensaver && typeof screensaver === 'object' ? screensaver : null;
     this.overlayDeviceSettings();
     this.applySettings();
+    if (this.playlist.schedule !== null) {
+      // The group's interval may have changed, so its schedule is read again.
+      this.playlist.requestRefresh();
+    }
+    // The session has just measured the server clock.
+    this.turns.recheck();
   }
 
-  /** Copies the device's screensaver values that have the expected type over the settings. */
+  /** Copies the device's screensaver values over the settings, dropping invalid ones. */
   overlayDeviceSettings() {
     const device = this.deviceScreensaver;
     if (device === null) {
@@ -121,6 +139,7 @@ class Screensaver {
         current[key] = device[key];
       }
     });
+    this.settings.screensaver = sanitizeScreensaver(current);
   }
 
   /** Starts the device session. Its failures are logged and never stop the slideshow. */
@@ -201,9 +220,15 @@ class Screensaver {
     }
   }
 
-  /** Applies the transition length at once. Layout and overlay settings apply from the next slide. */
+  /**
+   * Applies the transition length and the clock at once. Transition, layout and overlay
+   * settings apply from the next slide.
+   */
   applySettings() {
+    const screensaver = this.settings.screensaver;
     this.slideshow.setTransitionMs(this.settings.transitionMs());
+    this.slideshow.setIntervalMs(this.settings.intervalMs());
+    this.clock.apply(screensaver.clock, screensaver.clock_time_zone);
   }
 
   /** Checks the settings unless offline. While offline, the connection's retry timer does it. */
@@ -243,6 +268,10 @@ class Screensaver {
         return prepared;
       }
     }
+    await this.playlist.loadIfNeeded();
+    if (this.playlist.schedule !== null) {
+      return this.prepareScheduled();
+    }
     const currentId = this.slideshow.currentItemId();
     let loads = 0;
     for (let examined = 0; ; examined += 1) {
@@ -273,8 +302,68 @@ class Screensaver {
     }
   }
 
+  /** Returns the server's clock in unix milliseconds, as far as the page can tell. */
+  serverNowMs() {
+    return this.device !== null ? this.device.serverNowMs() : Date.now();
+  }
+
+  /**
+   * Returns the wait before the next slide: the interval, or in a synchronised group a
+   * function of the time left until the next slot starts, which the timer reads again when it
+   * fires or resumes.
+   */
+  turnDelay() {
+    const schedule = this.playlist.schedule;
+    if (schedule === null) {
+      this.targetSlot = null;
+      return this.settings.intervalMs();
+    }
+    this.targetSlot = schedule.slotAfter(this.serverNowMs(), this.shownSlot);
+    const self = this;
+    return function timeToTargetSlot() {
+      const current = self.playlist.schedule;
+      if (current === null || self.targetSlot === null) {
+        return 0;
+      }
+      return current.startOf(self.targetSlot) - self.serverNowMs();
+    };
+  }
+
+  /**
+   * Prepares the slide of the slot that `turnDelay` chose, or before the first turn the slot
+   * running now, and tags it with its slot. Returns null when the item cannot be shown.
+   */
+  async prepareScheduled() {
+    const schedule = this.playlist.schedule;
+    let slot = this.targetSlot !== null ? this.targetSlot : schedule.slotAt(this.serverNowMs());
+    let item = await this.playlist.itemForSlot(slot);
+    const current = this.playlist.schedule;
+    if (current !== schedule && current !== null && this.targetSlot !== null) {
+      // A fresh page brought a new interval: aim at the next slot of the new schedule.
+      this.targetSlot = current.slotAfter(this.serverNowMs(), null);
+      this.turns.recheck();
+      slot = this.targetSlot;
+      item = await this.playlist.itemForSlot(slot);
+    }
+    if (item === null) {
+      return null;
+    }
+    try {
+      const prepared = await prepareSlide(item, this.settings.screensaver);
+      prepared.slot = slot;
+      this.recentUrls.add(mainImageUrl(item));
+      return prepared;
+    } catch (error) {
+      console.warn('Cannot show item ' + item.id + ' of slot ' + slot + ': ' + error.message);
+      return null;
+    }
+  }
+
   present(prepared) {
     if (prepared !== null) {
+      if (prepared.slot !== undefined) {
+        this.shownSlot = prepared.slot;
+      }
       if (prepared.item.id === this.slideshow.currentItemId()) {
         // A playlist of one item: keep it on screen without a transition.
         discardSlide(prepared);
@@ -322,6 +411,7 @@ const screensaver = new Screensaver(
     stage: document.getElementById('stage'),
     message: document.getElementById('message'),
     marker: document.getElementById('offline-marker'),
+    clock: document.getElementById('clock'),
   },
   readIntervalOverride(window.location.search)
 );

@@ -4,6 +4,7 @@
  */
 
 import { getJson } from '../common/api.js';
+import { pickBoolean, pickChoice, pickInteger, pickText } from '../common/settings.js';
 
 /** Defaults used until the first settings response arrives, equal to the server's defaults. */
 export const DEFAULT_SCREENSAVER = {
@@ -15,13 +16,25 @@ export const DEFAULT_SCREENSAVER = {
   show_title: true,
   show_year: true,
   show_rating: true,
+  show_genres: false,
+  show_runtime: false,
+  show_tagline: false,
+  clock: 'off',
+  clock_time_zone: '',
 };
+
+/** Transitions between items; `random` picks one of these per item. */
+export const TRANSITIONS = ['fade', 'slide', 'zoom', 'ken_burns', 'flip'];
 
 /** Accepted interval range in seconds, the same as the server's. */
 const INTERVAL_MIN_SECONDS = 2;
 const INTERVAL_MAX_SECONDS = 3600;
+const TRANSITION_MAX_MS = 10000;
+const TIME_ZONE_MAX_CHARS = 64;
 const LAYOUTS = ['background_with_poster', 'poster'];
-const FLAGS = ['show_logo', 'show_title', 'show_year', 'show_rating'];
+const CLOCK_FORMATS = ['off', '12h', '24h'];
+const FLAGS = ['show_logo', 'show_title', 'show_year', 'show_rating', 'show_genres', 'show_runtime',
+  'show_tagline'];
 
 /**
  * Reads `interval` from a query string. Returns the interval in seconds, or null when the
@@ -41,27 +54,23 @@ export function readIntervalOverride(search) {
   return seconds;
 }
 
-/** Copies the known fields of a server document over the defaults, ignoring invalid values. */
-function sanitize(received) {
-  const source = received && typeof received === 'object' ? received : {};
-  const result = Object.assign({}, DEFAULT_SCREENSAVER);
-  const interval = source.interval_seconds;
-  if (typeof interval === 'number' && interval >= INTERVAL_MIN_SECONDS && interval <= INTERVAL_MAX_SECONDS) {
-    result.interval_seconds = interval;
-  }
-  if (typeof source.transition_ms === 'number' && source.transition_ms >= 0) {
-    result.transition_ms = source.transition_ms;
-  }
-  if (typeof source.transition === 'string') {
-    result.transition = source.transition;
-  }
-  if (LAYOUTS.indexOf(source.layout) !== -1) {
-    result.layout = source.layout;
-  }
+/**
+ * Copies the valid fields of a screensaver section over the defaults. main.js runs the device's
+ * merged settings through it too, so a value this page cannot use never reaches the slideshow.
+ */
+export function sanitizeScreensaver(received) {
+  const defaults = DEFAULT_SCREENSAVER;
+  const result = {
+    interval_seconds: pickInteger(received, 'interval_seconds', INTERVAL_MIN_SECONDS,
+      INTERVAL_MAX_SECONDS, defaults.interval_seconds),
+    transition: pickChoice(received, 'transition', ['random'].concat(TRANSITIONS), defaults.transition),
+    transition_ms: pickInteger(received, 'transition_ms', 0, TRANSITION_MAX_MS, defaults.transition_ms),
+    layout: pickChoice(received, 'layout', LAYOUTS, defaults.layout),
+    clock: pickChoice(received, 'clock', CLOCK_FORMATS, defaults.clock),
+    clock_time_zone: pickText(received, 'clock_time_zone', TIME_ZONE_MAX_CHARS, defaults.clock_time_zone),
+  };
   FLAGS.forEach(function copyFlag(flag) {
-    if (typeof source[flag] === 'boolean') {
-      result[flag] = source[flag];
-    }
+    result[flag] = pickBoolean(received, flag, defaults[flag]);
   });
   return result;
 }
@@ -72,6 +81,13 @@ export class SettingsStore {
     this.intervalOverrideSeconds = intervalOverrideSeconds;
     this.screensaver = Object.assign({}, DEFAULT_SCREENSAVER);
     this.etag = null;
+    /** Server clock minus this screen's clock, in milliseconds. */
+    this.clockOffsetMs = 0;
+  }
+
+  /** Returns the current time by the server's clock. */
+  now() {
+    return new Date(Date.now() + this.clockOffsetMs);
   }
 
   /** Time each item stays on screen, in milliseconds. */
@@ -100,7 +116,11 @@ export class SettingsStore {
       return false;
     }
     this.etag = response.etag;
-    const next = sanitize(response.body ? response.body.screensaver : null);
+    const body = response.body && typeof response.body === 'object' ? response.body : {};
+    if (typeof body.server_time_ms === 'number') {
+      this.clockOffsetMs = body.server_time_ms - Date.now();
+    }
+    const next = sanitizeScreensaver(body.screensaver || null);
     const changed = JSON.stringify(next) !== JSON.stringify(this.screensaver);
     this.screensaver = next;
     return changed;
