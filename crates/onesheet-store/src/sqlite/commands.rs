@@ -5,10 +5,12 @@
 //! once: a command sent just before a connection dropped is sent again on reconnect, and the
 //! device can recognise repeats by the command id.
 
+use std::collections::{HashMap, HashSet, VecDeque};
+
 use onesheet_domain::{CommandId, DeviceId};
 use serde_json::Value;
-use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
+use sqlx::{QueryBuilder, Row, Sqlite};
 use tracing::instrument;
 
 use super::devices::parse_device_id;
@@ -17,6 +19,10 @@ use crate::devices::{CommandReply, NewCommand, StoredCommand};
 
 const COMMAND_COLUMNS: &str =
     "id, device_id, command, state, created_at, expires_at, delivered_at, acked_at, error";
+
+/// Rows per multi-row statement. Each insert binds five values, far below SQLite's limit of
+/// 32,766 bound values per statement.
+const ROWS_PER_STATEMENT: usize = 500;
 
 /// SQL condition of a command still waiting for its device.
 const IS_PENDING_SQL: &str = "state IN ('queued', 'delivered')";
@@ -40,13 +46,116 @@ pub(super) async fn enqueue_commands(
     commands: &[NewCommand],
     max_pending: u32,
 ) -> Result<Vec<Result<StoredCommand, StoreError>>, StoreError> {
+    let Some(first) = commands.first() else {
+        return Ok(Vec::new());
+    };
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut outcomes = Vec::with_capacity(commands.len());
-    for command in commands {
-        outcomes.push(enqueue_on(&mut transaction, command, max_pending).await);
+
+    // The write lock is held from here, so the counts read once stay true while the rows go in.
+    // A broadcast gives every command the same creation time, which the expiry test uses.
+    let counts: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT device_id, COUNT(*) FROM device_commands
+         WHERE {IS_PENDING_SQL} AND expires_at > ? GROUP BY device_id"
+    ))
+    .bind(first.created_at)
+    .fetch_all(&mut *transaction)
+    .await?;
+    let mut pending: HashMap<String, i64> = counts.into_iter().collect();
+
+    let mut outcomes: Vec<Option<Result<StoredCommand, StoreError>>> =
+        commands.iter().map(|_| None).collect();
+    let mut accepted = Vec::with_capacity(commands.len());
+    for (index, command) in commands.iter().enumerate() {
+        let count = pending.entry(command.device_id.to_string()).or_default();
+        if *count >= i64::from(max_pending) {
+            outcomes[index] = Some(Err(StoreError::QueueFull {
+                device_id: command.device_id.to_string(),
+                limit: max_pending,
+            }));
+            continue;
+        }
+        *count += 1;
+        accepted.push(index);
+    }
+
+    for chunk in accepted.chunks(ROWS_PER_STATEMENT) {
+        match insert_rows(&mut transaction, commands, chunk).await {
+            Ok(ids) => {
+                for (index, id) in chunk.iter().zip(ids) {
+                    outcomes[*index] = Some(Ok(queued(&commands[*index], id)));
+                }
+            }
+            // One unknown device fails the whole statement, so these rows go one at a time
+            // and only that device's command fails.
+            Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
+                for &index in chunk {
+                    let outcome = enqueue_on(&mut transaction, &commands[index], max_pending).await;
+                    outcomes[index] = Some(outcome);
+                }
+            }
+            Err(error) => return Err(error.into()),
+        }
     }
     transaction.commit().await?;
-    Ok(outcomes)
+    // Every index got its outcome above: refused, inserted, or inserted alone.
+    Ok(outcomes.into_iter().flatten().collect())
+}
+
+/// Inserts the commands at `indexes` with one statement and returns their ids in that order.
+async fn insert_rows(
+    connection: &mut SqliteConnection,
+    commands: &[NewCommand],
+    indexes: &[usize],
+) -> Result<Vec<CommandId>, sqlx::Error> {
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO device_commands (device_id, command, state, created_at, expires_at) ",
+    );
+    query.push_values(indexes, |mut row, &index| {
+        let command = &commands[index];
+        // A command serialises without fail: it is a tagged enum of plain fields.
+        let json = serde_json::to_string(&command.command).unwrap_or_default();
+        row.push_bind(command.device_id.as_str())
+            .push_bind(json)
+            .push_bind("queued")
+            .push_bind(command.created_at)
+            .push_bind(command.expires_at);
+    });
+    query.push(" RETURNING id, device_id");
+    let rows: Vec<(i64, String)> = query.build_query_as().fetch_all(&mut *connection).await?;
+
+    // RETURNING lists rows in no promised order, but ids grow in insertion order, so each
+    // device's ids, sorted, match its commands in the order they were given.
+    let mut by_device: HashMap<String, VecDeque<i64>> = HashMap::new();
+    let mut sorted = rows;
+    sorted.sort_unstable();
+    for (id, device_id) in sorted {
+        by_device.entry(device_id).or_default().push_back(id);
+    }
+    Ok(indexes
+        .iter()
+        .map(|&index| {
+            let device_id = commands[index].device_id.as_str();
+            let id = by_device
+                .get_mut(device_id)
+                .and_then(VecDeque::pop_front)
+                .unwrap_or_default();
+            CommandId(id)
+        })
+        .collect())
+}
+
+fn queued(command: &NewCommand, id: CommandId) -> StoredCommand {
+    StoredCommand {
+        id,
+        device_id: command.device_id.clone(),
+        command: command.command.clone(),
+        state: onesheet_domain::CommandState::Queued,
+        created_at: command.created_at,
+        expires_at: command.expires_at,
+        delivered_at: None,
+        acked_at: None,
+        error: None,
+    }
 }
 
 async fn enqueue_on(
@@ -77,17 +186,9 @@ async fn enqueue_on(
     .await;
 
     match result {
-        Ok(result) if result.rows_affected() == 1 => Ok(StoredCommand {
-            id: CommandId(result.last_insert_rowid()),
-            device_id: command.device_id.clone(),
-            command: command.command.clone(),
-            state: onesheet_domain::CommandState::Queued,
-            created_at: command.created_at,
-            expires_at: command.expires_at,
-            delivered_at: None,
-            acked_at: None,
-            error: None,
-        }),
+        Ok(result) if result.rows_affected() == 1 => {
+            Ok(queued(command, CommandId(result.last_insert_rowid())))
+        }
         // Nothing inserted: the count reached the cap. A missing device has a count of zero, so
         // it fails on the foreign key below instead (unless the cap is zero).
         Ok(_) => Err(StoreError::QueueFull {
@@ -144,20 +245,27 @@ pub(super) async fn mark_commands_delivered(
     now_unix: i64,
 ) -> Result<Vec<bool>, StoreError> {
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut marked = Vec::with_capacity(ids.len());
-    for id in ids {
-        let result = sqlx::query(
-            "UPDATE device_commands SET state = 'delivered', delivered_at = ?
-             WHERE id = ? AND state = 'queued'",
-        )
-        .bind(now_unix)
-        .bind(id.0)
-        .execute(&mut *transaction)
-        .await?;
-        marked.push(result.rows_affected() == 1);
+    let mut marked = HashSet::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "UPDATE device_commands SET state = 'delivered', delivered_at = ",
+        );
+        query.push_bind(now_unix);
+        query.push(" WHERE state = 'queued' AND id IN (");
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(id.0);
+        }
+        query.push(") RETURNING id");
+        let updated: Vec<i64> = query
+            .build_query_scalar()
+            .fetch_all(&mut *transaction)
+            .await?;
+        marked.extend(updated);
     }
     transaction.commit().await?;
-    Ok(marked)
+    // A repeated id was marked by its first occurrence only.
+    Ok(ids.iter().map(|id| marked.remove(&id.0)).collect())
 }
 
 #[instrument(skip_all, fields(device.id = %device_id))]

@@ -451,3 +451,39 @@ async fn batch_reports_each_command_alone() {
     assert_eq!(acked.state, CommandState::Acked);
     assert_eq!(acked.acked_at, Some(2_002));
 }
+
+#[tokio::test]
+async fn large_batch_keeps_ids_with_devices() {
+    let test = open_store().await;
+    let store = &test.store;
+    let mut devices = Vec::new();
+    for index in 0..600 {
+        let name = format!("d{index}");
+        devices.push(create_device(store, &name, &name).await.id);
+    }
+    // One device has a command waiting already, so its second one finds the queue full.
+    enqueue(store, &devices[7], 1_900).await;
+
+    // Each device twice, in two passes, so one statement of 500 rows holds both kinds.
+    let batch: Vec<NewCommand> = devices
+        .iter()
+        .chain(devices.iter())
+        .map(|device| command(device, Command::Identify, 2_000))
+        .collect();
+    let outcomes = store.enqueue_commands(&batch, 2).await.unwrap();
+
+    assert_eq!(outcomes.len(), 1_200);
+    assert!(matches!(
+        outcomes[600 + 7],
+        Err(StoreError::QueueFull { .. })
+    ));
+    let mut seen = std::collections::HashSet::new();
+    for (given, outcome) in batch.iter().zip(&outcomes) {
+        let Ok(queued) = outcome else { continue };
+        assert!(seen.insert(queued.id), "id {} given twice", queued.id);
+        let stored = store.get_command(queued.id).await.unwrap().unwrap();
+        assert_eq!(stored.device_id, given.device_id);
+        assert_eq!(stored.command, Command::Identify);
+    }
+    assert_eq!(seen.len(), 1_199);
+}
