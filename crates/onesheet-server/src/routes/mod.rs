@@ -2,6 +2,7 @@
 
 mod admin;
 pub use admin::protected_routes;
+mod admin_pages;
 mod conditional;
 mod devices;
 mod display;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         // The device WebSocket lives for hours, so it gets neither the deadline nor compression.
         .merge(devices::routes())
         .merge(admin)
+        .merge(admin_pages::routes().layer(deadline()))
         .merge(
             images::routes()
                 .merge(pages::screens())

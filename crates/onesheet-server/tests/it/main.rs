@@ -6,6 +6,7 @@
 
 mod accounts;
 mod admin;
+mod admin_pages;
 mod derived;
 mod devices;
 mod display;

@@ -10,6 +10,7 @@
 
 mod browser;
 mod cinema;
+mod claim_page;
 mod config_errors;
 mod devices;
 mod display_pages;
