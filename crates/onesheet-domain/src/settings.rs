@@ -6,14 +6,19 @@
 
 mod bounds;
 pub mod cinema;
+pub mod filter_rules;
 pub mod overrides;
+pub mod schema;
 pub mod screensaver;
 pub mod wallart;
+
+use std::borrow::Cow;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use cinema::{CinemaOrientation, CinemaSettings};
+pub use filter_rules::{FilterPatch, FilterRule, TimeOfDay};
 pub use screensaver::{ClockFormat, Layout, ScreensaverSettings, Transition};
 pub use wallart::{TileAnimation, WallartLayout, WallartSettings};
 
@@ -31,6 +36,10 @@ pub struct DisplaySettings {
     pub cinema: CinemaSettings,
     /// Filter that selects the catalog items screens show, across every source.
     pub filter: CatalogFilter,
+    /// Rules that change `filter` by time of day in the server's time zone, at most 24. While
+    /// a rule's window is open its fields replace those of `filter`, and a later rule wins
+    /// over an earlier one. An override that sets this list replaces the whole list below it.
+    pub filter_rules: Vec<FilterRule>,
 }
 
 impl DisplaySettings {
@@ -44,7 +53,15 @@ impl DisplaySettings {
                 errors.push(format!("filter.{}", error.field), error.message);
             }
         }
+        filter_rules::validate_rules_into(&mut errors, &self.filter, &self.filter_rules);
         errors.into_result()
+    }
+
+    /// Returns the catalog filter in force at `time`, the local time of day: `filter` with
+    /// the active rules of `filter_rules` laid over it. Borrows `filter` while no rule is
+    /// active.
+    pub fn filter_at(&self, time: TimeOfDay) -> Cow<'_, CatalogFilter> {
+        filter_rules::filter_at(&self.filter, &self.filter_rules, time)
     }
 }
 

@@ -7,6 +7,7 @@ use arc_swap::ArcSwap;
 use axum::http::HeaderValue;
 use bytes::Bytes;
 use moka::sync::Cache;
+use onesheet_domain::settings::TimeOfDay;
 use onesheet_domain::{DisplayMode, DisplaySettings, FieldError};
 use onesheet_images::pipeline::{ImagePipeline, PipelineConfig};
 use onesheet_sources::Catalog;
@@ -105,6 +106,20 @@ pub struct SharedState {
     /// Paired screens, their sockets and commands; `None` switches the device routes off
     /// (some tests).
     pub devices: Option<Arc<DeviceService>>,
+    /// The local time of day in the server's time zone, against which filter rules run.
+    pub time_of_day: TimeOfDayClock,
+}
+
+/// Function that returns the local time of day, by default [`local_time_of_day`].
+pub type TimeOfDayClock = Arc<dyn Fn() -> TimeOfDay + Send + Sync>;
+
+/// Returns the time of day in the time zone of `TZ`, else of `/etc/localtime`, else UTC, as
+/// jiff resolves it. Daylight-saving changes apply at once.
+pub fn local_time_of_day() -> TimeOfDay {
+    let now = jiff::Zoned::now();
+    let hour = u8::try_from(now.hour()).unwrap_or(0);
+    let minute = u8::try_from(now.minute()).unwrap_or(0);
+    TimeOfDay::new(hour, minute).unwrap_or(TimeOfDay::MIDNIGHT)
 }
 
 /// A serialised playlist page, its gzip-compressed copy and its ETag. The copy is made once per
@@ -158,6 +173,7 @@ impl AppState {
             display_access: Arc::default(),
             request_timeout: REQUEST_TIMEOUT,
             devices: None,
+            time_of_day: Arc::new(local_time_of_day),
         }))
     }
 
@@ -229,6 +245,12 @@ impl AppState {
     /// Sets which clients may use display routes; [`AppState::new`] allows loopback only.
     pub fn with_display_access(mut self, access: DisplayAccess) -> Self {
         self.shared_mut().display_access = Arc::new(access);
+        self
+    }
+
+    /// Replaces the clock of the time of day that filter rules run against, for tests.
+    pub fn with_time_of_day(mut self, clock: TimeOfDayClock) -> Self {
+        self.shared_mut().time_of_day = clock;
         self
     }
 

@@ -73,6 +73,9 @@ pub enum ConfigCommand {
     ///
     /// Exits with status 0 if the configuration is valid and 2 if it is not.
     Check,
+    /// Prints the JSON Schema of the display settings document, with every default,
+    /// description and limit, as `GET /api/v1/admin/settings/schema` returns it.
+    SettingsSchema,
 }
 
 #[cfg(test)]

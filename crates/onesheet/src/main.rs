@@ -33,6 +33,19 @@ fn main() -> ExitCode {
             print!("{}", config::render_check(&loaded));
             ExitCode::SUCCESS
         }
+        cli::Command::Config(cli::ConfigCommand::SettingsSchema) => {
+            let schema = onesheet_domain::settings::schema::settings_schema();
+            match serde_json::to_string_pretty(&schema) {
+                Ok(text) => {
+                    println!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("onesheet: cannot write the settings schema: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         cli::Command::Cache(command) => match cache::run(&loaded.config, &command) {
             Ok(report) => {
                 print!("{report}");

@@ -84,7 +84,7 @@ pub use records::{
     DeviceDetail, DeviceListFilter, DeviceUpdate, DeviceView, GroupInput, ProfileInput,
 };
 pub use schedule::Schedule;
-pub use settings::SettingsScope;
+pub use settings::{ScreenFilter, SettingsScope};
 pub(crate) use socket::{SocketClient, run_socket};
 
 use commands::InFlight;
@@ -171,6 +171,8 @@ pub struct DeviceService {
     verified: Cache<DeviceId, String>,
     /// Each device's share of the playlist in a distinct or synchronised group; see [`dealing`].
     deals: dealing::DealCache,
+    /// Each device's filter settings for the playlist; see [`DeviceService::screen_filter`].
+    screen_filters: settings::ScreenFilterCache,
     clock: Clock,
 }
 
@@ -228,6 +230,7 @@ impl DeviceService {
                 .time_to_live(CREDENTIAL_CACHE_TTL)
                 .build(),
             deals: dealing::deal_cache(),
+            screen_filters: settings::screen_filter_cache(),
             clock: Arc::new(unix_now),
         }
     }

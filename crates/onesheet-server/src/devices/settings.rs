@@ -5,11 +5,22 @@
 //! then its own, merged by `onesheet_domain::settings::overrides::merge`. Whenever one of those
 //! layers changes, the server recomputes the document for each live screen it applies to and
 //! sends it as a `settings` message, within the request that made the change.
+//!
+//! The playlist route reads each paired screen's filter and filter rules from its merged
+//! settings through [`DeviceService::screen_filter`], which caches them per device.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
+use moka::sync::Cache;
+use onesheet_domain::settings::filter_rules::filter_at;
 use onesheet_domain::settings::overrides::{merge, validate_override};
-use onesheet_domain::{DeviceId, DeviceRecord, DisplaySettings, ServerMessage, SettingsOverride};
+use onesheet_domain::settings::{FilterRule, TimeOfDay};
+use onesheet_domain::{
+    CatalogFilter, DeviceId, DeviceRecord, DisplaySettings, ServerMessage, SettingsOverride,
+};
 use tracing::{debug, warn};
 
 use super::{DeviceError, DeviceService};
@@ -35,6 +46,34 @@ impl SettingsScope {
     }
 }
 
+/// How long a device's filter settings are reused. A settings change clears them at once, so
+/// this only bounds how long a write that raced a playlist request can leave an old filter.
+const SCREEN_FILTER_TTL: Duration = Duration::from_secs(10);
+
+/// The filter part of a device's merged settings: the layered filter and the filter rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScreenFilter {
+    pub filter: CatalogFilter,
+    pub rules: Vec<FilterRule>,
+}
+
+impl ScreenFilter {
+    /// Returns the filter in force at `time`. Borrows `filter` while no rule is active.
+    pub fn filter_at(&self, time: TimeOfDay) -> Cow<'_, CatalogFilter> {
+        filter_at(&self.filter, &self.rules, time)
+    }
+}
+
+/// Cached filter settings, by device.
+pub(super) type ScreenFilterCache = Cache<DeviceId, Arc<ScreenFilter>>;
+
+pub(super) fn screen_filter_cache() -> ScreenFilterCache {
+    Cache::builder()
+        .max_capacity(100_000)
+        .time_to_live(SCREEN_FILTER_TTL)
+        .build()
+}
+
 /// Profile and group overrides read during one push, so a hundred screens of one profile cost
 /// one lookup.
 #[derive(Default)]
@@ -50,6 +89,46 @@ impl DeviceService {
     pub(crate) async fn settings_for(&self, record: &DeviceRecord) -> DisplaySettings {
         self.settings_with_cache(record, &mut LayerCache::default())
             .await
+    }
+
+    /// Returns the merged settings of a device whose credential was already verified, for
+    /// display requests that carry only the credential.
+    pub(crate) async fn settings_for_id(
+        &self,
+        device_id: &DeviceId,
+    ) -> Result<DisplaySettings, DeviceError> {
+        let record = self
+            .store
+            .get_device(device_id)
+            .await
+            .map_err(DeviceError::Store)?
+            .ok_or_else(|| DeviceError::DeviceNotFound(device_id.clone()))?;
+        Ok(self.settings_for(&record).await)
+    }
+
+    /// Returns the filter and filter rules of the device's merged settings, cached for a few
+    /// seconds so a fleet's playlist requests cost no store query each. None when the device
+    /// is not found or cannot be read, and the screen then gets the global filter.
+    pub async fn screen_filter(&self, device_id: &DeviceId) -> Option<Arc<ScreenFilter>> {
+        if let Some(cached) = self.screen_filters.get(device_id) {
+            return Some(cached);
+        }
+        let record = match self.store.get_device(device_id).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return None,
+            Err(error) => {
+                warn!(%error, device.id = %device_id, "could not read a device for its filter; using the global filter");
+                return None;
+            }
+        };
+        let settings = self.settings_for(&record).await;
+        let filter = Arc::new(ScreenFilter {
+            filter: settings.filter,
+            rules: settings.filter_rules,
+        });
+        self.screen_filters
+            .insert(device_id.clone(), Arc::clone(&filter));
+        Some(filter)
     }
 
     async fn settings_with_cache(
@@ -153,6 +232,9 @@ impl DeviceService {
     /// Sends new merged settings to every live device in `scope`, wakes the polls of polling
     /// devices in it, and returns how many live devices got the settings.
     pub async fn push_settings(&self, scope: &SettingsScope) -> usize {
+        // Any layer may have changed a filter, and this runs only on admin changes, so
+        // clearing every device's cached filter costs little.
+        self.screen_filters.invalidate_all();
         let mut cache = LayerCache::default();
         let mut pushed = 0;
         for device_id in self.hub.live_ids() {

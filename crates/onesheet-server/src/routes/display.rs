@@ -11,19 +11,21 @@ use bytes::Bytes;
 use onesheet_domain::links::public_link;
 use onesheet_domain::media::Rgb;
 use onesheet_domain::presets::find_preset;
+use onesheet_domain::settings::filter_rules::filter_at;
 use onesheet_domain::settings::overrides::merge;
 use onesheet_domain::{
     Badges, Cursor, DisplayMode, DisplaySettings, FieldError, ImageKind, MediaItem, MediaKind,
     PlaylistQuery,
 };
 use onesheet_sources::Snapshot;
+use onesheet_sources::catalog::FilteredOrder;
 use serde::{Deserialize, Serialize};
 
 use super::conditional::if_none_match;
 use super::encoding::{accepts_gzip, gzip};
 use super::qr;
 use super::table::RouteTable;
-use crate::devices::{Deal, DeviceCredential, Schedule, Share};
+use crate::devices::{Deal, DeviceCredential, Schedule, ScreenFilter, Share};
 use crate::error::ApiError;
 use crate::security::{ClientAddress, DisplayViewer};
 use crate::state::{AppState, BasePath, RenderedPage, fnv1a};
@@ -57,12 +59,28 @@ struct NowPlayingView<'a> {
     item: Option<PlaylistItem<'a>>,
 }
 
-/// Sessions playing now on every media server, for now-playing screens.
-async fn now_playing(_viewer: DisplayViewer, State(state): State<AppState>) -> Response {
-    let sessions = state.now_playing.sessions();
+/// Sessions playing now on every media server, for now-playing screens, as far as the caller's
+/// settings let it show them: a paired screen's merged settings, else the global settings.
+/// The list is empty while `cinema.now_playing` is off. `server_time_ms` is the server's clock
+/// when the response was made, so a screen can advance a playing session's position.
+async fn now_playing(
+    _viewer: DisplayViewer,
+    State(state): State<AppState>,
+    client: Option<Extension<ClientAddress>>,
+    headers: HeaderMap,
+) -> Response {
+    let ip = client.map(|Extension(client)| client.ip);
+    let settings = caller_settings(&state, ip, &headers).await;
+    let rule = &settings.cinema;
+    let sessions = if rule.now_playing {
+        state.now_playing.sessions()
+    } else {
+        Vec::new()
+    };
     let snapshot = state.catalog.snapshot();
     let views: Vec<NowPlayingView<'_>> = sessions
         .iter()
+        .filter(|session| rule.shows_session(session.player.as_deref(), session.user.as_deref()))
         .map(|session| {
             let id = onesheet_domain::ItemId::derive(&session.source, &session.item.upstream_key);
             NowPlayingView {
@@ -81,11 +99,39 @@ async fn now_playing(_viewer: DisplayViewer, State(state): State<AppState>) -> R
             }
         })
         .collect();
-    let mut response = axum::Json(serde_json::json!({ "sessions": views })).into_response();
+    // NOTE: positions are as of the source's last session poll, which the hub does not time,
+    // so a screen that advances them from `server_time_ms` runs up to one poll behind.
+    let body = serde_json::json!({ "sessions": views, "server_time_ms": now_ms() });
+    let mut response = axum::Json(body).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// Returns the settings of the requesting screen: its merged settings when it sends a valid
+/// device credential, else the global settings.
+async fn caller_settings(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    headers: &HeaderMap,
+) -> DisplaySettings {
+    let global = || state.settings.load().settings.clone();
+    let (Some(devices), Some(credential)) =
+        (&state.devices, DeviceCredential::from_headers(headers))
+    else {
+        return global();
+    };
+    let Ok(device) = devices.verify_credential(ip, &credential).await else {
+        return global();
+    };
+    match devices.settings_for_id(&device).await {
+        Ok(settings) => settings,
+        Err(error) => {
+            tracing::warn!(device.id = %device, %error, "cannot read the device's settings; applying the global now-playing rule");
+            global()
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -185,24 +231,33 @@ async fn playlist(
         params.cursor.as_deref(),
     )?;
 
-    let share = screen_share(&state, client.map(|Extension(client)| client.ip), &headers).await;
+    let ip = client.map(|Extension(client)| client.ip);
+    let (share, screen_filter) = screen_view(&state, ip, &headers).await;
     let snapshot = state.catalog.snapshot();
+    // Dealing and schedules work on the screen's own order, so members of one group share
+    // items only as far as their filters do.
+    let filtered = filtered_order(&state, &snapshot, screen_filter.as_deref());
+    let (order, order_revision) = match &filtered {
+        Some(filtered) => (filtered.order.as_slice(), filtered.revision),
+        None => (snapshot.order.as_slice(), snapshot.revision),
+    };
     let deal = match share {
         Share::Dealt(deal) => deal,
         // Only the screensaver follows a schedule. Other pages of the group page through the
         // whole playlist.
         Share::Synchronised(_) if query.mode != DisplayMode::Screensaver => Deal::WHOLE,
         Share::Synchronised(schedule) => {
-            let page = render_synchronised_page(&snapshot, &state.base_path, schedule, &query)?;
+            let page =
+                render_synchronised_page(&snapshot, order, &state.base_path, schedule, &query)?;
             return Ok(page_response(&headers, page));
         }
     };
-    let shown = deal.len(snapshot.order.len());
+    let shown = deal.len(order.len());
     let start = query.start_offset(snapshot.generation).min(shown);
     let end = (start + query.limit).min(shown);
 
     let key = (
-        snapshot.revision,
+        order_revision,
         query.mode,
         query.limit,
         start,
@@ -212,7 +267,7 @@ async fn playlist(
     let page = match state.playlist_pages.get(&key) {
         Some(page) => page,
         None => {
-            let page = render_page(&snapshot, &state.base_path, deal, start, end)?;
+            let page = render_page(&snapshot, order, &state.base_path, deal, start, end)?;
             state.playlist_pages.insert(key, page.clone());
             page
         }
@@ -235,19 +290,57 @@ fn page_response(headers: &HeaderMap, page: RenderedPage) -> Response {
     json_response(page.body, &page.etag)
 }
 
-/// Returns the share of the playlist the requesting screen shows: its part of a distinct
-/// group's playlist, or a synchronised group's schedule, when it sends a valid device
-/// credential, else the whole playlist.
-async fn screen_share(state: &AppState, ip: Option<IpAddr>, headers: &HeaderMap) -> Share {
+/// Returns the share of the playlist the requesting screen shows and its own filter settings,
+/// when it sends a valid device credential: its part of a distinct group's playlist or a
+/// synchronised group's schedule. Other screens get the whole playlist and no filter of
+/// their own.
+async fn screen_view(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    headers: &HeaderMap,
+) -> (Share, Option<Arc<ScreenFilter>>) {
     let (Some(devices), Some(credential)) =
         (&state.devices, DeviceCredential::from_headers(headers))
     else {
-        return Share::WHOLE;
+        return (Share::WHOLE, None);
     };
     match devices.verify_credential(ip, &credential).await {
-        Ok(device) => devices.share(&device).await,
-        Err(_) => Share::WHOLE,
+        Ok(device) => (
+            devices.share(&device).await,
+            devices.screen_filter(&device).await,
+        ),
+        Err(_) => (Share::WHOLE, None),
     }
+}
+
+/// Returns the screen's own display order when the filter in force for it now differs from
+/// the global filter, else None, and the snapshot's order applies. The filter in force is the
+/// screen's merged filter, or the global one for an unpaired screen, with the filter rules
+/// active at the server's local time laid over it.
+///
+/// The usual case, with no rules and no filter of the screen's own, reads no clock and
+/// allocates nothing.
+///
+/// NOTE: a cursor carries only the generation and an offset, so a screen whose filter changes
+/// while it pages continues at the same offset of its new order, and may skip or repeat items
+/// in that pass.
+pub(super) fn filtered_order(
+    state: &AppState,
+    snapshot: &Snapshot,
+    screen: Option<&ScreenFilter>,
+) -> Option<Arc<FilteredOrder>> {
+    let global = state.settings.load();
+    let global_filter = &global.settings.filter;
+    let (filter, rules) = match screen {
+        Some(screen) => (&screen.filter, screen.rules.as_slice()),
+        None => (global_filter, global.settings.filter_rules.as_slice()),
+    };
+    if rules.is_empty() {
+        let is_global = std::ptr::eq(filter, global_filter) || filter == global_filter;
+        return (!is_global).then(|| state.catalog.order_for(snapshot, filter));
+    }
+    let effective = filter_at(filter, rules, (state.time_of_day)());
+    (*effective != *global_filter).then(|| state.catalog.order_for(snapshot, &effective))
 }
 
 /// Serialises one page of a synchronised group's playlist: the items of the slots from the
@@ -259,11 +352,12 @@ async fn screen_share(state: &AppState, ip: Option<IpAddr>, headers: &HeaderMap)
 /// only the few screens of synchronised groups request them.
 fn render_synchronised_page(
     snapshot: &Snapshot,
+    order: &[u32],
     base: &BasePath,
     schedule: Schedule,
     query: &PlaylistQuery,
 ) -> Result<RenderedPage, ApiError> {
-    let len = snapshot.order.len();
+    let len = order.len();
     let first_slot = match query.cursor {
         Some(cursor) if cursor.generation == snapshot.generation => cursor.offset as u64,
         _ => schedule.slot_at(now_ms()),
@@ -274,7 +368,7 @@ fn render_synchronised_page(
     // by one slot. Published catalog items all have ids.
     let items = (first_slot..end)
         .filter_map(|slot| Schedule::position(slot, len))
-        .filter_map(|position| project(&snapshot.items[snapshot.order[position] as usize], base))
+        .filter_map(|position| project(&snapshot.items[order[position] as usize], base))
         .collect();
     let next_cursor = usize::try_from(end).ok().filter(|_| len > 0).map(|offset| {
         Cursor {
@@ -302,6 +396,7 @@ fn render_synchronised_page(
 /// because compression changes the bytes of one representation.
 fn render_page(
     snapshot: &Snapshot,
+    order: &[u32],
     base: &BasePath,
     deal: Deal,
     start: usize,
@@ -310,7 +405,7 @@ fn render_page(
     let page = PlaylistPage {
         generation: snapshot.generation,
         total: snapshot.items.len(),
-        next_cursor: (end < deal.len(snapshot.order.len())).then(|| {
+        next_cursor: (end < deal.len(order.len())).then(|| {
             Cursor {
                 generation: snapshot.generation,
                 offset: end,
@@ -320,7 +415,7 @@ fn render_page(
         schedule: None,
         first_slot: None,
         items: (start..end)
-            .map(|index| snapshot.order[deal.position(index)])
+            .map(|index| order[deal.position(index)])
             .filter_map(|position| project(&snapshot.items[position as usize], base))
             .collect(),
     };

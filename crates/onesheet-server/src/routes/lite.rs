@@ -14,6 +14,7 @@ use onesheet_domain::{FieldError, ImageKind, MediaItem};
 use serde::Deserialize;
 use url::form_urlencoded;
 
+use super::display::filtered_order;
 use super::table::RouteTable;
 use crate::error::ApiError;
 use crate::security::DisplayViewer;
@@ -72,11 +73,18 @@ async fn lite(
     let base = state.base_path.as_str();
     let interval = state.settings.load().settings.screensaver.interval_seconds;
     let snapshot = state.catalog.snapshot();
-    let length = snapshot.order.len() as u64;
+    // The global filter rules for the time of day apply here as on the other pages.
+    let filtered = filtered_order(&state, &snapshot, None);
+    let order = filtered
+        .as_deref()
+        .map_or(snapshot.order.as_slice(), |filtered| {
+            filtered.order.as_slice()
+        });
+    let length = order.len() as u64;
     let current = (length > 0)
         .then(|| {
             let position = params.i.unwrap_or(0) % length;
-            let index = snapshot.order[position as usize] as usize;
+            let index = order[position as usize] as usize;
             snapshot
                 .items
                 .get(index)

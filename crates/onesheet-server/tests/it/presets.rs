@@ -70,3 +70,29 @@ async fn admin_lists_presets() {
     assert_eq!(lobby["settings"]["cinema"]["header_text"], "Now showing");
     assert!(lobby["name"].as_str().is_some_and(|name| !name.is_empty()));
 }
+
+#[tokio::test]
+async fn admin_serves_settings_schema() {
+    let app = DeviceApp::start().await;
+    let schema = app.admin("GET", "/api/v1/admin/settings/schema", None).await;
+    assert_eq!(schema.status, 200);
+    assert_eq!(schema.header("content-type"), "application/schema+json");
+    let body = schema.json();
+    assert_eq!(
+        body["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    let cinema = &body["$defs"]["CinemaSettings"]["properties"]["interval_seconds"];
+    assert_eq!(cinema["minimum"], 5, "{cinema}");
+    assert_eq!(cinema["maximum"], 3600, "{cinema}");
+
+    // The copy in the repository's docs is the one the server serves.
+    let committed: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../docs/settings.schema.json"
+    ))
+    .unwrap();
+    assert_eq!(
+        committed, body,
+        "docs/settings.schema.json is out of date: regenerate it from GET /api/v1/admin/settings/schema"
+    );
+}

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use onesheet_domain::playlist::{display_order, weighted_order};
-use onesheet_domain::{CompiledFilter, ItemId, MediaItem, SourceId, dedupe};
+use onesheet_domain::{CatalogFilter, CompiledFilter, ItemId, MediaItem, SourceId, dedupe};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tracing::{debug, info, instrument, warn};
@@ -29,6 +29,9 @@ use tracing::{debug, info, instrument, warn};
 use crate::source::{MediaSource, ProgressView, RefreshProgress};
 
 mod appearance;
+mod orders;
+
+pub use orders::FilteredOrder;
 
 /// One generation of the catalog. Never changes once built.
 #[derive(Debug, Default)]
@@ -43,7 +46,8 @@ pub struct Snapshot {
     /// Shared with the sources' last results, so an item is held in memory once however many
     /// snapshots and sources refer to it.
     pub items: Vec<Arc<MediaItem>>,
-    /// Positions in `items`, shuffled once per generation.
+    /// Positions in `items` that pass the global filter, in a weighted shuffle seeded by the
+    /// generation.
     pub order: Vec<u32>,
     /// True when `items` is the built-in demo set because no real source has items.
     pub demo: bool,
@@ -51,6 +55,10 @@ pub struct Snapshot {
     /// those come every few seconds while palettes are computed, and copying the ids of a
     /// 25,000-item catalog allocates about 1.5 MiB (an estimate from their sizes).
     index: Arc<HashMap<ItemId, usize>>,
+    /// Each item's source weight, before any filter, by position in `items`, or empty when
+    /// every weight is 1. Kept so [`Snapshot::order_for`] can order the items for another filter,
+    /// and shared with the revisions that only add palettes.
+    source_weights: Arc<[f32]>,
 }
 
 impl Snapshot {
@@ -64,6 +72,7 @@ impl Snapshot {
             items,
             demo,
             index,
+            source_weights: Arc::from([]),
         }
     }
 
@@ -71,12 +80,7 @@ impl Snapshot {
     /// weighted shuffle seeded by the generation. `weights` has one entry per item.
     pub fn weighted(generation: u64, items: Vec<Arc<MediaItem>>, weights: &[f32]) -> Self {
         let mut snapshot = Self::new(generation, Vec::new());
-        // Equal weights give the plain shuffle, which screens' cursors already know.
-        snapshot.order = if weights.iter().all(|&weight| weight == 1.0) {
-            display_order(items.len(), generation)
-        } else {
-            weighted_order(weights, generation)
-        };
+        snapshot.order = order_by_weight(weights, items.len(), generation);
         snapshot.index = Arc::new(index_of(&items));
         snapshot.demo = !items.is_empty() && items.iter().all(|item| item.demo);
         snapshot.items = items;
@@ -85,6 +89,12 @@ impl Snapshot {
 
     pub fn with_revision(mut self, revision: u64) -> Self {
         self.revision = revision;
+        self
+    }
+
+    /// Keeps each item's source weight, one per item, for [`Snapshot::order_for`].
+    pub fn with_source_weights(mut self, weights: Arc<[f32]>) -> Self {
+        self.source_weights = weights;
         self
     }
 
@@ -101,12 +111,24 @@ impl Snapshot {
             order: previous.order.clone(),
             demo: previous.demo,
             index: Arc::clone(&previous.index),
+            source_weights: Arc::clone(&previous.source_weights),
             items,
         }
     }
 
     pub fn get(&self, id: &ItemId) -> Option<&MediaItem> {
         self.index.get(id).map(|&position| &*self.items[position])
+    }
+}
+
+/// Orders the positions with a positive weight in a weighted shuffle seeded by `generation`.
+/// Equal weights of 1 give the plain shuffle of all `len` positions, which screens' cursors
+/// already know.
+fn order_by_weight(weights: &[f32], len: usize, generation: u64) -> Vec<u32> {
+    if weights.iter().all(|&weight| weight == 1.0) {
+        display_order(len, generation)
+    } else {
+        weighted_order(weights, generation)
     }
 }
 
@@ -211,6 +233,8 @@ pub struct Catalog {
     /// Function run on a blocking thread after each refresh, and after each enrichment pass that
     /// computed palettes.
     release_memory: ReleaseMemory,
+    /// Display orders for filters other than the global one, for [`Catalog::order_for`].
+    orders: orders::OrderCache,
 }
 
 impl Catalog {
@@ -235,6 +259,7 @@ impl Catalog {
             enrichment: appearance::Enrichment::new(),
             filter: ArcSwap::from_pointee(CompiledFilter::default()),
             release_memory: Arc::new(crate::memory::release_free_memory),
+            orders: orders::order_cache(),
         }
     }
 
@@ -274,23 +299,51 @@ impl Catalog {
     ) -> Snapshot {
         let filter = self.filter.load();
         let now = now_unix();
-        let source_weights: HashMap<&SourceId, f32> = entries
+        let by_source: HashMap<&SourceId, f32> = entries
             .iter()
             .map(|entry| (entry.source.id(), entry.source.weight()))
             .collect();
-        let weights: Vec<f32> = items
+        let source_weights: Vec<f32> = items
             .iter()
             .map(|item| {
-                if !filter.matches(item, now) {
-                    return 0.0;
-                }
                 item.source
                     .as_ref()
-                    .and_then(|id| source_weights.get(id).copied())
+                    .and_then(|id| by_source.get(id).copied())
                     .unwrap_or(1.0)
             })
             .collect();
-        Snapshot::weighted(generation, items, &weights).with_revision(self.next_revision())
+        let weights: Vec<f32> = items
+            .iter()
+            .zip(&source_weights)
+            .map(|(item, &weight)| {
+                if filter.matches(item, now) {
+                    weight
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let source_weights: Arc<[f32]> = if source_weights.iter().all(|&weight| weight == 1.0) {
+            Arc::from([])
+        } else {
+            Arc::from(source_weights)
+        };
+        Snapshot::weighted(generation, items, &weights)
+            .with_revision(self.next_revision())
+            .with_source_weights(source_weights)
+    }
+
+    /// Returns the display order of `snapshot`'s items that pass `filter`, for a screen whose
+    /// filter differs from the global one. The order is the same weighted shuffle as
+    /// [`Snapshot::order`], seeded by the generation, so a filter equal to the global one
+    /// gives the same order.
+    ///
+    /// Orders are cached by snapshot revision and filter, so screens that share a filter cost
+    /// one computation per revision. A miss filters and shuffles every item on the calling
+    /// thread: a few milliseconds for a catalog of tens of thousands of items.
+    pub fn order_for(&self, snapshot: &Snapshot, filter: &CatalogFilter) -> Arc<FilteredOrder> {
+        self.orders
+            .get_or_compute(snapshot, filter, || self.next_revision())
     }
 
     /// Returns the current snapshot; cheap enough to call on every request.

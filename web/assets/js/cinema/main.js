@@ -4,6 +4,9 @@
  * Each turn shows the slide prepared during the previous turn, checks the settings with a
  * conditional GET, applies the orientation, starts preparing the next slide and waits for the
  * interval. The header rule is evaluated when a slide is shown, by the server's clock.
+ *
+ * While `cinema.now_playing` is on, the page also polls what the media servers play. A session
+ * covers the rotation with the now-playing view, and the rotation waits until it ends.
  */
 
 import { Connection } from '../common/connection.js';
@@ -15,9 +18,11 @@ import { sizedBoxImageUrl } from '../common/sizing.js';
 import { StatusIndicator } from '../common/status.js';
 import { sleep } from '../common/timing.js';
 import { headerFor } from './header.js';
+import { NowPlayingPoller } from './now-playing.js';
 import { applyFrame, computeFrame } from './orientation.js';
 import { createCinemaSettings } from './settings.js';
 import { CinemaSlides } from './slides.js';
+import { Takeover } from './takeover.js';
 
 /** Items per playlist request. */
 const PAGE_SIZE = 50;
@@ -52,6 +57,11 @@ class Cinema {
       onChange: function onConnectionChange(online) { self.handleConnectionChange(online); },
     });
     this.playlist = new Playlist({ connection: this.connection, mode: 'cinema', pageSize: PAGE_SIZE });
+    this.takeover = new Takeover(elements.frame, function serverNow() { return self.settings.now().getTime(); });
+    this.nowPlaying = new NowPlayingPoller({
+      connection: this.connection,
+      onUpdate: function onNowPlaying(session, reportedAtMs) { self.showNowPlaying(session, reportedAtMs); },
+    });
     window.addEventListener('resize', function onResize() { self.applyOrientation(); });
   }
 
@@ -67,6 +77,7 @@ class Cinema {
     let pending = this.prepareNext();
     for (;;) {
       try {
+        await this.takeover.whenIdle();
         this.present(await pending);
         const interval = sleep(this.intervalMs());
         await this.refreshSettings();
@@ -85,6 +96,22 @@ class Cinema {
     const self = this;
     await checkSettings(this.connection, function refresh() { return self.settings.refresh(); });
     this.applyOrientation();
+    if (this.settings.values.now_playing) {
+      this.nowPlaying.start();
+    } else {
+      this.nowPlaying.stop();
+    }
+  }
+
+  async showNowPlaying(session, reportedAtMs) {
+    try {
+      await this.takeover.update(session, reportedAtMs, this.settings.values, this.frame);
+    } catch (error) {
+      // Not expected: a failed poster load shows the placeholder. Keep the rotation alive.
+      console.error('Showing the now-playing session failed:', error);
+      this.takeover.hide();
+    }
+    this.updateMessage();
   }
 
   applyOrientation() {
@@ -93,6 +120,7 @@ class Cinema {
     this.frame = computeFrame(width, height, this.settings.values);
     applyFrame(this.frameElement, this.frame);
     this.slides.refit();
+    this.takeover.refit();
   }
 
   /**
@@ -156,7 +184,7 @@ class Cinema {
 
   updateMessage() {
     let text = null;
-    if (this.slides.currentItemId() === null) {
+    if (this.slides.currentItemId() === null && !this.takeover.isActive()) {
       if (this.playlist.isEmpty()) {
         text = MESSAGE_EMPTY;
       } else if (!this.connection.isOnline()) {

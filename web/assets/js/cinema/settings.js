@@ -1,6 +1,7 @@
 /**
  * Cinema settings: the `cinema` section of the display settings, with the server's defaults
- * and ranges.
+ * and ranges. The now-playing player and user lists are left out, because the server applies
+ * them to `api/v1/now-playing`.
  */
 
 import { ModeSettings, pickBoolean, pickChoice, pickInteger, pickText } from '../common/settings.js';
@@ -23,6 +24,8 @@ export const DEFAULT_CINEMA = {
   show_badges: true,
   show_qr: true,
   glow: true,
+  now_playing: true,
+  now_playing_text: 'Now playing',
 };
 
 function sanitize(received) {
@@ -40,6 +43,8 @@ function sanitize(received) {
     show_badges: pickBoolean(received, 'show_badges', defaults.show_badges),
     show_qr: pickBoolean(received, 'show_qr', defaults.show_qr),
     glow: pickBoolean(received, 'glow', defaults.glow),
+    now_playing: pickBoolean(received, 'now_playing', defaults.now_playing),
+    now_playing_text: pickText(received, 'now_playing_text', HEADER_MAX_CHARS, defaults.now_playing_text),
   };
 }
 

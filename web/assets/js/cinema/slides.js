@@ -126,11 +126,11 @@ function buildSlide(prepared, header, settings) {
 }
 
 /**
- * Sizes the poster to the largest box of its own shape that fits its area, scaling small
- * images up. CSS alone would either keep small images small or letterbox them inside a box of
- * the area's shape, and the glow must hug the image itself.
+ * Sizes the poster of a slide or of the now-playing view to the largest box of its own shape
+ * that fits its area, scaling small images up. CSS alone would either keep small images small
+ * or letterbox them inside a box of the area's shape, and the glow must hug the image itself.
  */
-function fitPoster(slide) {
+export function fitPoster(slide) {
   const area = slide.querySelector('.poster-area');
   const poster = slide.querySelector('img.poster');
   if (!area || !poster || !poster.naturalWidth || !poster.naturalHeight) {

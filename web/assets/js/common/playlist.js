@@ -19,6 +19,12 @@ import { ApiError, getJson } from './api.js';
 const PREFETCH_REMAINING = 5;
 
 /**
+ * Time between checks of the first page, so that a filter rule that opens or closes reaches
+ * the screen within about a minute.
+ */
+const SELECTION_CHECK_MS = 60 * 1000;
+
+/**
  * The clock of a synchronised group: slot `n` starts at `anchorMs + n * intervalMs` in server
  * time (unix milliseconds) and lasts one interval.
  */
@@ -79,6 +85,11 @@ export class Playlist {
     this.slots = [];
     /** The slot after the last item of the last page, for a synchronised group. */
     this.endSlot = null;
+    /** ETag and item ids of the last first page, and when it was last checked. */
+    this.firstPageEtag = null;
+    this.firstPageIds = '';
+    this.checkedAt = Date.now();
+    this.pendingCheck = null;
   }
 
   /** Number of items currently buffered. */
@@ -159,7 +170,34 @@ export class Playlist {
     const item = this.items[this.position];
     this.position += 1;
     this.prefetchIfLow();
+    this.checkSelectionIfDue();
     return item;
+  }
+
+  /**
+   * Asks the server, at most once a minute, whether the first page changed, because a filter
+   * rule for the time of day or a settings change may have given this screen another
+   * selection. An unchanged page costs a 304. A page with other items starts a new buffer; one
+   * with the same items in the same order, such as after palettes were added, changes nothing.
+   */
+  checkSelectionIfDue() {
+    if (this.schedule !== null || this.pendingCheck !== null || this.firstPageEtag === null
+      || Date.now() - this.checkedAt < SELECTION_CHECK_MS || !this.connection.isOnline()) {
+      return;
+    }
+    const self = this;
+    this.pendingCheck = this.fetchPage(null, this.firstPageEtag).then(function compare(page) {
+      self.pendingCheck = null;
+      self.checkedAt = Date.now();
+      if (page === null || page.notModified || self.needsFirstPage) {
+        return;
+      }
+      self.firstPageEtag = page.etag;
+      if (pageIds(page) !== self.firstPageIds) {
+        self.firstPageIds = pageIds(page);
+        self.replaceBuffer(page);
+      }
+    });
   }
 
   prefetchIfLow() {
@@ -171,11 +209,14 @@ export class Playlist {
   }
 
   async loadFirstPage() {
-    const page = await this.fetchPage(null);
+    const page = await this.fetchPage(null, null);
     if (page === null) {
       return;
     }
     this.needsFirstPage = false;
+    this.firstPageEtag = page.etag;
+    this.firstPageIds = pageIds(page);
+    this.checkedAt = Date.now();
     this.replaceBuffer(page);
   }
 
@@ -197,7 +238,7 @@ export class Playlist {
     if (this.pendingPage === null) {
       const self = this;
       const cursor = this.nextCursor;
-      this.pendingPage = this.fetchPage(cursor).then(function appendPage(page) {
+      this.pendingPage = this.fetchPage(cursor, null).then(function appendPage(page) {
         self.pendingPage = null;
         // A refresh may have replaced the buffer while this page was in flight.
         if (page === null || self.needsFirstPage || self.nextCursor !== cursor) {
@@ -234,20 +275,26 @@ export class Playlist {
   }
 
   /**
-   * Fetches one page. Returns null when the server is unreachable or rejected the request.
-   * After a rejection the playlist restarts from the first page, because the cursor may be
-   * one that the server no longer accepts.
+   * Fetches one page, conditionally when `etag` is given. Returns null when the server is
+   * unreachable or rejected the request, and `{notModified: true}` for a 304. After a
+   * rejection the playlist restarts from the first page, because the cursor may be one that
+   * the server no longer accepts.
    */
-  async fetchPage(cursor) {
+  async fetchPage(cursor, etag) {
     let url = 'api/v1/playlist?mode=' + encodeURIComponent(this.mode) + '&limit=' + this.pageSize;
     if (cursor !== null) {
       url += '&cursor=' + encodeURIComponent(cursor);
     }
     try {
       const response = await this.connection.request(function sendPlaylistRequest() {
-        return getJson(url);
+        return getJson(url, { etag: etag });
       });
-      return parsePage(response.body);
+      if (response.status === 304) {
+        return { notModified: true };
+      }
+      const page = parsePage(response.body);
+      page.etag = response.etag || null;
+      return page;
     } catch (error) {
       if (error instanceof ApiError) {
         console.error('Playlist request rejected (' + error.code + ', request id ' + error.requestId + '):', error.message);
@@ -259,6 +306,11 @@ export class Playlist {
       return null;
     }
   }
+}
+
+/** Returns the ids of a page's items, as one string to compare pages by. */
+function pageIds(page) {
+  return page.items.map(function id(item) { return item.id; }).join(' ');
 }
 
 function isShowable(item) {

@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use onesheet_domain::presets::PRESETS;
+use onesheet_domain::settings::schema::settings_schema;
 use onesheet_domain::{DisplayMode, DisplaySettings, SettingsOverride};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -25,7 +26,18 @@ pub(super) fn routes() -> RouteTable {
     RouteTable::new()
         .get("/api/v1/admin/settings", show)
         .put("/api/v1/admin/settings", replace)
+        .get("/api/v1/admin/settings/schema", schema)
         .get("/api/v1/admin/presets", presets)
+}
+
+/// Returns the JSON Schema of the settings document, with every default, description and limit.
+async fn schema(_: AdminAccess) -> Response {
+    let mut response = Json(settings_schema()).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/schema+json"),
+    );
+    response
 }
 
 /// One preset as the admin API lists it: its id, what it is for, and its partial settings.
