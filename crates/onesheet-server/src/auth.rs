@@ -129,10 +129,38 @@ impl FromRequestParts<AppState> for RequestCaller {
     }
 }
 
+/// Proof that the request may manage the screen fleet: devices, their profiles and groups,
+/// and commands. It admits what [`AdminAccess`] admits, and also API tokens of the `devices`
+/// scope for changes, so a script that pairs and commands screens needs no `admin` token.
+#[derive(Debug, Clone)]
+pub struct DeviceAccess(pub AdminAccess);
+
+impl FromRequestParts<AppState> for DeviceAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        AdminAccess::authorize(parts, state, TokenScope::Devices)
+            .await
+            .map(Self)
+    }
+}
+
 impl FromRequestParts<AppState> for AdminAccess {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Self::authorize(parts, state, TokenScope::Admin).await
+    }
+}
+
+impl AdminAccess {
+    /// Admits the request as [`AdminAccess`] describes, with API tokens needing `read` for
+    /// safe methods and `change_scope` for the others.
+    async fn authorize(
+        parts: &mut Parts,
+        state: &AppState,
+        change_scope: TokenScope,
+    ) -> Result<Self, ApiError> {
         let caller = caller_of(parts);
         if state.admin_token.is_none() && state.accounts.is_none() {
             return Err(ApiError::Disabled {
@@ -145,7 +173,7 @@ impl FromRequestParts<AppState> for AdminAccess {
             let needed = if parts.method.is_safe() {
                 TokenScope::Read
             } else {
-                TokenScope::Admin
+                change_scope
             };
             if let Some(accounts) = &state.accounts
                 && let Some((record, scope)) = accounts.token(token, &caller).await?
@@ -204,8 +232,16 @@ impl FromRequestParts<AppState> for AnySession {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let not_signed_in = ApiError::Unauthorized {
-            reason: "sign in first, or send an API token as Authorization: Bearer <token>",
+        // Routes that take a session and no token manage the account itself, so the message
+        // for a caller who sent a token says that tokens cannot do this.
+        let not_signed_in = if parts.headers.contains_key(header::AUTHORIZATION) {
+            ApiError::Unauthorized {
+                reason: "this request needs a signed-in admin: API tokens and the admin token cannot manage accounts, sessions or tokens",
+            }
+        } else {
+            ApiError::Unauthorized {
+                reason: "sign in first, or send an API token as Authorization: Bearer <token>",
+            }
         };
         let Some(accounts) = &state.accounts else {
             return Err(not_signed_in);

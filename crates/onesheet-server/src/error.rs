@@ -248,9 +248,15 @@ impl IntoResponse for ApiError {
                 retry_after_seconds,
             }) => Some(HeaderValue::from(*retry_after_seconds)),
             Self::Account(AccountError::Busy) => Some(HeaderValue::from_static("5")),
-            Self::Device(DeviceError::Blocked {
-                retry_after_seconds,
-            }) => Some(HeaderValue::from(*retry_after_seconds)),
+            Self::Device(
+                DeviceError::Blocked {
+                    retry_after_seconds,
+                }
+                | DeviceError::RateLimited {
+                    retry_after_seconds,
+                    ..
+                },
+            ) => Some(HeaderValue::from(*retry_after_seconds)),
             _ => None,
         };
         if let Some(value) = retry_after {
@@ -277,11 +283,14 @@ fn device_status(error: &DeviceError) -> StatusCode {
         | DeviceError::InvalidField(_)
         | DeviceError::InvalidFields(_) => StatusCode::BAD_REQUEST,
         DeviceError::CodeExpired => StatusCode::GONE,
-        DeviceError::CodeUsed | DeviceError::QueueFull(_) | DeviceError::Conflict(_) => {
-            StatusCode::CONFLICT
+        DeviceError::CodeUsed
+        | DeviceError::QueueFull(_)
+        | DeviceError::Conflict(_)
+        | DeviceError::InactiveSurvivor(_) => StatusCode::CONFLICT,
+        DeviceError::InvalidCredentials | DeviceError::Revoked => StatusCode::UNAUTHORIZED,
+        DeviceError::Blocked { .. } | DeviceError::RateLimited { .. } => {
+            StatusCode::TOO_MANY_REQUESTS
         }
-        DeviceError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-        DeviceError::Blocked { .. } => StatusCode::TOO_MANY_REQUESTS,
         DeviceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -300,7 +309,10 @@ fn device_code(error: &DeviceError) -> &'static str {
         DeviceError::QueueFull(_) => "command-queue-full",
         DeviceError::Conflict(_) => "conflict",
         DeviceError::InvalidCredentials => "invalid-credentials",
+        DeviceError::Revoked => "device-revoked",
+        DeviceError::InactiveSurvivor(_) => "device-inactive",
         DeviceError::Blocked { .. } => "too-many-attempts",
+        DeviceError::RateLimited { .. } => "rate-limited",
         DeviceError::Store(_) => "internal",
     }
 }

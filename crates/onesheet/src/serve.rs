@@ -191,6 +191,8 @@ fn start_devices(
     let device_config = DeviceConfig {
         auto_admit,
         auto_recover_frozen: config.device_auto_recover_frozen,
+        max_sockets: config.device_max_sockets,
+        max_sockets_per_address: config.device_max_sockets_per_address,
         ..DeviceConfig::default()
     };
     let devices = Arc::new(DeviceService::new(

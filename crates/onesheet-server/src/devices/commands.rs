@@ -35,8 +35,16 @@ impl InFlight {
         lock(&self.deadlines).insert(id, (device_id, deadline));
     }
 
-    fn remove(&self, id: CommandId) {
-        lock(&self.deadlines).remove(&id);
+    /// Removes the entry of command `id` when it belongs to `device_id`. Command ids are
+    /// sequential, so another device's ack must not cancel this command's ack timeout.
+    fn remove(&self, id: CommandId, device_id: &DeviceId) {
+        let mut deadlines = lock(&self.deadlines);
+        if deadlines
+            .get(&id)
+            .is_some_and(|(owner, _)| owner == device_id)
+        {
+            deadlines.remove(&id);
+        }
     }
 
     fn take_overdue(&self, now: Instant) -> Vec<(CommandId, DeviceId)> {
@@ -365,7 +373,7 @@ impl DeviceService {
         id: CommandId,
         error: Option<&str>,
     ) {
-        self.in_flight.remove(id);
+        self.in_flight.remove(id, device_id);
         let reply = CommandReply {
             device_id: device_id.clone(),
             id,

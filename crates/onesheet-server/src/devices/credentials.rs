@@ -171,6 +171,11 @@ impl DeviceCredential {
         if let Some(value) = headers.get(DEVICE_HEADER) {
             return value.to_str().ok().and_then(Self::parse);
         }
+        Self::from_cookie(headers)
+    }
+
+    /// Finds a credential in the request's device cookie.
+    pub fn from_cookie(headers: &axum::http::HeaderMap) -> Option<Self> {
         headers
             .get_all(axum::http::header::COOKIE)
             .iter()

@@ -35,8 +35,23 @@ pub enum DeviceError {
     /// never says which, so a probe learns nothing about device ids.
     #[error("invalid device credentials: pair the screen again")]
     InvalidCredentials,
+    /// The device was revoked or merged, and the secret is its own. Unlike
+    /// [`InvalidCredentials`](Self::InvalidCredentials), this does not count as a failed login.
+    #[error("this device was revoked or merged into another record: pair the screen again")]
+    Revoked,
     #[error("too many failed attempts from this address: retry in {retry_after_seconds} s")]
     Blocked { retry_after_seconds: u32 },
+    /// Requests over a budget that refills with time. The message names the limit.
+    #[error("{message}: retry in {retry_after_seconds} s")]
+    RateLimited {
+        message: String,
+        retry_after_seconds: u32,
+    },
+    /// A merge whose survivor can no longer authenticate.
+    #[error(
+        "cannot merge into device {0}: it was revoked or merged into another record; choose an active device as the survivor"
+    )]
+    InactiveSurvivor(DeviceId),
     #[error("device service unavailable: {0}")]
     Store(StoreError),
 }

@@ -8,13 +8,16 @@
 //! 1. The screen opens `GET {base}/api/v1/devices/ws`. The upgrade request must pass the
 //!    display access rule: loopback, `display_networks`, `public_displays`, an admin, or a
 //!    valid device credential in the `X-Onesheet-Device` header or the `onesheet_device`
-//!    cookie.
+//!    cookie. A browser's `Origin` must be this server's own or in `cors_origins`, and the
+//!    sockets open in total and from the client's address must be under `device_max_sockets`
+//!    (503) and `device_max_sockets_per_address` (429).
 //! 2. Its first message must arrive within 10 s and be `hello`, or the server sends `error`
 //!    (`hello-timeout` or `unexpected-message`) and closes. With `auth.method = "device"` the
 //!    id and secret are checked against the stored keyed hash, and the server sends
 //!    `welcome`. A wrong secret gets `error` with code `invalid-credentials`, and the socket
-//!    closes. Failures count against the client address, and a blocked address gets
-//!    `rate-limited`.
+//!    closes. Failures count against the client address, and once the address is blocked its
+//!    wrong secrets get `rate-limited`, while valid ones still pass. A revoked or merged device
+//!    gets `revoked`.
 //! 3. With `auth.method = "pairing"` and a client address inside `device_auto_admit`, the
 //!    server creates the device at once and sends `paired`, then `welcome`. Otherwise it sends
 //!    `pairing` with a code (10 min, single use) and a ticket, and the socket waits. When an
@@ -33,7 +36,8 @@
 //!    last answer. The screen's own `ping` message is answered with `pong` and the server time.
 //! 7. Frames are limited to 64 KiB, and each socket may send 20 messages at once and 5 a
 //!    second after that. Over the rate the server answers `rate-limited` and drops the
-//!    messages, and a client that keeps flooding is disconnected. Malformed JSON, an unknown
+//!    messages, and a client that keeps flooding is disconnected. The ack of a command that
+//!    this socket delivered and that is not acknowledged yet costs nothing. Malformed JSON, an unknown
 //!    `type` and invalid fields get an `error` frame, and the connection stays.
 //! 8. Commands arrive as `command` with an id, and the screen answers each with `ack`. Commands
 //!    for an offline screen wait in its queue and arrive after its next `welcome`.
@@ -43,7 +47,9 @@
 //!
 //! Screens behind a proxy that strips `Upgrade` use `GET {base}/api/v1/devices/poll` (waits up
 //! to 25 s for commands or new settings) and `POST {base}/api/v1/devices/poll` (status and
-//! acks) instead. Their first poll adds `?welcome=true` and gets `welcome` at once.
+//! acks) instead. Their first poll adds `?welcome=true` and gets `welcome` at once. A device
+//! may make 60 such requests at once and 2 a second after that. A revoked or merged device
+//! gets `401 device-revoked` there and from `session`, and the response clears its cookie.
 
 mod commands;
 mod credentials;
@@ -53,12 +59,15 @@ mod pacing;
 mod pairing;
 mod poll;
 mod presence;
+mod quota;
 mod records;
 mod schedule;
 mod settings;
+mod slots;
 mod socket;
 
 use std::net::IpAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -70,7 +79,7 @@ use onesheet_store::{SecretKey, Store};
 use tracing::{debug, info, warn};
 
 use crate::accounts::{Clock, unix_now};
-use crate::security::{FailureLimiter, LockoutPolicy};
+use crate::security::{FailureLimiter, LimitKey, LockoutPolicy};
 use crate::state::TaggedSettings;
 
 pub use commands::{CommandOutcome, CommandView, MAX_COMMAND_TARGETS, NO_ACK_REASON};
@@ -85,6 +94,7 @@ pub use records::{
 };
 pub use schedule::Schedule;
 pub use settings::{ScreenFilter, SettingsScope};
+pub use slots::{SocketLimit, SocketPermit};
 pub(crate) use socket::{SocketClient, run_socket};
 
 use commands::InFlight;
@@ -120,6 +130,10 @@ pub struct DeviceConfig {
     pub messages_per_second: u32,
     /// Sends `reload` to a screen that the frozen rule flags.
     pub auto_recover_frozen: bool,
+    /// Open device WebSockets at most, from the upgrade to the close.
+    pub max_sockets: usize,
+    /// Open device WebSockets at most per client address (IPv6: per /64).
+    pub max_sockets_per_address: usize,
     pub presence_windows: PresenceWindows,
 }
 
@@ -137,10 +151,20 @@ impl Default for DeviceConfig {
             message_burst: 20,
             messages_per_second: 5,
             auto_recover_frozen: false,
+            max_sockets: DEFAULT_MAX_SOCKETS,
+            max_sockets_per_address: DEFAULT_MAX_SOCKETS_PER_ADDRESS,
             presence_windows: PresenceWindows::default(),
         }
     }
 }
+
+/// Default of [`DeviceConfig::max_sockets`]: twice the 10,000 screens of the fleet benchmark,
+/// and below the usual open-file limits of a service.
+pub const DEFAULT_MAX_SOCKETS: usize = 20_000;
+
+/// Default of [`DeviceConfig::max_sockets_per_address`]: room for a large venue behind one
+/// NAT, while one client cannot take the whole server's share.
+pub const DEFAULT_MAX_SOCKETS_PER_ADDRESS: usize = 256;
 
 /// Time between runs of the command expiry and the pairing-code cleanup.
 const EXPIRY_INTERVAL: Duration = Duration::from_secs(30);
@@ -164,11 +188,18 @@ pub struct DeviceService {
     /// Failed device authentications, per client address.
     auth_limiter: FailureLimiter,
     /// Requests for new pairing codes, per client address.
-    pairing_limiter: FailureLimiter,
+    pairing_quota: quota::Quota<LimitKey>,
+    /// Long-poll requests, per device.
+    poll_quota: quota::Quota<DeviceId>,
+    /// Open device WebSockets, in total and per client address.
+    sockets: slots::SocketSlots,
     /// Automatic admissions from `auto_admit` networks, per client address.
     admission_limiter: FailureLimiter,
     /// Devices whose credential was verified recently, with the keyed hash that matched.
     verified: Cache<DeviceId, String>,
+    /// Revokes, deletes and merges so far, so a verification that overlapped one is not
+    /// cached; see [`DeviceService::verify_credential`].
+    removals: AtomicU64,
     /// Each device's share of the playlist in a distinct or synchronised group; see [`dealing`].
     deals: dealing::DealCache,
     /// Each device's filter settings for the playlist; see [`DeviceService::screen_filter`].
@@ -194,14 +225,12 @@ impl DeviceService {
         key: &SecretKey,
         config: DeviceConfig,
     ) -> Self {
-        // Ten new codes per address are free, enough for a few screens set up at once behind one
-        // router. After that, each further request waits twice as long as the one before.
-        let pairing_policy = LockoutPolicy {
-            free_failures: 10,
-            first_block: Duration::from_secs(2),
-            max_block: Duration::from_secs(5 * 60),
-            forget_after: Duration::from_secs(15 * 60),
-            ..LockoutPolicy::default()
+        // A code only costs a row that expires after 10 minutes, and an unpaired screen requests
+        // a new one every 10 minutes. So a venue may set up 200 screens behind one router
+        // at once and keep them waiting, while a flood from one address stays near 400 rows.
+        let pairing_budget = quota::Budget {
+            burst: 200,
+            per_minute: 20,
         };
         // A venue may switch on hundreds of screens behind one address. Past 500 admissions, the
         // next waits a second, and each further wait doubles up to a minute. The count resets
@@ -213,6 +242,7 @@ impl DeviceService {
             forget_after: Duration::from_secs(15 * 60),
             ..LockoutPolicy::default()
         };
+        let sockets = slots::SocketSlots::new(config.max_sockets, config.max_sockets_per_address);
         Self {
             store,
             global,
@@ -223,12 +253,15 @@ impl DeviceService {
             replies: commands::PendingReplies::default(),
             config,
             auth_limiter: FailureLimiter::new(LockoutPolicy::default()),
-            pairing_limiter: FailureLimiter::new(pairing_policy),
+            pairing_quota: quota::Quota::new(pairing_budget, 100_000),
+            poll_quota: quota::Quota::new(poll::POLL_BUDGET, 100_000),
+            sockets,
             admission_limiter: FailureLimiter::new(admission_policy),
             verified: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(CREDENTIAL_CACHE_TTL)
                 .build(),
+            removals: AtomicU64::new(0),
             deals: dealing::deal_cache(),
             screen_filters: settings::screen_filter_cache(),
             clock: Arc::new(unix_now),

@@ -1,6 +1,7 @@
 //! Authentication of paired devices, pairing codes and their claim, and automatic admission.
 
 use std::net::IpAddr;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use onesheet_domain::device::pairing::PAIRING_CODE_LIFETIME_SECONDS;
@@ -12,12 +13,12 @@ use onesheet_domain::{
 use onesheet_store::{NewDevice, NewPairingCode, PairingClaim, StoreError};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::credentials::{
     DeviceCredential, new_device_id, new_pairing_code, new_secret, new_ticket,
 };
-use super::{DeviceError, DeviceService};
+use super::{DeviceError, DeviceService, quota};
 use crate::security::LimitKey;
 
 /// Draws of a new code after the store reported a collision with a live one. With 7 × 10^8
@@ -56,58 +57,104 @@ pub(crate) enum Resumed {
 }
 
 impl DeviceService {
-    /// Checks a device's id and secret against the stored keyed hash. Failures count against
-    /// the client's address, and an address with too many is blocked before any lookup.
+    /// Checks a device's id and secret against the stored keyed hash. A valid credential is
+    /// accepted whatever its address did before. Invalid ones count against the client's
+    /// address, and once the address is blocked they get [`DeviceError::Blocked`] in place of
+    /// [`DeviceError::InvalidCredentials`].
+    ///
+    /// Every screen behind one NAT shares an address, so a block checked before the lookup
+    /// would let one bad client lock a whole venue out. The lookup is a primary-key read and an
+    /// HMAC, and a secret has 256 bits, so checking every attempt is cheap and lets no guess
+    /// through.
     pub async fn authenticate(
         &self,
         ip: Option<IpAddr>,
         device_id: &DeviceId,
         secret: &DeviceSecret,
     ) -> Result<DeviceRecord, DeviceError> {
-        let keys: Vec<LimitKey> = ip.map(LimitKey::client).into_iter().collect();
-        if let Err(blocked) = self.auth_limiter.check(&keys, Instant::now()) {
-            return Err(DeviceError::Blocked {
-                retry_after_seconds: blocked.retry_after_seconds(),
-            });
-        }
-
         let stored = self
             .store
             .get_device_secret(device_id)
             .await
             .map_err(DeviceError::Store)?;
-        let matches = stored
-            .as_ref()
-            .is_some_and(|stored| self.hasher.secret_matches(secret, &stored.hash));
-        if matches && stored.as_ref().is_some_and(|stored| !stored.confirmed) {
+        let Some(stored) = stored else {
+            return Err(self.reject_unknown(ip, device_id).await?);
+        };
+        if !self.hasher.secret_matches(secret, &stored.hash) {
+            return Err(self.count_failure(ip, device_id));
+        }
+
+        if !stored.confirmed {
             // The first use of a secret ends its pairing ticket's right to a new one.
             self.store
                 .confirm_device_secret(device_id, self.now())
                 .await
                 .map_err(DeviceError::Store)?;
         }
-        let record = if matches {
-            self.store
-                .get_device(device_id)
-                .await
-                .map_err(DeviceError::Store)?
-                .filter(DeviceRecord::is_active)
-        } else {
-            None
-        };
-
-        match record {
-            Some(record) => Ok(record),
-            None => {
-                self.auth_limiter.record_failure(&keys, Instant::now());
-                warn!(
-                    device.id = %device_id,
-                    client.ip = ?ip,
-                    "device authentication failed: unknown device, revoked device or wrong secret"
-                );
-                Err(DeviceError::InvalidCredentials)
-            }
+        match self
+            .store
+            .get_device(device_id)
+            .await
+            .map_err(DeviceError::Store)?
+        {
+            Some(record) if record.is_active() => Ok(record),
+            // Revoked or merged between the two reads.
+            Some(_) => Err(DeviceError::Revoked),
+            None => Err(self.count_failure(ip, device_id)),
         }
+    }
+
+    /// Returns the error for a device id without an active secret: [`DeviceError::Revoked`]
+    /// for a revoked or merged device, so its screen learns to pair again and its leftover
+    /// cookie costs its address nothing, and a counted failure otherwise.
+    ///
+    /// NOTE: the store hides the secret hash of a revoked or merged device, so the secret is
+    /// not checked here. A client that knows such a device's id learns that it was removed.
+    async fn reject_unknown(
+        &self,
+        ip: Option<IpAddr>,
+        device_id: &DeviceId,
+    ) -> Result<DeviceError, DeviceError> {
+        let removed = self
+            .store
+            .get_device(device_id)
+            .await
+            .map_err(DeviceError::Store)?
+            .is_some_and(|record| !record.is_active());
+        if removed {
+            debug!(device.id = %device_id, client.ip = ?ip, "credential of a revoked or merged device rejected");
+            return Ok(DeviceError::Revoked);
+        }
+        Ok(self.count_failure(ip, device_id))
+    }
+
+    /// Counts a failed device authentication against the client's address and returns the
+    /// error for it. Logs a warning only when the failure blocks the address, so a stale screen
+    /// that retries all day writes one line per block, not one per request.
+    fn count_failure(&self, ip: Option<IpAddr>, device_id: &DeviceId) -> DeviceError {
+        let keys: Vec<LimitKey> = ip.map(LimitKey::client).into_iter().collect();
+        let now = Instant::now();
+        if let Err(blocked) = self.auth_limiter.check(&keys, now) {
+            debug!(device.id = %device_id, client.ip = ?ip, "device authentication failed from a blocked address");
+            return DeviceError::Blocked {
+                retry_after_seconds: blocked.retry_after_seconds(),
+            };
+        }
+        if let Some(blocked) = self.auth_limiter.record_failure(&keys, now) {
+            warn!(
+                device.id = %device_id,
+                client.ip = ?ip,
+                retry_after_seconds = blocked.retry_after_seconds(),
+                "invalid device credentials from this address are now blocked after repeated failures; valid credentials still pass"
+            );
+        } else {
+            debug!(
+                device.id = %device_id,
+                client.ip = ?ip,
+                "device authentication failed: unknown device or wrong secret"
+            );
+        }
+        DeviceError::InvalidCredentials
     }
 
     /// Checks the credential of a display request. A credential verified within the last
@@ -124,15 +171,33 @@ impl DeviceService {
             return Ok(credential.device_id.clone());
         }
 
+        let removals = self.removals.load(Ordering::SeqCst);
         let record = self
             .authenticate(ip, &credential.device_id, &credential.secret)
             .await?;
-        self.verified.insert(record.id.clone(), hash);
+        self.remember_verified(&record.id, hash, removals);
         Ok(record.id)
     }
 
-    /// Forgets the cached verification of a device after it was revoked, deleted or merged.
+    /// Caches a verification whose lookup began when the removal counter read `removals`.
+    ///
+    /// A revoke, delete or merge that ran during the lookup may have found nothing to forget
+    /// yet, so the result is cached only when none ran. The second check covers a removal
+    /// between the first check and the insert, whose own forget may have come first.
+    fn remember_verified(&self, device_id: &DeviceId, hash: String, removals: u64) {
+        if self.removals.load(Ordering::SeqCst) != removals {
+            return;
+        }
+        self.verified.insert(device_id.clone(), hash);
+        if self.removals.load(Ordering::SeqCst) != removals {
+            self.verified.invalidate(device_id);
+        }
+    }
+
+    /// Forgets the cached verification of a device after it was revoked, deleted or merged, or
+    /// got a new secret. Call it after the store write.
     pub(crate) fn forget_credential(&self, device_id: &DeviceId) {
+        self.removals.fetch_add(1, Ordering::SeqCst);
         self.verified.invalidate(device_id);
     }
 
@@ -178,11 +243,17 @@ impl DeviceService {
     }
 
     fn count_pairing_request(&self, ip: Option<IpAddr>) -> Result<(), DeviceError> {
-        let keys: Vec<LimitKey> = ip.map(LimitKey::client).into_iter().collect();
-        self.pairing_limiter
-            .try_attempt(&keys, Instant::now())
-            .map_err(|blocked| DeviceError::Blocked {
-                retry_after_seconds: blocked.retry_after_seconds(),
+        let Some(ip) = ip else {
+            return Ok(());
+        };
+        self.pairing_quota
+            .take(LimitKey::client(ip), Instant::now())
+            .map_err(|wait| {
+                let retry_after_seconds = quota::retry_after_seconds(wait);
+                debug!(client.ip = %ip, retry_after_seconds, "pairing code request rejected: over this address's budget");
+                DeviceError::Blocked {
+                    retry_after_seconds,
+                }
             })
     }
 
@@ -370,6 +441,42 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[tokio::test]
+    async fn removal_during_lookup_is_not_cached() {
+        use std::sync::Arc;
+
+        use arc_swap::ArcSwap;
+        use onesheet_store::{SecretKey, SqliteStore};
+
+        use crate::devices::DeviceConfig;
+        use crate::state::TaggedSettings;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("onesheet.db"))
+            .await
+            .unwrap();
+        let global = Arc::new(ArcSwap::from_pointee(TaggedSettings::new(
+            Default::default(),
+        )));
+        let service = DeviceService::new(
+            Arc::new(store),
+            global,
+            &SecretKey::from_bytes(&[1; 32]),
+            DeviceConfig::default(),
+        );
+        let device_id = new_device_id();
+
+        // A revoke that ran while the lookup read the store.
+        let before = service.removals.load(Ordering::SeqCst);
+        service.forget_credential(&device_id);
+        service.remember_verified(&device_id, "hash".to_owned(), before);
+        assert!(service.verified.get(&device_id).is_none());
+
+        let now = service.removals.load(Ordering::SeqCst);
+        service.remember_verified(&device_id, "hash".to_owned(), now);
+        assert!(service.verified.get(&device_id).is_some());
+    }
 
     #[test]
     fn names_come_from_browser_and_platform() {

@@ -11,14 +11,14 @@
 //! not live.
 
 use std::net::IpAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use onesheet_domain::protocol::MAX_MESSAGE_BYTES;
+use onesheet_domain::protocol::{MAX_MESSAGE_BYTES, MAX_USER_AGENT_BYTES};
 use onesheet_domain::{ClientMessage, DeviceRecord, ServerMessage, parse_client_message};
 
 use super::credentials::DeviceCredential;
 use super::presence::Transport;
-use super::{DeviceError, DeviceService};
+use super::{DeviceError, DeviceService, quota};
 
 /// Maximum time a poll waits for a command. Shorter than the 30 s after which common proxies
 /// and the listener's header timeout give up on an idle connection.
@@ -26,6 +26,14 @@ pub const POLL_WAIT: Duration = Duration::from_secs(25);
 
 /// Maximum messages in one report.
 pub const MAX_REPORT_MESSAGES: usize = 50;
+
+/// Polls and reports of one device, together. A screen polls about every [`POLL_WAIT`] and
+/// reports its status every half minute. A burst of commands costs a poll and a report per
+/// wake-up, so 60 at once and 2 a second after that leave room for the largest command queue.
+pub(super) const POLL_BUDGET: quota::Budget = quota::Budget {
+    burst: 60,
+    per_minute: 120,
+};
 
 impl DeviceService {
     async fn polling_device(
@@ -37,12 +45,20 @@ impl DeviceService {
         let record = self
             .authenticate(ip, &credential.device_id, &credential.secret)
             .await?;
+        // The budget is per device and taken after the check, so a client that knows a
+        // device's id but not its secret cannot spend that device's budget.
+        self.poll_quota
+            .take(record.id.clone(), Instant::now())
+            .map_err(|wait| DeviceError::RateLimited {
+                message: "too many long-poll requests from this device".to_owned(),
+                retry_after_seconds: quota::retry_after_seconds(wait),
+            })?;
         self.presence.connected(
             &record.id,
             None,
             Transport::LongPoll,
             ip.map(|ip| ip.to_string()),
-            user_agent.map(str::to_owned),
+            user_agent.map(|agent| truncate(agent, MAX_USER_AGENT_BYTES).to_owned()),
             self.now(),
         );
         // Registering the wake-up here, on any poll or report, lets a change made before the
@@ -84,7 +100,7 @@ impl DeviceService {
             .await
             .map_err(DeviceError::Store)?
             .filter(DeviceRecord::is_active)
-            .ok_or(DeviceError::InvalidCredentials)?;
+            .ok_or(DeviceError::Revoked)?;
         let settings = self.settings_for(&record).await;
         self.presence
             .set_interval(&record.id, settings.screensaver.interval_seconds);
@@ -151,5 +167,30 @@ impl DeviceService {
             }
         }
         Ok(errors)
+    }
+}
+
+/// Cuts `text` to at most `max_bytes`, at a character boundary. A socket's `hello` with a
+/// longer user agent is rejected, but an HTTP header is the browser's own, so it is cut.
+fn truncate(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncate_keeps_whole_characters() {
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(truncate("abcdef", 3), "abc");
+        assert_eq!(truncate("aé", 2), "a");
     }
 }

@@ -281,6 +281,19 @@ impl DeviceService {
         survivor: &DeviceId,
         retired: &DeviceId,
     ) -> Result<DeviceView, DeviceError> {
+        // The retired record stops authenticating, so a survivor that cannot authenticate
+        // either would leave the screen with no working identity.
+        // NOTE: a revoke of the survivor between this read and the merge is not caught.
+        if survivor != retired
+            && let Some(record) = self
+                .store
+                .get_device(survivor)
+                .await
+                .map_err(DeviceError::Store)?
+            && !record.is_active()
+        {
+            return Err(DeviceError::InactiveSurvivor(survivor.clone()));
+        }
         self.forget_deals();
         let merged = self
             .store

@@ -13,8 +13,8 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use onesheet_domain::protocol::MAX_MESSAGE_BYTES;
 use onesheet_domain::{
-    ClientMessage, DeviceRecord, DeviceSecret, ErrorCode, Hello, HelloAuth, PairingResume,
-    PairingTicket, ServerMessage, parse_client_message,
+    ClientMessage, CommandId, DeviceRecord, DeviceSecret, ErrorCode, Hello, HelloAuth,
+    PairingResume, PairingTicket, ServerMessage, parse_client_message,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
@@ -24,6 +24,7 @@ use super::hub::Outgoing;
 use super::pacing::{Admission, Beat, Heartbeat, TokenBucket};
 use super::pairing::Resumed;
 use super::presence::Transport;
+use super::slots::SocketPermit;
 use super::{DeviceError, DeviceService, now_ms};
 
 /// Maximum time one frame may take to reach the socket's buffers. A screen that reads nothing
@@ -33,6 +34,11 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Maximum time to wait for the client's close frame after sending ours.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
+/// Unacknowledged commands one socket remembers for free acks. Commands past this many, such
+/// as those of a screen that never acks, are still sent, and their acks count against the
+/// message budget.
+const MAX_UNACKED: usize = 256;
+
 /// The client of an upgraded request.
 #[derive(Debug, Clone)]
 pub(crate) struct SocketClient {
@@ -41,12 +47,15 @@ pub(crate) struct SocketClient {
     pub base_path: String,
 }
 
-/// Serves one upgraded connection until it closes.
+/// Serves one upgraded connection until it closes. `permit` is the socket's slot, given back
+/// when this returns.
 pub(crate) async fn run_socket(
     service: Arc<DeviceService>,
     socket: WebSocket,
     client: SocketClient,
+    permit: SocketPermit,
 ) {
+    let _permit = permit;
     let mut connection = Connection::new(service, socket, client);
     let Some(hello) = connection.wait_for_hello().await else {
         return;
@@ -68,6 +77,9 @@ struct Connection {
     bucket: TokenBucket,
     /// The device, once authenticated, for log lines.
     device_id: Option<onesheet_domain::DeviceId>,
+    /// Commands sent on this socket and not acknowledged yet. Their acks pass the message
+    /// budget, because a screen that reconnects to a full queue acks every command at once.
+    unacked: HashSet<CommandId>,
 }
 
 impl Connection {
@@ -82,6 +94,7 @@ impl Connection {
             heartbeat,
             bucket,
             device_id: None,
+            unacked: HashSet::new(),
         }
     }
 
@@ -220,6 +233,12 @@ impl Connection {
     }
 
     async fn fail_with(&mut self, error: &DeviceError) {
+        if matches!(error, DeviceError::Revoked) {
+            // The screen drops its identity on `revoked` and reconnects to pair again.
+            let _ = self.send(&ServerMessage::Revoked).await;
+            self.close(close_code::NORMAL, "").await;
+            return;
+        }
         let code = match error {
             DeviceError::InvalidCredentials => ErrorCode::InvalidCredentials,
             DeviceError::Blocked { .. } => ErrorCode::RateLimited,
@@ -447,6 +466,20 @@ impl Connection {
             }
         };
 
+        // While commands wait for their acks, a frame is read before the budget is charged, so
+        // their acks cost nothing.
+        let parsed = match &text {
+            Some(text) if !self.unacked.is_empty() => {
+                Some(parse_client_message(text.as_str(), MAX_MESSAGE_BYTES))
+            }
+            _ => None,
+        };
+        if let Some(Ok(ClientMessage::Ack { id, .. })) = &parsed
+            && self.unacked.contains(id)
+        {
+            return Ok(parsed.and_then(Result::ok));
+        }
+
         match self.bucket.take(Instant::now()) {
             Admission::Accepted => {}
             Admission::Rejected { first } => {
@@ -482,13 +515,23 @@ impl Connection {
             }
             return Ok(None);
         };
-        match parse_client_message(text.as_str(), MAX_MESSAGE_BYTES) {
+        match parsed.unwrap_or_else(|| parse_client_message(text.as_str(), MAX_MESSAGE_BYTES)) {
             Ok(message) => Ok(Some(message)),
             Err(error) => {
                 self.send_error(error.code(), error.to_string()).await?;
                 Ok(None)
             }
         }
+    }
+
+    /// Sends a queued message, and remembers a command until its ack.
+    async fn deliver(&mut self, message: &ServerMessage) -> Result<(), Closed> {
+        if let ServerMessage::Command { id, .. } = message
+            && self.unacked.len() < MAX_UNACKED
+        {
+            self.unacked.insert(*id);
+        }
+        self.send(message).await
     }
 
     async fn report_read_error(&mut self, error: &axum::Error) {
@@ -573,7 +616,7 @@ impl Connection {
             if let ServerMessage::Command { id, .. } = &command {
                 flushed.insert(*id);
             }
-            self.send(&command).await?;
+            self.deliver(&command).await?;
         }
 
         loop {
@@ -590,7 +633,7 @@ impl Connection {
                 }
                 outgoing = queue.recv() => match outgoing {
                     Some(Outgoing::Send(ServerMessage::Command { id, .. })) if flushed.remove(&id) => {}
-                    Some(Outgoing::Send(message)) => self.send(&message).await?,
+                    Some(Outgoing::Send(message)) => self.deliver(&message).await?,
                     Some(Outgoing::Close(message)) => {
                         let _ = self.send(&message).await;
                         self.close(close_code::NORMAL, "").await;
@@ -618,6 +661,7 @@ impl Connection {
                 Ok(())
             }
             ClientMessage::Ack { id, ok, error } => {
+                self.unacked.remove(&id);
                 let failure =
                     (!ok).then(|| error.unwrap_or_else(|| "failed without a reason".to_owned()));
                 service

@@ -48,7 +48,10 @@ async fn unknown_preset_is_rejected() {
     assert_eq!(unknown.status, 400);
     let error = &unknown.json()["error"];
     assert_eq!(error["field"], "preset");
-    assert!(error["message"].as_str().unwrap().contains("lobby"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("lobby"),
+        "{error}"
+    );
 
     let extra = app.get("/api/v1/display-settings?present=lobby").await;
     assert_eq!(extra.status, 400);
@@ -74,7 +77,9 @@ async fn admin_lists_presets() {
 #[tokio::test]
 async fn admin_serves_settings_schema() {
     let app = DeviceApp::start().await;
-    let schema = app.admin("GET", "/api/v1/admin/settings/schema", None).await;
+    let schema = app
+        .admin("GET", "/api/v1/admin/settings/schema", None)
+        .await;
     assert_eq!(schema.status, 200);
     assert_eq!(schema.header("content-type"), "application/schema+json");
     let body = schema.json();
@@ -87,10 +92,8 @@ async fn admin_serves_settings_schema() {
     assert_eq!(cinema["maximum"], 3600, "{cinema}");
 
     // The copy in the repository's docs is the one the server serves.
-    let committed: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../../docs/settings.schema.json"
-    ))
-    .unwrap();
+    let committed: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../docs/settings.schema.json")).unwrap();
     assert_eq!(
         committed, body,
         "docs/settings.schema.json is out of date: regenerate it from GET /api/v1/admin/settings/schema"

@@ -88,6 +88,16 @@ pub fn render_check(loaded: &LoadedConfig) -> String {
             origin("device_auto_recover_frozen"),
         ),
         (
+            "device_max_sockets",
+            config.device_max_sockets.to_string(),
+            origin("device_max_sockets"),
+        ),
+        (
+            "device_max_sockets_per_address",
+            config.device_max_sockets_per_address.to_string(),
+            origin("device_max_sockets_per_address"),
+        ),
+        (
             "audit_retention_days",
             config.audit_retention_days.to_string(),
             origin("audit_retention_days"),
@@ -271,6 +281,8 @@ mod tests {
             r#"public_displays = false       (default)"#,
             r#"device_auto_admit = []        (default)"#,
             r#"device_auto_recover_frozen = false (default)"#,
+            r#"device_max_sockets = 20000    (default)"#,
+            r#"device_max_sockets_per_address = 256 (default)"#,
             r#"audit_retention_days = 365    (default)"#,
             r#"database_url = (unset)        (default: SQLite file "./data/onesheet.db")"#,
             r#"secret_key = (unset)          (default: generated into <data_dir>/secret.key)"#,

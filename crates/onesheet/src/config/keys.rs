@@ -96,6 +96,16 @@ pub const KEYS: &[Key] = &[
         expected: "true or false",
     },
     Key {
+        name: "device_max_sockets",
+        secret: false,
+        expected: "a whole number of device connections of at least 1, such as 20000",
+    },
+    Key {
+        name: "device_max_sockets_per_address",
+        secret: false,
+        expected: "a whole number of device connections of at least 1, such as 256",
+    },
+    Key {
         name: "audit_retention_days",
         secret: false,
         expected: "a whole number of days from 0 to 36500, such as 365; 0 keeps audit events forever",

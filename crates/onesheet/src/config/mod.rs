@@ -87,6 +87,11 @@ pub struct Config {
     /// Sends a reload to a connected screen that has shown one item for three of its intervals.
     /// Off by default: such screens are only flagged in the device list.
     pub device_auto_recover_frozen: bool,
+    /// Open device WebSockets at most, pairing screens included. Upgraded connections leave
+    /// `max_connections`, so this keeps screens from using up the process's file descriptors.
+    pub device_max_sockets: usize,
+    /// Open device WebSockets at most from one client address (IPv6: one /64).
+    pub device_max_sockets_per_address: usize,
     /// Days the audit log keeps an event; 0 keeps events forever.
     pub audit_retention_days: u32,
     /// Database connection URL, or `None` for the SQLite file `<data_dir>/onesheet.db`.
@@ -126,6 +131,9 @@ impl Default for Config {
             public_displays: false,
             device_auto_admit: Vec::new(),
             device_auto_recover_frozen: false,
+            device_max_sockets: onesheet_server::devices::DEFAULT_MAX_SOCKETS,
+            device_max_sockets_per_address:
+                onesheet_server::devices::DEFAULT_MAX_SOCKETS_PER_ADDRESS,
             audit_retention_days: 365,
             database_url: None,
             secret_key: None,

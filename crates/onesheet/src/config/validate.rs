@@ -62,6 +62,13 @@ pub fn validate(
         return Err(invalid("device_auto_admit", bad));
     }
 
+    if config.device_max_sockets == 0 {
+        return Err(invalid("device_max_sockets", "0"));
+    }
+    if config.device_max_sockets_per_address == 0 {
+        return Err(invalid("device_max_sockets_per_address", "0"));
+    }
+
     if config.audit_retention_days > MAX_AUDIT_RETENTION_DAYS {
         return Err(invalid(
             "audit_retention_days",

@@ -48,6 +48,12 @@ const WELCOME_PINGS = 4;
 const WELCOME_PING_SPACING_MS = 1000;
 /** Time a `ping` may wait for any message before the socket counts as dead, in milliseconds. */
 const PONG_TIMEOUT_MS = 10000;
+/**
+ * Commands whose acks the page keeps, so a command the server sends again is acked without
+ * running twice. The server holds at most 50 commands per screen.
+ */
+const HANDLED_COMMANDS = 100;
+
 /** Time a socket must stay open before the backoff starts again from its first ceiling. */
 const STABLE_CONNECTION_MS = 10000;
 /** Failed socket openings in a row, with HTTP working, before long polling starts. */
@@ -106,6 +112,8 @@ export class DeviceSession {
     this.suspended = false;
     this.timers = {};
     this.handlers = Object.assign(builtinHandlers(this), options.handlers || {});
+    /** Promises of the acks of the commands this page ran, by id, oldest first. */
+    this.handledCommands = new Map();
   }
 
   /** Registers or replaces the handler of one command type. */
@@ -579,25 +587,49 @@ export class DeviceSession {
   // Commands.
 
   async runCommand(id, command) {
+    // The server sends a command again after a reconnect until its ack arrives, and the ack
+    // may have been lost with the old connection. A command that ran already is acked again
+    // instead of run twice, so `next` never skips two posters.
+    // The entry is the promise of the ack, so a copy that arrives while the command still
+    // runs waits for it instead of running it again.
+    const earlier = this.handledCommands.get(id);
+    if (earlier !== undefined) {
+      await this.send(await earlier);
+      return;
+    }
+    const ack = this.executeCommand(id, command);
+    this.handledCommands.set(id, ack);
+    if (this.handledCommands.size > HANDLED_COMMANDS) {
+      this.handledCommands.delete(this.handledCommands.keys().next().value);
+    }
+    await ack;
+  }
+
+  /** Runs one command, sends its ack and returns that ack. */
+  async executeCommand(id, command) {
     const type = command && typeof command.type === 'string' ? command.type : null;
     const handler = type !== null ? this.handlers[type] : null;
     if (typeof handler !== 'function') {
-      await this.send({ type: 'ack', id: id, ok: false, error: 'unsupported command ' + JSON.stringify(type) + ' on the ' + this.mode + ' page' });
-      return;
+      const unsupported = { type: 'ack', id: id, ok: false, error: 'unsupported command ' + JSON.stringify(type) + ' on the ' + this.mode + ' page' };
+      await this.send(unsupported);
+      return unsupported;
     }
     let result;
     try {
       result = await handler(command);
     } catch (error) {
       const text = error && error.message ? error.message : String(error);
-      await this.send({ type: 'ack', id: id, ok: false, error: text.slice(0, 1000) });
-      return;
+      const failed = { type: 'ack', id: id, ok: false, error: text.slice(0, 1000) };
+      await this.send(failed);
+      return failed;
     }
-    await this.send({ type: 'ack', id: id, ok: true });
+    const done = { type: 'ack', id: id, ok: true };
+    await this.send(done);
     if (result && typeof result.afterAck === 'function') {
       // Leaves the socket time to write the ack before the page goes away.
       this.setTimer('after-ack', 300, result.afterAck);
     }
+    return done;
   }
 
   // Timers, one per name, so that a rescheduled timer replaces the old one.

@@ -1,6 +1,8 @@
 //! `/api/v1/admin/devices`, `/api/v1/admin/profiles` and `/api/v1/admin/groups`: claim, list,
 //! change, command, revoke, delete and merge devices, and manage the profiles and groups whose
-//! settings they share. Handlers translate between HTTP and [`DeviceService`].
+//! settings they share. Handlers translate between HTTP and [`DeviceService`]. They take
+//! [`DeviceAccess`], so API tokens of the `devices` scope may make changes here, and every
+//! command request leaves one audit event.
 
 use std::sync::Arc;
 
@@ -15,7 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::body::JsonBody;
-use crate::auth::AdminAccess;
+use crate::auth::{AdminAccess, DeviceAccess};
 use crate::devices::{
     ClaimRequest, DeviceListFilter, DeviceService, DeviceUpdate, GroupInput, MAX_COMMAND_TARGETS,
     ProfileInput,
@@ -88,6 +90,19 @@ fn numeric_id(field: &str, text: &str) -> Result<i64, ApiError> {
     })
 }
 
+/// Records a command in the audit log: one event per request, naming the command and how many
+/// devices it went to, because a fleet broadcast must not write ten thousand events.
+async fn audit_command(
+    state: &AppState,
+    access: &AdminAccess,
+    target: &str,
+    command: &Command,
+    devices: usize,
+) {
+    let detail = json!({ "command": command.name(), "devices": devices });
+    audit(state, access, "device.command", target, Some(detail)).await;
+}
+
 async fn audit(
     state: &AppState,
     access: &AdminAccess,
@@ -106,7 +121,7 @@ async fn audit(
 // Devices.
 
 async fn list(
-    _: AdminAccess,
+    _: DeviceAccess,
     State(state): State<AppState>,
     query: Result<Query<DeviceListFilter>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -124,7 +139,7 @@ async fn list(
 }
 
 async fn show(
-    _: AdminAccess,
+    _: DeviceAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -133,7 +148,7 @@ async fn show(
 }
 
 async fn claim(
-    access: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     JsonBody(request): JsonBody<ClaimRequest>,
 ) -> Result<Response, ApiError> {
@@ -156,7 +171,7 @@ async fn claim(
 }
 
 async fn update(
-    access: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(update): JsonBody<DeviceUpdate>,
@@ -175,7 +190,7 @@ async fn update(
 }
 
 async fn remove(
-    access: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -186,7 +201,7 @@ async fn remove(
 }
 
 async fn revoke(
-    access: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -206,7 +221,7 @@ struct MergeRequest {
 }
 
 async fn merge(
-    access: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     JsonBody(request): JsonBody<MergeRequest>,
 ) -> Result<Response, ApiError> {
@@ -241,7 +256,7 @@ struct ManyCommandRequest {
 }
 
 async fn list_commands(
-    _: AdminAccess,
+    _: DeviceAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -252,7 +267,7 @@ async fn list_commands(
 }
 
 async fn command_one(
-    _: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<CommandRequest>,
@@ -260,11 +275,12 @@ async fn command_one(
     let view = service(&state)?
         .send_command(&device_id(&id)?, &request.command)
         .await?;
+    audit_command(&state, &access, &id, &request.command, 1).await;
     Ok((StatusCode::CREATED, Json(json!({ "command": view }))).into_response())
 }
 
 async fn command_many(
-    _: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     JsonBody(request): JsonBody<ManyCommandRequest>,
 ) -> Result<Response, ApiError> {
@@ -279,22 +295,38 @@ async fn command_many(
     let results = service(&state)?
         .send_commands(&request.device_ids, &request.command)
         .await;
+    audit_command(
+        &state,
+        &access,
+        "listed devices",
+        &request.command,
+        results.len(),
+    )
+    .await;
     Ok(Json(json!({ "results": results })).into_response())
 }
 
 async fn command_fleet(
-    _: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     JsonBody(request): JsonBody<CommandRequest>,
 ) -> Result<Response, ApiError> {
     let results = service(&state)?
         .send_fleet_command(&request.command)
         .await?;
+    audit_command(
+        &state,
+        &access,
+        "all devices",
+        &request.command,
+        results.len(),
+    )
+    .await;
     Ok(Json(json!({ "results": results })).into_response())
 }
 
 async fn command_group(
-    _: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<CommandRequest>,
@@ -303,13 +335,15 @@ async fn command_group(
     let results = service(&state)?
         .send_group_command(group_id, &request.command)
         .await?;
+    let target = format!("group {group_id}");
+    audit_command(&state, &access, &target, &request.command, results.len()).await;
     Ok(Json(json!({ "results": results })).into_response())
 }
 
 // Profiles.
 
 async fn list_profiles(
-    _: AdminAccess,
+    _: DeviceAccess,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
     let profiles = service(&state)?.list_profiles().await?;
@@ -317,7 +351,7 @@ async fn list_profiles(
 }
 
 async fn show_profile(
-    _: AdminAccess,
+    _: DeviceAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -328,7 +362,7 @@ async fn show_profile(
 }
 
 async fn create_profile(
-    access: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     JsonBody(input): JsonBody<ProfileInput>,
 ) -> Result<Response, ApiError> {
@@ -346,7 +380,7 @@ async fn create_profile(
 }
 
 async fn update_profile(
-    access: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<ProfileInput>,
@@ -366,7 +400,7 @@ async fn update_profile(
 }
 
 async fn delete_profile(
-    access: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -378,13 +412,13 @@ async fn delete_profile(
 
 // Groups.
 
-async fn list_groups(_: AdminAccess, State(state): State<AppState>) -> Result<Response, ApiError> {
+async fn list_groups(_: DeviceAccess, State(state): State<AppState>) -> Result<Response, ApiError> {
     let groups = service(&state)?.list_groups().await?;
     Ok(Json(json!({ "groups": groups })).into_response())
 }
 
 async fn show_group(
-    _: AdminAccess,
+    _: DeviceAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -393,7 +427,7 @@ async fn show_group(
 }
 
 async fn create_group(
-    access: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     JsonBody(input): JsonBody<GroupInput>,
 ) -> Result<Response, ApiError> {
@@ -411,7 +445,7 @@ async fn create_group(
 }
 
 async fn update_group(
-    access: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<GroupInput>,
@@ -435,7 +469,7 @@ async fn update_group(
 }
 
 async fn delete_group(
-    access: AdminAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {

@@ -17,6 +17,7 @@ use crate::support::{TestApp, TestResponse};
 
 mod cookies;
 mod paths;
+mod scopes;
 
 const PASSWORD: &str = "lantern velvet orbit 42";
 const PEER: &str = "192.0.2.10:40000";

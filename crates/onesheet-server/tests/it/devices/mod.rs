@@ -6,6 +6,7 @@ mod admin;
 mod commands;
 mod frozen;
 mod groups;
+mod hardening;
 mod pairing;
 mod pairing_qr;
 mod poll;

@@ -609,3 +609,20 @@ fn audit_retention_over_a_century_is_rejected() {
 
     assert!(message.contains("audit_retention_days"), "{message}");
 }
+
+#[test]
+fn device_socket_caps_reject_zero() {
+    let fixture = Fixture::with_file("device_max_sockets = 5000\n");
+    let loaded = fixture
+        .load(&[("ONESHEET_DEVICE_MAX_SOCKETS_PER_ADDRESS", "64")])
+        .unwrap();
+    assert_eq!(loaded.config.device_max_sockets, 5000);
+    assert_eq!(loaded.config.device_max_sockets_per_address, 64);
+
+    let fixture = Fixture::with_file("device_max_sockets_per_address = 0\n");
+    let message = fixture.load(&[]).unwrap_err().to_string();
+    assert!(
+        message.contains("device_max_sockets_per_address"),
+        "{message}"
+    );
+}
