@@ -7,6 +7,7 @@ mod commands;
 mod frozen;
 mod groups;
 mod hardening;
+mod idle_proxy;
 mod pairing;
 mod pairing_qr;
 mod poll;

@@ -13,15 +13,26 @@ use super::{
 use crate::browser::Browser;
 use crate::harness::TestServer;
 
-/// A loopback proxy that forwards plain HTTP to the test server and rejects every WebSocket
-/// upgrade with 502, as a proxy that strips `Upgrade` does. It stops when dropped.
+/// A loopback proxy that forwards plain HTTP to the test server and answers every WebSocket
+/// upgrade itself, as a proxy that strips `Upgrade` does. It stops when dropped.
 struct UpgradeBlockingProxy {
     port: u16,
     task: tokio::task::JoinHandle<()>,
 }
 
+/// The answer of a proxy that strips `Upgrade` and gets an error from the server.
+const BAD_GATEWAY: &[u8] =
+    b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+
+/// The answer of a proxy that serves its own page instead of passing the upgrade on.
+const HTML_PAGE: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 20\r\nconnection: close\r\n\r\n<html>welcome</html>";
+
 impl UpgradeBlockingProxy {
     async fn start(target_port: u16) -> UpgradeBlockingProxy {
+        Self::answering(target_port, BAD_GATEWAY).await
+    }
+
+    async fn answering(target_port: u16, answer: &'static [u8]) -> UpgradeBlockingProxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the proxy to a loopback port");
@@ -30,7 +41,7 @@ impl UpgradeBlockingProxy {
             while let Ok((client, _)) = listener.accept().await {
                 tokio::spawn(async move {
                     // A failed connection only fails the browser's request, and the test reports that.
-                    let _ = forward_without_upgrades(client, target_port).await;
+                    let _ = forward_without_upgrades(client, target_port, answer).await;
                 });
             }
         });
@@ -50,6 +61,7 @@ impl Drop for UpgradeBlockingProxy {
 async fn forward_without_upgrades(
     mut client: tokio::net::TcpStream,
     target_port: u16,
+    answer: &[u8],
 ) -> std::io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -66,11 +78,7 @@ async fn forward_without_upgrades(
         .to_ascii_lowercase()
         .contains("\r\nupgrade: websocket")
     {
-        client
-            .write_all(
-                b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-            )
-            .await?;
+        client.write_all(answer).await?;
         return Ok(());
     }
     let mut upstream = tokio::net::TcpStream::connect(("127.0.0.1", target_port)).await?;
@@ -209,4 +217,48 @@ async fn page_falls_back_to_long_polling() {
     let errors = console_errors(&browser, true).await;
     assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
     browser.close().await;
+}
+
+#[tokio::test]
+async fn html_answer_to_upgrade_falls_back() {
+    let server = start_server(None).await;
+    let Some(browser) = Browser::launch("html_answer_to_upgrade_falls_back", 1280, 720).await
+    else {
+        return;
+    };
+    let device_id = pair_page(&browser, &server, "device_retry_ms=50", "Porch").await;
+    let identity: String = browser
+        .eval("return localStorage.getItem('onesheet.device');")
+        .await;
+
+    // A proxy that answers the upgrade with its own HTML page, with status 200.
+    let proxy = UpgradeBlockingProxy::answering(server_port(&server), HTML_PAGE).await;
+    let proxied = format!(
+        "http://127.0.0.1:{}/screensaver?device_retry_ms=50",
+        proxy.port
+    );
+    browser.goto(&proxied).await;
+    let store = format!(
+        "localStorage.setItem('onesheet.device', {}); return true;",
+        serde_json::to_string(&identity).unwrap()
+    );
+    let _: bool = browser.eval(&store).await;
+    browser.goto(&proxied).await;
+
+    wait_for(
+        &browser,
+        "the page switches to long polling",
+        RECONNECT_TIMEOUT,
+        "return document.body.dataset.device === 'polling';",
+    )
+    .await;
+    wait_for_detail(
+        &server,
+        &device_id,
+        "the admin detail shows the long poll",
+        |detail| {
+            detail["device"]["transport"] == "long-poll" && detail["device"]["presence"] == "online"
+        },
+    )
+    .await;
 }
