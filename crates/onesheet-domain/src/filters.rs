@@ -20,7 +20,7 @@ use unicode_normalization::UnicodeNormalization;
 
 pub use content_rating::AgeRating;
 
-use crate::media::{Badges, MediaItem, Ratings};
+use crate::media::{Badges, MediaItem, MediaKind, Ratings};
 use crate::validation::ValidationErrors;
 
 /// Accepted range of `min_rating`, on the 0 to 10 scale of [`Ratings`].
@@ -34,6 +34,9 @@ pub const ADDED_WITHIN_DAYS_RANGE: RangeInclusive<u32> = 1..=36_500;
 
 /// Maximum number of entries in each name list (libraries, genres, collections).
 pub const MAX_LIST_ENTRIES: usize = 500;
+
+/// Maximum entries of `kinds`: each kind of item once.
+pub const MAX_KINDS: usize = 7;
 
 /// Maximum length of one name in a list, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
@@ -83,6 +86,9 @@ pub struct CatalogFilter {
     pub added_within_days: Option<u32>,
     /// Collections of which an item must be in at least one. Empty allows every item.
     pub collections: Vec<String>,
+    /// Kinds of item allowed, such as `album` for a wall of music covers or `game` for games.
+    /// Empty allows every kind.
+    pub kinds: Vec<MediaKind>,
 }
 
 impl CatalogFilter {
@@ -95,6 +101,15 @@ impl CatalogFilter {
         validate_names(&mut errors, "genres_include", &self.genres_include);
         validate_names(&mut errors, "genres_exclude", &self.genres_exclude);
         validate_names(&mut errors, "collections", &self.collections);
+        if self.kinds.len() > MAX_KINDS {
+            errors.push(
+                "kinds",
+                format!(
+                    "invalid list of {} kinds: name each kind once, at most {MAX_KINDS}",
+                    self.kinds.len()
+                ),
+            );
+        }
         let included: Vec<String> = self.genres_include.iter().map(|g| fold(g)).collect();
         for genre in &self.genres_exclude {
             if included.contains(&fold(genre)) {
@@ -200,6 +215,7 @@ impl CatalogFilter {
             require_hdr: self.require_hdr,
             added_within_seconds,
             collections: fold_all(&self.collections),
+            kinds: self.kinds.clone(),
         }
     }
 
@@ -226,6 +242,7 @@ pub struct CompiledFilter {
     require_hdr: bool,
     added_within_seconds: Option<i64>,
     collections: Vec<String>,
+    kinds: Vec<MediaKind>,
 }
 
 impl CompiledFilter {
@@ -234,7 +251,8 @@ impl CompiledFilter {
     pub fn matches(&self, item: &MediaItem, now_unix: i64) -> bool {
         // The cheap field checks come first, so an item that fails one of them never reaches
         // the string comparisons.
-        self.matches_badges(&item.badges)
+        (self.kinds.is_empty() || self.kinds.contains(&item.kind))
+            && self.matches_badges(&item.badges)
             && self.matches_year(item.year)
             && self.matches_rating(&item.ratings)
             && self.matches_added(item.added_at, now_unix)

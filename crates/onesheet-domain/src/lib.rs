@@ -35,6 +35,6 @@ pub use protocol::{
 pub use settings::overrides::SettingsOverride;
 pub use settings::{
     CinemaOrientation, CinemaSettings, DisplaySettings, Layout, ScreensaverSettings, TileAnimation,
-    Transition, WallartLayout, WallartSettings,
+    TileShape, Transition, WallartLayout, WallartSettings,
 };
 pub use validation::{FieldError, ValidationErrors};

@@ -3,8 +3,8 @@
 //!
 //! A preset is a partial settings document, the same shape as a profile's or a device's
 //! overrides, so it can become a profile, be copied into one, or be named by a display page's
-//! `preset` parameter. It sets only the keys that make its look and leaves the rest to the
-//! layers below it.
+//! `preset` parameter. It sets only the keys that make its look, and for the music and games
+//! walls the kinds of item shown, and leaves the rest to the layers below it.
 
 use serde_json::Value;
 
@@ -113,6 +113,27 @@ pub const PRESETS: &[Preset] = &[
             "tiles_per_change": 3, "animation": "random", "animation_ms": 900,
             "ambient": true}}"#,
     },
+    Preset {
+        id: "music-wall",
+        name: "Music wall",
+        description: "Square album covers from the music libraries, a few replaced at a time.",
+        mode: DisplayMode::Wallart,
+        document: r#"{"wallart": {
+            "interval_seconds": 8, "density": 6, "layout": "grid", "tiles_per_change": 2,
+            "animation": "flip", "animation_ms": 900, "ambient": true, "tile_shape": "square"},
+            "filter": {"kinds": ["album"]}}"#,
+    },
+    Preset {
+        id: "games-wall",
+        name: "Games wall",
+        description: "Game box art only, with one large cover beside the grid.",
+        mode: DisplayMode::Wallart,
+        document: r#"{"wallart": {
+            "interval_seconds": 10, "density": 5, "layout": "hero_grid", "tiles_per_change": 2,
+            "animation": "random", "animation_ms": 900, "ambient": true,
+            "tile_shape": "poster"},
+            "filter": {"kinds": ["game"]}}"#,
+    },
 ];
 
 /// Returns the preset with `id`, or an error that lists the known ids.
@@ -164,7 +185,7 @@ mod tests {
     }
 
     #[test]
-    fn presets_set_only_their_mode() {
+    fn presets_set_their_mode_and_filter_only() {
         for preset in PRESETS {
             let section = match preset.mode {
                 DisplayMode::Screensaver => "screensaver",
@@ -172,8 +193,13 @@ mod tests {
                 DisplayMode::Cinema => "cinema",
             };
             let layer = preset.overrides();
-            let keys: Vec<&String> = layer.as_map().keys().collect();
-            assert_eq!(keys, vec![section], "{}", preset.id);
+            let keys: Vec<&str> = layer.as_map().keys().map(String::as_str).collect();
+            assert!(keys.contains(&section), "{}", preset.id);
+            assert!(
+                keys.iter().all(|key| *key == section || *key == "filter"),
+                "{}: {keys:?}",
+                preset.id
+            );
         }
     }
 
@@ -200,5 +226,16 @@ mod tests {
         assert_eq!(merged.cinema.late_night_from_hour, 20);
         assert_eq!(merged.cinema.late_night_until_hour, 6);
         assert_eq!(merged.wallart, DisplaySettings::default().wallart);
+    }
+
+    #[test]
+    fn music_wall_shows_square_album_covers() {
+        let preset = find_preset("music-wall").unwrap();
+        let merged = merge(&DisplaySettings::default(), &[&preset.overrides()]).unwrap();
+        assert_eq!(
+            merged.wallart.tile_shape,
+            crate::settings::TileShape::Square
+        );
+        assert_eq!(merged.filter.kinds, vec![crate::media::MediaKind::Album]);
     }
 }

@@ -6,6 +6,7 @@
 
 mod bounds;
 pub mod cinema;
+pub mod display;
 pub mod filter_rules;
 pub mod overrides;
 pub mod schema;
@@ -18,9 +19,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use cinema::{CinemaOrientation, CinemaSettings};
+pub use display::{ScreenSettings, SleepWindow};
 pub use filter_rules::{FilterPatch, FilterRule, TimeOfDay};
 pub use screensaver::{ClockFormat, Layout, ScreensaverSettings, Transition};
-pub use wallart::{TileAnimation, WallartLayout, WallartSettings};
+pub use wallart::{TileAnimation, TileShape, WallartLayout, WallartSettings};
 
 use crate::filters::CatalogFilter;
 use crate::validation::ValidationErrors;
@@ -34,6 +36,8 @@ pub struct DisplaySettings {
     pub wallart: WallartSettings,
     /// The portrait lobby display at `/cinema`.
     pub cinema: CinemaSettings,
+    /// Burn-in protection and the sleep schedule, shared by every display mode.
+    pub display: ScreenSettings,
     /// Filter that selects the catalog items screens show, across every source.
     pub filter: CatalogFilter,
     /// Rules that change `filter` by time of day in the server's time zone, at most 24. While
@@ -48,6 +52,7 @@ impl DisplaySettings {
         self.screensaver.validate_into(&mut errors);
         self.wallart.validate_into(&mut errors);
         self.cinema.validate_into(&mut errors);
+        self.display.validate_into(&mut errors);
         if let Err(filter_errors) = self.filter.validate() {
             for error in filter_errors.errors {
                 errors.push(format!("filter.{}", error.field), error.message);

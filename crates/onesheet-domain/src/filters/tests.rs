@@ -539,3 +539,23 @@ fn fold_normalises_names() {
     assert_eq!(fold(""), "");
     assert_eq!(fold("ΔΡΑΜΑΣ"), fold("δραμας"));
 }
+
+#[test]
+fn kinds_select_item_kinds() {
+    let albums = CatalogFilter {
+        kinds: vec![MediaKind::Album],
+        ..CatalogFilter::default()
+    };
+    let album = MediaItem {
+        kind: MediaKind::Album,
+        ..item()
+    };
+    assert!(albums.matches(&album, 0));
+    assert!(!albums.matches(&item(), 0));
+
+    let repeated = CatalogFilter {
+        kinds: vec![MediaKind::Album; MAX_KINDS + 1],
+        ..CatalogFilter::default()
+    };
+    assert_eq!(error_fields(&repeated), ["kinds"]);
+}

@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::filters::CatalogFilter;
+use crate::media::MediaKind;
 use crate::validation::ValidationErrors;
 
 /// Maximum number of rules in `filter_rules`.
@@ -105,6 +106,9 @@ pub struct FilterPatch {
     /// Replaces `filter.collections`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collections: Option<Vec<String>>,
+    /// Replaces `filter.kinds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kinds: Option<Vec<MediaKind>>,
 }
 
 /// Deserializes a field that is present, `null` included, as `Some`. With `#[serde(default)]`
@@ -137,6 +141,7 @@ impl FilterPatch {
         set(&mut filter.require_hdr, &self.require_hdr);
         set(&mut filter.added_within_days, &self.added_within_days);
         set(&mut filter.collections, &self.collections);
+        set(&mut filter.kinds, &self.kinds);
     }
 }
 

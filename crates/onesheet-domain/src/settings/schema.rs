@@ -13,6 +13,7 @@ use super::cinema::{
     CINEMA_HEADER_MAX_CHARS, CINEMA_HOUR_RANGE, CINEMA_INTERVAL_SECONDS_RANGE,
     CINEMA_NOW_PLAYING_MAX_NAMES, CINEMA_NOW_PLAYING_NAME_MAX_CHARS,
 };
+use super::display::MAX_SLEEP_WINDOWS;
 use super::filter_rules::MAX_FILTER_RULES;
 use super::screensaver::{
     SCREENSAVER_INTERVAL_SECONDS_RANGE, SCREENSAVER_TRANSITION_MS_RANGE, TIME_ZONE_MAX_CHARS,
@@ -22,7 +23,7 @@ use super::wallart::{
     WALLART_TILES_PER_CHANGE_RANGE,
 };
 use crate::filters::{
-    ADDED_WITHIN_DAYS_RANGE, MAX_LIST_ENTRIES, MAX_NAME_CHARS, RATING_RANGE, YEAR_RANGE,
+    ADDED_WITHIN_DAYS_RANGE, MAX_KINDS, MAX_LIST_ENTRIES, MAX_NAME_CHARS, RATING_RANGE, YEAR_RANGE,
 };
 
 /// One limit that validation enforces on a setting, by the setting's dotted path.
@@ -120,10 +121,12 @@ fn limits() -> Vec<(&'static str, Limit)> {
             "filter.collections",
             Limit::List(MAX_LIST_ENTRIES, MAX_NAME_CHARS),
         ),
+        ("display.sleep", Limit::MaxItems(MAX_SLEEP_WINDOWS)),
         ("filter.min_rating", range(&RATING_RANGE)),
         ("filter.year_from", range(&YEAR_RANGE)),
         ("filter.year_to", range(&YEAR_RANGE)),
         ("filter.added_within_days", range(&ADDED_WITHIN_DAYS_RANGE)),
+        ("filter.kinds", Limit::MaxItems(MAX_KINDS)),
         ("filter_rules", Limit::MaxItems(MAX_FILTER_RULES)),
     ]
 }
@@ -305,10 +308,14 @@ mod tests {
                     assert!(!accepts(path, json!(many)), "{path} entries");
                 }
                 Limit::MaxItems(entries) => {
-                    // The only list of objects is `filter_rules`, so its entry stands for all.
-                    let rule = json!({"from": "06:00", "until": "21:00", "filter": {}});
-                    assert!(accepts(path, json!(vec![rule.clone(); entries])), "{path}");
-                    assert!(!accepts(path, json!(vec![rule; entries + 1])), "{path}");
+                    let entry = match path {
+                        "filter_rules" => json!({"from": "06:00", "until": "21:00", "filter": {}}),
+                        "display.sleep" => json!({"from": "23:00", "until": "07:00"}),
+                        "filter.kinds" => json!("album"),
+                        other => panic!("{other} has no sample entry for its list limit"),
+                    };
+                    assert!(accepts(path, json!(vec![entry.clone(); entries])), "{path}");
+                    assert!(!accepts(path, json!(vec![entry; entries + 1])), "{path}");
                 }
             }
         }

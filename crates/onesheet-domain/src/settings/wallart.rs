@@ -36,6 +36,9 @@ pub struct WallartSettings {
     pub animation_ms: u32,
     /// Tint the background with a gradient of the colours of the posters on screen.
     pub ambient: bool,
+    /// Shape of the tiles: `poster` (2:3) for films, shows and game boxes, or `square` for
+    /// album covers.
+    pub tile_shape: TileShape,
 }
 
 impl Default for WallartSettings {
@@ -48,6 +51,7 @@ impl Default for WallartSettings {
             animation: TileAnimation::Random,
             animation_ms: 900,
             ambient: true,
+            tile_shape: TileShape::Poster,
         }
     }
 }
@@ -97,6 +101,16 @@ impl WallartSettings {
             );
         }
     }
+}
+
+/// Shape of a wallart tile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TileShape {
+    /// Two wide by three high, the shape of a film poster.
+    Poster,
+    /// As wide as high, the shape of an album cover.
+    Square,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

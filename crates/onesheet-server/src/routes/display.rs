@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use onesheet_domain::links::public_link;
 use onesheet_domain::media::Rgb;
-use onesheet_domain::presets::find_preset;
+use onesheet_domain::presets::{Preset, find_preset};
 use onesheet_domain::settings::filter_rules::filter_at;
 use onesheet_domain::settings::overrides::merge;
 use onesheet_domain::{
@@ -139,6 +139,9 @@ struct PlaylistParams {
     mode: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
+    /// A preset whose filter applies to a screen without a device identity, as its settings
+    /// do through `/api/v1/display-settings?preset=ID`.
+    preset: Option<String>,
 }
 
 /// One page of the playlist: a slim projection of each item, with Onesheet image URLs only.
@@ -231,8 +234,15 @@ async fn playlist(
         params.cursor.as_deref(),
     )?;
 
+    let preset = params.preset.as_deref().map(find_preset).transpose()?;
+
     let ip = client.map(|Extension(client)| client.ip);
-    let (share, screen_filter) = screen_view(&state, ip, &headers).await;
+    let (share, mut screen_filter) = screen_view(&state, ip, &headers).await;
+    if screen_filter.is_none()
+        && let Some(preset) = preset
+    {
+        screen_filter = preset_filter(&state, preset).map(Arc::new);
+    }
     let snapshot = state.catalog.snapshot();
     // Dealing and schedules work on the screen's own order, so members of one group share
     // items only as far as their filters do.
@@ -311,6 +321,17 @@ async fn screen_view(
         ),
         Err(_) => (Share::WHOLE, None),
     }
+}
+
+/// Returns the filter settings of the global settings with `preset` laid over them, or None when
+/// the two do not merge, which the settings route reports.
+fn preset_filter(state: &AppState, preset: &Preset) -> Option<ScreenFilter> {
+    let global = state.settings.load();
+    let merged = merge(&global.settings, &[&preset.overrides()]).ok()?;
+    Some(ScreenFilter {
+        filter: merged.filter,
+        rules: merged.filter_rules,
+    })
 }
 
 /// Returns the screen's own display order when the filter in force for it now differs from
@@ -491,6 +512,9 @@ struct DisplaySettingsBody<'a> {
     settings: &'a DisplaySettings,
     /// Lets a screen with a wrong clock show the right time and schedule.
     server_time_ms: u128,
+    /// The server's offset from UTC now, in minutes east, so a screen can evaluate
+    /// `display.sleep` in the server's time zone.
+    server_utc_offset_minutes: i32,
 }
 
 /// Query of `GET /api/v1/display-settings`.
@@ -517,9 +541,12 @@ async fn display_settings(
     let preset = params.preset.as_deref().map(find_preset).transpose()?;
 
     let tagged = state.settings.load();
+    // The offset is part of the tag, so a daylight-saving change reaches screens as a new
+    // document instead of a 304.
+    let utc_offset_minutes = local_utc_offset_minutes();
     let etag = match preset {
-        Some(preset) => format!("W/\"s{}-{}\"", tagged.tag, preset.id),
-        None => format!("W/\"s{}\"", tagged.tag),
+        Some(preset) => format!("W/\"s{}-{}-z{utc_offset_minutes}\"", tagged.tag, preset.id),
+        None => format!("W/\"s{}-z{utc_offset_minutes}\"", tagged.tag),
     };
     if if_none_match(&headers, &etag) {
         return Ok(not_modified(&etag));
@@ -548,9 +575,16 @@ async fn display_settings(
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or(0),
+        server_utc_offset_minutes: utc_offset_minutes,
     };
     let body = serde_json::to_vec(&body).map_err(ApiError::internal)?;
     Ok(json_response(Bytes::from(body), &etag))
+}
+
+/// Returns the server's offset from UTC now, in minutes east, in the time zone that
+/// [`crate::state::local_time_of_day`] uses.
+fn local_utc_offset_minutes() -> i32 {
+    jiff::Zoned::now().offset().seconds() / 60
 }
 
 /// Returns the wall clock in unix milliseconds.

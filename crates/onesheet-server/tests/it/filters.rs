@@ -393,3 +393,29 @@ async fn lite_page_follows_global_time_rules() {
     titles.dedup();
     assert_eq!(titles, DRAMA);
 }
+
+#[tokio::test]
+async fn preset_parameter_selects_its_kinds() {
+    let (app, _) = start().await;
+    let everything = titles(&app, None).await;
+    assert_eq!(everything.len(), POSTERS + SHELF.len());
+
+    // The test catalog holds films only, so the music wall finds nothing to show.
+    let music = app
+        .app
+        .get("/api/v1/playlist?mode=wallart&preset=music-wall")
+        .await;
+    assert_eq!(music.status, 200);
+    assert_eq!(titles_of(&music), Vec::<String>::new());
+
+    // A preset without a filter leaves the selection alone.
+    let lobby = app
+        .app
+        .get("/api/v1/playlist?mode=cinema&preset=lobby")
+        .await;
+    assert_eq!(titles_of(&lobby).len(), everything.len());
+
+    let unknown = app.app.get("/api/v1/playlist?preset=nothing").await;
+    assert_eq!(unknown.status, 400);
+    assert_eq!(unknown.json()["error"]["field"], "preset");
+}

@@ -239,6 +239,31 @@ impl Browser {
             .collect()
     }
 
+    /// Sends a Chrome DevTools Protocol command, such as `Performance.getMetrics`, and returns
+    /// its result.
+    pub async fn cdp(&self, method: &str, params: Value) -> Value {
+        // Chromedriver's CDP endpoint is outside the W3C protocol, like the log endpoint.
+        let url = format!(
+            "http://127.0.0.1:{}/session/{}/goog/cdp/execute",
+            self.driver_port, self.session_id
+        );
+        let response = http_client()
+            .post(&url)
+            .json(&json!({ "cmd": method, "params": params }))
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("CDP command {method} failed: {error}"));
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or_else(|error| {
+            panic!("reading the result of CDP command {method} failed: {error}")
+        });
+        assert!(
+            status.is_success(),
+            "CDP command {method} failed with HTTP {status}: {body}"
+        );
+        body["value"].clone()
+    }
+
     /// Ends the session (which quits Chromium) and stops chromedriver.
     pub async fn close(mut self) {
         if let Some(client) = self.client.take()

@@ -11,6 +11,7 @@
 mod browser;
 mod cinema;
 mod claim_page;
+mod client_core;
 mod config_errors;
 mod devices;
 mod display_pages;
@@ -19,6 +20,7 @@ mod gallery;
 mod harness;
 mod images;
 mod lite;
+mod memory;
 mod now_playing;
 mod screensaver;
 mod serve;

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use onesheet_domain::{DisplaySettings, TileAnimation, WallartLayout};
+use onesheet_domain::{DisplaySettings, TileAnimation, TileShape, WallartLayout};
 use serde::Deserialize;
 
 use crate::browser::Browser;
@@ -223,6 +223,38 @@ async fn wallart_hero_layout_flips_tiles() {
 
     browser.screenshot(TEST).await;
     assert_no_console_errors(&browser, "the hero wall changed").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn wallart_square_tiles_for_album_covers() {
+    const TEST: &str = "wallart-square";
+    let mut server = TestServer::prepare(ServerOptions {
+        media_posters: 16,
+        ..ServerOptions::default()
+    });
+    let mut settings = DisplaySettings::default();
+    settings.wallart.tile_shape = TileShape::Square;
+    settings.wallart.density = 6;
+    save_display_settings(&server, &settings).await;
+    server.launch().await;
+    let Some(browser) = Browser::launch(TEST, 1280, 720).await else {
+        return;
+    };
+
+    browser.goto(&server.url("/wallart?interval=3")).await;
+    let (filled, _) = watch_wall(&browser, TEST).await;
+
+    // Density 6 on 1280×720 gives square tiles of 240 pixels: 3 rows of 5 columns.
+    assert_eq!(filled.grid.as_deref(), Some("5x3"), "{filled:#?}");
+    assert!(
+        filled
+            .tile_ratios
+            .iter()
+            .all(|ratio| (ratio - 1.0).abs() < 0.02),
+        "{filled:#?}"
+    );
+    assert_no_console_errors(&browser, "the square wall was filled").await;
     browser.close().await;
 }
 

@@ -7,20 +7,30 @@
  *
  * While `cinema.now_playing` is on, the page also polls what the media servers play. A session
  * covers the rotation with the now-playing view, and the rotation waits until it ends.
+ *
+ * Remote-control keys (common/keys.js) end the turn at once (`next`), show the poster before
+ * the current one (`previous`), or hold the rotation (`pause`) until `resume`.
  */
 
+import { BurnInShift } from '../common/burnin.js';
 import { Connection } from '../common/connection.js';
 import { Playlist } from '../common/playlist.js';
+import { PosterPool } from '../common/pool.js';
 import { RecentUrls, loadImage, releaseImage } from '../common/preload.js';
 import { readSecondsParameter } from '../common/query.js';
+import { listenForKeys } from '../common/keys.js';
 import { checkSettings } from '../common/settings.js';
 import { sizedBoxImageUrl } from '../common/sizing.js';
+import { SleepSchedule, sanitizeScreen } from '../common/sleep.js';
 import { StatusIndicator } from '../common/status.js';
+import { Watchdog } from '../common/watchdog.js';
 import { sleep } from '../common/timing.js';
 import { headerFor } from './header.js';
 import { NowPlayingPoller } from './now-playing.js';
 import { applyFrame, computeFrame } from './orientation.js';
 import { createCinemaSettings } from './settings.js';
+// The screensaver's turn timer: a wait that `next` cuts short and `pause` holds.
+import { TurnTimer } from '../screensaver/turns.js';
 import { CinemaSlides } from './slides.js';
 import { Takeover } from './takeover.js';
 
@@ -33,6 +43,8 @@ const RECENT_URL_CAPACITY = 500;
 /** Share of the frame the poster may cover, for the image size requested from the server. */
 const POSTER_WIDTH_SHARE = 0.9;
 const POSTER_HEIGHT_SHARE = 0.75;
+/** Items shown, newest last, that `previous` can go back to. */
+const HISTORY_CAPACITY = 20;
 
 const MESSAGE_EMPTY = 'No posters yet: add images to the media folder';
 const MESSAGE_UNREACHABLE = 'Cannot reach the Onesheet server. Retrying\u2026';
@@ -52,11 +64,26 @@ class Cinema {
     this.slides = new CinemaSlides(elements.frame);
     this.recentUrls = new RecentUrls(RECENT_URL_CAPACITY);
     this.frame = null;
+    this.turns = new TurnTimer();
+    this.history = [];
+    this.backRequested = false;
+    /** The poster loaded before a `previous` request, shown after the previous item. */
+    this.stashed = null;
     this.connection = new Connection({
       probe: function probeServer() { return self.settings.refresh(); },
       onChange: function onConnectionChange(online) { self.handleConnectionChange(online); },
     });
     this.playlist = new Playlist({ connection: this.connection, mode: 'cinema', pageSize: PAGE_SIZE });
+    this.pool = new PosterPool('cinema');
+    this.burnIn = new BurnInShift(window.location.search);
+    this.sleepSchedule = new SleepSchedule(function serverNow() { return self.settings.now().getTime(); });
+    this.watchdog = new Watchdog({
+      intervalMs: function interval() { return self.intervalMs(); },
+      expectsFrames: function expectsFrames() {
+        return self.connection.isOnline() && !self.turns.paused && !self.sleepSchedule.asleep
+          && !self.takeover.isActive() && self.playlist.size() > 1;
+      },
+    });
     this.takeover = new Takeover(elements.frame, function serverNow() { return self.settings.now().getTime(); });
     this.nowPlaying = new NowPlayingPoller({
       connection: this.connection,
@@ -73,16 +100,23 @@ class Cinema {
   }
 
   async run() {
+    const self = this;
     await this.refreshSettings();
+    if (!this.connection.isOnline()) {
+      await this.pool.seed(this.playlist);
+    }
+    this.watchdog.start();
     let pending = this.prepareNext();
     for (;;) {
       try {
+        await this.sleepSchedule.waitWhileScheduled(function refresh() { return self.refreshSettings(); });
         await this.takeover.whenIdle();
         this.present(await pending);
-        const interval = sleep(this.intervalMs());
+        const turn = this.turns.wait(this.intervalMs());
         await this.refreshSettings();
         pending = this.prepareNext();
-        await interval;
+        await turn;
+        pending = this.takePreviousRequest(pending);
       } catch (error) {
         // Not expected: every step handles its own errors. Keep the screen alive regardless.
         console.error('Cinema turn failed:', error);
@@ -92,9 +126,49 @@ class Cinema {
     }
   }
 
+  /** Goes back one poster at the end of the current turn. */
+  requestPrevious() {
+    if (this.history.length < 2) {
+      throw new Error('no previous poster to show yet');
+    }
+    this.backRequested = true;
+    this.turns.skip();
+  }
+
+  /**
+   * Returns `pending` unchanged, or after a `previous` request the previous item's poster. The
+   * poster `pending` loads is kept and comes next.
+   */
+  takePreviousRequest(pending) {
+    if (!this.backRequested) {
+      return pending;
+    }
+    this.backRequested = false;
+    if (this.stashed === null) {
+      this.stashed = pending;
+    } else {
+      // Back twice in a row: the poster loaded in between is the one to drop.
+      pending.then(function release(prepared) {
+        if (prepared !== null) {
+          releaseImage(prepared.image);
+        }
+      });
+    }
+    this.history.pop();
+    const item = this.history[this.history.length - 1];
+    return this.loadPoster(item).then(function markFromHistory(prepared) {
+      if (prepared !== null) {
+        prepared.fromHistory = true;
+      }
+      return prepared;
+    });
+  }
+
   async refreshSettings() {
     const self = this;
     await checkSettings(this.connection, function refresh() { return self.settings.refresh(); });
+    this.sleepSchedule.update(this.settings.document);
+    this.burnIn.setEnabled(sanitizeScreen(this.settings.document && this.settings.document.display).burn_in_shift);
     this.applyOrientation();
     if (this.settings.values.now_playing) {
       this.nowPlaying.start();
@@ -128,6 +202,13 @@ class Cinema {
    * this turn. Never rejects.
    */
   async prepareNext() {
+    if (this.stashed !== null) {
+      const stashed = await this.stashed;
+      this.stashed = null;
+      if (stashed !== null) {
+        return stashed;
+      }
+    }
     const currentId = this.slides.currentItemId();
     let loads = 0;
     for (let examined = 0; ; examined += 1) {
@@ -138,10 +219,9 @@ class Cinema {
       if (typeof item.images.poster !== 'string' || (item.id === currentId && this.playlist.size() > 1)) {
         continue;
       }
-      const url = sizedBoxImageUrl(item.images.poster,
-        this.frame.width * POSTER_WIDTH_SHARE, this.frame.height * POSTER_HEIGHT_SHARE);
-      if (!this.connection.isOnline() && !this.recentUrls.has(url)) {
-        // Not in the browser cache, so loading it offline would fail.
+      const url = this.posterUrl(item);
+      if (!this.connection.isOnline() && !this.recentUrls.has(url) && !this.pool.has(item.id)) {
+        // Not in the browser cache or the offline pool, so loading it offline would fail.
         continue;
       }
       if (loads >= MAX_LOADS_PER_TURN) {
@@ -149,12 +229,27 @@ class Cinema {
       }
       loads += 1;
       try {
-        const image = await loadImage(url, item.title || '');
+        const image = await this.pool.loadFor(item, url, item.title || '', this.connection.isOnline());
         this.recentUrls.add(url);
         return { item: item, image: image };
       } catch (error) {
         console.warn('Skipping item ' + item.id + ': ' + error.message);
       }
+    }
+  }
+
+  posterUrl(item) {
+    return sizedBoxImageUrl(item.images.poster,
+      this.frame.width * POSTER_WIDTH_SHARE, this.frame.height * POSTER_HEIGHT_SHARE);
+  }
+
+  /** Loads the poster of `item`. Returns null when it fails to load. */
+  async loadPoster(item) {
+    try {
+      return { item: item, image: await loadImage(this.posterUrl(item), item.title || '') };
+    } catch (error) {
+      console.warn('Cannot load the poster of item ' + item.id + ': ' + error.message);
+      return null;
     }
   }
 
@@ -166,11 +261,24 @@ class Cinema {
       } else {
         const values = this.settings.values;
         this.slides.show(prepared, headerFor(prepared.item, values, this.settings.now()), values);
+        this.watchdog.frame();
+        this.remember(prepared);
       }
     } else if (this.playlist.isEmpty()) {
       this.slides.clear();
     }
     this.updateMessage();
+  }
+
+  /** Adds a newly shown item to the history that `previous` walks back. */
+  remember(prepared) {
+    if (prepared.fromHistory) {
+      return;
+    }
+    this.history.push(prepared.item);
+    if (this.history.length > HISTORY_CAPACITY) {
+      this.history.shift();
+    }
   }
 
   handleConnectionChange(online) {
@@ -205,3 +313,12 @@ const cinema = new Cinema(
   readSecondsParameter(window.location.search, 'interval', 5, 3600)
 );
 cinema.run();
+listenForKeys(
+  {
+    next: function next() { cinema.turns.skip(); },
+    previous: function previous() { cinema.requestPrevious(); },
+    pause: function pause() { cinema.turns.pause(); },
+    resume: function resume() { cinema.turns.resume(); },
+  },
+  function isPaused() { return cinema.turns.paused; }
+);

@@ -282,6 +282,11 @@ export class Playlist {
    */
   async fetchPage(cursor, etag) {
     let url = 'api/v1/playlist?mode=' + encodeURIComponent(this.mode) + '&limit=' + this.pageSize;
+    // A page opened with `?preset=ID` shows the preset's selection, as it uses its settings.
+    const preset = new URLSearchParams(window.location.search).get('preset');
+    if (preset) {
+      url += '&preset=' + encodeURIComponent(preset);
+    }
     if (cursor !== null) {
       url += '&cursor=' + encodeURIComponent(cursor);
     }

@@ -33,6 +33,8 @@ export class ModeSettings {
     this.sanitize = sanitize;
     this.values = sanitize(null);
     this.etag = null;
+    /** The last settings document received, for the sections that every mode shares. */
+    this.document = null;
     /** Server clock minus this screen's clock, in milliseconds. */
     this.clockOffsetMs = 0;
   }
@@ -48,6 +50,7 @@ export class ModeSettings {
     }
     this.etag = response.etag;
     const body = response.body && typeof response.body === 'object' ? response.body : {};
+    this.document = body;
     if (typeof body.server_time_ms === 'number') {
       this.clockOffsetMs = body.server_time_ms - Date.now();
     }

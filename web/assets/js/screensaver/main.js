@@ -18,11 +18,17 @@
  */
 
 import { ApiError } from '../common/api.js';
+import { BurnInShift } from '../common/burnin.js';
 import { Connection } from '../common/connection.js';
 import { Playlist } from '../common/playlist.js';
+import { PosterPool } from '../common/pool.js';
 import { RecentUrls } from '../common/preload.js';
+import { SleepSchedule, sanitizeScreen } from '../common/sleep.js';
+import { sizedImageUrl } from '../common/sizing.js';
 import { StatusIndicator } from '../common/status.js';
+import { Watchdog } from '../common/watchdog.js';
 import { DeviceSession, deviceSessionDisabled } from '../common/device.js';
+import { listenForKeys } from '../common/keys.js';
 import { Clock } from './clock.js';
 import { DEFAULT_SCREENSAVER, SettingsStore, readIntervalOverride, sanitizeScreensaver } from './settings.js';
 import { Slideshow, discardSlide, prepareSlide } from './slideshow.js';
@@ -47,6 +53,13 @@ function sleep(milliseconds) {
 
 function mainImageUrl(item) {
   return item.images.poster || item.images.background;
+}
+
+/** Returns the URL of the main image at the size the slideshow loads it, for the offline pool. */
+function pooledImageUrl(item) {
+  return item.images.poster
+    ? sizedImageUrl(item.images.poster, 'poster')
+    : sizedImageUrl(item.images.background, 'background');
 }
 
 class Screensaver {
@@ -79,14 +92,30 @@ class Screensaver {
       onChange: function onConnectionChange(online) { self.handleConnectionChange(online); },
     });
     this.playlist = new Playlist({ connection: this.connection, mode: 'screensaver', pageSize: PAGE_SIZE });
+    this.pool = new PosterPool('screensaver');
+    this.burnIn = new BurnInShift(window.location.search);
+    this.sleepSchedule = new SleepSchedule(function serverNow() { return self.settings.now().getTime(); });
+    this.watchdog = new Watchdog({
+      intervalMs: function interval() { return self.settings.intervalMs(); },
+      expectsFrames: function expectsFrames() {
+        return self.connection.isOnline() && !self.turns.paused && !self.sleepSchedule.asleep
+          && self.playlist.size() > 1;
+      },
+    });
   }
 
   async run() {
+    const self = this;
     this.applySettings();
     await this.checkSettings();
+    if (!this.connection.isOnline()) {
+      await this.pool.seed(this.playlist);
+    }
+    this.watchdog.start();
     let pending = this.prepareNext();
     for (;;) {
       try {
+        await this.sleepSchedule.waitWhileScheduled(function refresh() { return self.checkSettings(); });
         this.present(await pending);
         const turn = this.turns.wait(this.turnDelay());
         await this.checkSettings();
@@ -104,6 +133,8 @@ class Screensaver {
 
   async refreshSettings() {
     const changed = await this.settings.refresh();
+    this.sleepSchedule.update(this.settings.document);
+    this.burnIn.setEnabled(sanitizeScreen(this.settings.document && this.settings.document.display).burn_in_shift);
     if (changed) {
       this.overlayDeviceSettings();
       this.applySettings();
@@ -152,18 +183,24 @@ class Screensaver {
           return { current_item_id: self.slideshow.currentItemId(), paused: self.turns.paused };
         },
         onSettings: function deviceSettings(merged) { self.setDeviceSettings(merged); },
-        handlers: {
-          next: function next() { self.turns.skip(); },
-          previous: function previous() { self.requestPrevious(); },
-          pause: function pause() { self.turns.pause(); self.reportStatus(); },
-          resume: function resume() { self.turns.resume(); self.reportStatus(); },
-        },
+        handlers: this.commandHandlers(),
       });
       this.device.start();
     } catch (error) {
       console.warn('The device session failed to start, showing posters without it:', error);
       this.device = null;
     }
+  }
+
+  /** Handlers of `next`, `previous`, `pause` and `resume`, for device commands and keys. */
+  commandHandlers() {
+    const self = this;
+    return {
+      next: function next() { self.turns.skip(); },
+      previous: function previous() { self.requestPrevious(); },
+      pause: function pause() { self.turns.pause(); self.reportStatus(); },
+      resume: function resume() { self.turns.resume(); self.reportStatus(); },
+    };
   }
 
   reportStatus() {
@@ -284,8 +321,8 @@ class Screensaver {
         continue;
       }
       const url = mainImageUrl(item);
-      if (!this.connection.isOnline() && !this.recentUrls.has(url)) {
-        // Not in the browser cache, so loading it offline would fail.
+      if (!this.connection.isOnline() && !this.recentUrls.has(url) && !this.pool.has(item.id)) {
+        // Not in the browser cache or the offline pool, so loading it offline would fail.
         continue;
       }
       if (loads >= MAX_LOADS_PER_TURN) {
@@ -367,8 +404,13 @@ class Screensaver {
       if (prepared.item.id === this.slideshow.currentItemId()) {
         // A playlist of one item: keep it on screen without a transition.
         discardSlide(prepared);
+        this.watchdog.frame();
       } else {
         this.slideshow.show(prepared, this.settings.screensaver);
+        this.watchdog.frame();
+        if (this.connection.isOnline()) {
+          this.pool.add(prepared.item, pooledImageUrl(prepared.item));
+        }
         this.remember(prepared);
         this.reportStatus();
       }
@@ -416,6 +458,7 @@ const screensaver = new Screensaver(
   readIntervalOverride(window.location.search)
 );
 screensaver.run();
+listenForKeys(screensaver.commandHandlers(), function isPaused() { return screensaver.turns.paused; });
 if (!deviceSessionDisabled(window.location.search)) {
   screensaver.startDeviceSession();
 }

@@ -81,6 +81,8 @@ export class SettingsStore {
     this.intervalOverrideSeconds = intervalOverrideSeconds;
     this.screensaver = Object.assign({}, DEFAULT_SCREENSAVER);
     this.etag = null;
+    /** The last settings document received, for the sections that every mode shares. */
+    this.document = null;
     /** Server clock minus this screen's clock, in milliseconds. */
     this.clockOffsetMs = 0;
   }
@@ -117,6 +119,7 @@ export class SettingsStore {
     }
     this.etag = response.etag;
     const body = response.body && typeof response.body === 'object' ? response.body : {};
+    this.document = body;
     if (typeof body.server_time_ms === 'number') {
       this.clockOffsetMs = body.server_time_ms - Date.now();
     }

@@ -1,15 +1,16 @@
 /**
  * Grid geometry: how many posters fit the screen at a density, and where each tile goes.
  *
- * Tiles keep the 2:3 shape of a poster, so the screen's shape decides the rows. The density
+ * Tiles keep the 2:3 shape of a poster, or are square for album covers, so the screen's
+ * shape decides the rows. The density
  * gives a target tile width (screen width / density). The rows are the screen height divided
  * by that tile's height, rounded, and the tiles are then scaled to fill the height exactly.
  * The columns are as many whole tiles as fit the width, and the grid is centred, so
  * the space left at the sides is less than one tile.
  */
 
-/** Poster height divided by width. */
-const POSTER_RATIO = 1.5;
+/** Tile height divided by width, by `tile_shape`. */
+const TILE_RATIOS = { poster: 1.5, square: 1 };
 
 /**
  * Computes the tiles for a screen of `width`×`height` CSS pixels.
@@ -20,11 +21,12 @@ const POSTER_RATIO = 1.5;
  * @returns {{columns: number, rows: number, cells: Array<{left: number, top: number,
  *   width: number, height: number, hero: boolean}>}}
  */
-export function computeGrid(width, height, density, layout) {
+export function computeGrid(width, height, density, layout, shape) {
+  const ratio = TILE_RATIOS[shape] || TILE_RATIOS.poster;
   const targetWidth = width / density;
-  const rows = Math.max(1, Math.round(height / (targetWidth * POSTER_RATIO)));
+  const rows = Math.max(1, Math.round(height / (targetWidth * ratio)));
   const tileHeight = height / rows;
-  const tileWidth = tileHeight / POSTER_RATIO;
+  const tileWidth = tileHeight / ratio;
   const columns = Math.max(1, Math.floor(width / tileWidth + 0.01));
   const offsetLeft = (width - columns * tileWidth) / 2;
 

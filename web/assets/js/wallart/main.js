@@ -4,21 +4,29 @@
  * Each round waits for the interval, checks the settings with a conditional GET, loads the
  * posters for the tiles to change and then replaces them together. An item is never on
  * screen twice: new items are picked among those in no tile, counting faces that are still
- * animating out. A resize or a new density or layout rebuilds the grid at the next round.
- * One resize listener and one timer per round are all the page keeps, so nothing piles up on
- * a screen that runs for weeks.
+ * animating out. A resize or a new density, layout or tile shape rebuilds the grid at the
+ * next round.
+ * One resize listener, one key listener and one timer per round are all the page keeps, so
+ * nothing piles up on a screen that runs for weeks. The `next` key starts the next round at
+ * once, and `pause` stops it until `resume`.
  */
 
 import { Connection } from '../common/connection.js';
 import { Playlist } from '../common/playlist.js';
-import { RecentUrls, loadImage } from '../common/preload.js';
+import { BurnInShift } from '../common/burnin.js';
+import { PosterPool } from '../common/pool.js';
+import { RecentUrls } from '../common/preload.js';
 import { readSecondsParameter } from '../common/query.js';
+import { listenForKeys } from '../common/keys.js';
 import { checkSettings } from '../common/settings.js';
 import { sizedBoxImageUrl } from '../common/sizing.js';
+import { SleepSchedule, sanitizeScreen } from '../common/sleep.js';
 import { StatusIndicator } from '../common/status.js';
-import { sleep } from '../common/timing.js';
+import { Watchdog } from '../common/watchdog.js';
 import { Ambient } from './ambient.js';
 import { computeGrid } from './grid.js';
+// The screensaver's turn timer: a wait that `next` cuts short and `pause` holds.
+import { TurnTimer } from '../screensaver/turns.js';
 import { animationMs, createWallartSettings, intervalMs } from './settings.js';
 import { Tile, itemIdsOnScreen, pickTilesToChange } from './tiles.js';
 
@@ -50,24 +58,41 @@ class Wallart {
     this.gridKey = null;
     this.round = 0;
     this.changes = 0;
+    this.turns = new TurnTimer();
     this.connection = new Connection({
       probe: function probeServer() { return self.settings.refresh(); },
       onChange: function onConnectionChange(online) { self.handleConnectionChange(online); },
     });
     this.playlist = new Playlist({ connection: this.connection, mode: 'wallart', pageSize: PAGE_SIZE });
+    this.pool = new PosterPool('wallart');
+    this.burnIn = new BurnInShift(window.location.search);
+    this.sleepSchedule = new SleepSchedule(function serverNow() { return self.settings.now().getTime(); });
+    this.watchdog = new Watchdog({
+      intervalMs: function interval() { return intervalMs(self.settings.values, self.intervalOverrideSeconds); },
+      expectsFrames: function expectsFrames() {
+        return self.connection.isOnline() && !self.turns.paused && !self.sleepSchedule.asleep
+          && self.playlist.total > self.tiles.length;
+      },
+    });
     window.addEventListener('resize', function onResize() { self.gridKey = null; });
   }
 
   async run() {
+    const self = this;
     await this.refreshSettings();
+    if (!this.connection.isOnline()) {
+      await this.pool.seed(this.playlist);
+    }
+    this.watchdog.start();
     for (;;) {
+      await this.sleepSchedule.waitWhileScheduled(function refresh() { return self.refreshSettings(); });
       try {
         await this.playRound();
       } catch (error) {
         // Not expected: every step handles its own errors. Keep the screen alive regardless.
         console.error('Wallart round failed:', error);
       }
-      await sleep(intervalMs(this.settings.values, this.intervalOverrideSeconds));
+      await this.turns.wait(intervalMs(this.settings.values, this.intervalOverrideSeconds));
       await this.refreshSettings();
     }
   }
@@ -75,6 +100,8 @@ class Wallart {
   async refreshSettings() {
     const self = this;
     await checkSettings(this.connection, function refresh() { return self.settings.refresh(); });
+    this.sleepSchedule.update(this.settings.document);
+    this.burnIn.setEnabled(sanitizeScreen(this.settings.document && this.settings.document.display).burn_in_shift);
     this.gridElement.style.setProperty('--animation-ms',
       animationMs(this.settings.values, this.intervalOverrideSeconds) + 'ms');
   }
@@ -84,9 +111,9 @@ class Wallart {
     const values = this.settings.values;
     const width = window.innerWidth || document.documentElement.clientWidth;
     const height = window.innerHeight || document.documentElement.clientHeight;
-    const key = [width, height, values.density, values.layout].join(' ');
+    const key = [width, height, values.density, values.layout, values.tile_shape].join(' ');
     if (key !== this.gridKey) {
-      this.buildGrid(computeGrid(width, height, values.density, values.layout));
+      this.buildGrid(computeGrid(width, height, values.density, values.layout, values.tile_shape));
       this.gridKey = key;
     }
 
@@ -101,6 +128,9 @@ class Wallart {
     for (let i = 0; i < prepared.length; i += 1) {
       chosen[i].show(prepared[i], values.animation, duration, this.round);
       this.changes += 1;
+    }
+    if (prepared.length > 0) {
+      this.watchdog.frame();
     }
     document.body.dataset.tileChanges = String(this.changes);
     if (this.tiles.length > 0 && this.tiles.every(function isFilled(tile) { return tile.face !== null; })) {
@@ -140,8 +170,8 @@ class Wallart {
       }
       const cell = tiles[prepared.length].cell;
       const url = sizedBoxImageUrl(item.images.poster, cell.width, cell.height);
-      if (!this.connection.isOnline() && !this.recentUrls.has(url)) {
-        // Not in the browser cache, so loading it offline would fail.
+      if (!this.connection.isOnline() && !this.recentUrls.has(url) && !this.pool.has(item.id)) {
+        // Not in the browser cache or the offline pool, so loading it offline would fail.
         continue;
       }
       if (loads >= count * MAX_LOADS_PER_TILE) {
@@ -150,7 +180,7 @@ class Wallart {
       loads += 1;
       excluded[item.id] = true;
       try {
-        const image = await loadImage(url, item.title || '');
+        const image = await this.pool.loadFor(item, url, item.title || '', this.connection.isOnline());
         this.recentUrls.add(url);
         prepared.push({ item: item, image: image });
       } catch (error) {
@@ -194,3 +224,11 @@ const wallart = new Wallart(
   readSecondsParameter(window.location.search, 'interval', 3, 3600)
 );
 wallart.run();
+listenForKeys(
+  {
+    next: function next() { wallart.turns.skip(); },
+    pause: function pause() { wallart.turns.pause(); },
+    resume: function resume() { wallart.turns.resume(); },
+  },
+  function isPaused() { return wallart.turns.paused; }
+);

@@ -14,6 +14,7 @@ export const DEFAULT_WALLART = {
   animation: 'random',
   animation_ms: 900,
   ambient: true,
+  tile_shape: 'poster',
 };
 
 /** Animations a tile can be replaced with; `random` picks one of these per tile. */
@@ -30,6 +31,7 @@ function sanitize(received) {
     animation: pickChoice(received, 'animation', ['random'].concat(ANIMATIONS), defaults.animation),
     animation_ms: pickInteger(received, 'animation_ms', 200, 5000, defaults.animation_ms),
     ambient: pickBoolean(received, 'ambient', defaults.ambient),
+    tile_shape: pickChoice(received, 'tile_shape', ['poster', 'square'], defaults.tile_shape),
   };
 }
 

@@ -208,7 +208,7 @@ fn validate_error_table() {
         (
             json!({"colour": "red"}),
             "colour",
-            "Known keys are cinema, filter, filter_rules, screensaver, wallart",
+            "Known keys are cinema, display, filter, filter_rules, screensaver, wallart",
         ),
         (
             json!({"screensaver": 5}),
