@@ -12,7 +12,7 @@
 //! 1. The client sends `hello` first, either with its device id and secret or asking to pair.
 //! 2. A known device receives `welcome` with its merged settings and the server time. It sends
 //!    `status` whenever what it shows changes, and `ping` now and then to measure the clock
-//!    offset, which the server answers with `pong`.
+//!    offset, to which the server replies with `pong`.
 //! 3. An unpaired screen receives `pairing` with a code to show and a ticket to keep. When an
 //!    admin claims the code, the screen receives `paired` with its id and secret, once, then
 //!    `welcome`. After a reconnect it sends the code and ticket in `hello` to keep waiting.

@@ -70,6 +70,23 @@ impl DisplaySettings {
     }
 }
 
+/// Returns each validation error of `settings` as its field and message, for the tests of
+/// the settings sections.
+#[cfg(test)]
+pub(crate) fn validation_errors(settings: &DisplaySettings) -> Vec<(String, String)> {
+    settings
+        .validate()
+        .err()
+        .map(|errors| {
+            errors
+                .errors
+                .into_iter()
+                .map(|error| (error.field, error.message))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

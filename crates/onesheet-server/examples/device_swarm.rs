@@ -23,9 +23,9 @@
 //!   and reports how many sockets the server closed meanwhile. The caller samples the server's
 //!   memory and CPU in that time.
 //! - `broadcast`: sends one `next` command to every connected device through
-//!   `POST /api/v1/admin/devices/commands/all` with the bearer token in `ONESHEET_ADMIN_TOKEN`,
-//!   and reports the time from sending the request to each device's `command` frame and to its
-//!   `ack` being written, and the command states the admin API lists for a sample of devices.
+//!   `POST /api/v1/admin/devices/commands/all` with the bearer token in `ONESHEET_ADMIN_TOKEN`.
+//!   It reports the time from sending the request to each device's `command` frame and to its
+//!   `ack`. It also reports the command states that the admin API lists for a sample of devices.
 //! - `broadcast-lists`: the same through `POST /api/v1/admin/devices/commands`, with the ids
 //!   listed in requests of at most 800, as a client without the fleet route would. Broadcast
 //!   modes may repeat and run in the order given, so runs of both can alternate.

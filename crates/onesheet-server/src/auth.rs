@@ -233,7 +233,7 @@ impl FromRequestParts<AppState> for AnySession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // Routes that take a session and no token manage the account itself, so the message
-        // for a caller who sent a token says that tokens cannot do this.
+        // for a caller who sent a token explains that tokens cannot do this.
         let not_signed_in = if parts.headers.contains_key(header::AUTHORIZATION) {
             ApiError::Unauthorized {
                 reason: "this request needs a signed-in admin: API tokens and the admin token cannot manage accounts, sessions or tokens",

@@ -17,7 +17,7 @@
 //!   connections as well, and the connection counts against `max_connections` from its accept.
 //! - On shutdown, idle connections close at once and requests in flight may finish.
 //! - Connections may be upgraded (the device WebSocket). hyper hands an upgraded connection to
-//!   its handler and forgets it, so it no longer counts against `max_connections`, and the
+//!   its handler and drops it, so it no longer counts against `max_connections`, and the
 //!   device service, not this loop, closes it at shutdown.
 
 use std::net::SocketAddr;

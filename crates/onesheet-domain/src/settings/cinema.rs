@@ -191,19 +191,7 @@ pub enum CinemaOrientation {
 mod tests {
     use crate::settings::DisplaySettings;
 
-    fn errors_of(settings: &DisplaySettings) -> Vec<(String, String)> {
-        settings
-            .validate()
-            .err()
-            .map(|errors| {
-                errors
-                    .errors
-                    .into_iter()
-                    .map(|error| (error.field, error.message))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
+    use crate::settings::validation_errors as errors_of;
 
     #[test]
     fn cinema_hour_out_of_range_names_field() {

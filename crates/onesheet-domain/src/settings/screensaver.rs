@@ -158,7 +158,7 @@ pub enum Transition {
     Flip,
 }
 
-/// What fills the screen: the poster alone, or the background with the poster in front of it.
+/// Screen layout: the poster alone, or the background with the poster in front of it.
 /// Items without a background fall back to the poster alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -185,19 +185,7 @@ mod tests {
     use super::{ClockFormat, Transition};
     use crate::settings::DisplaySettings;
 
-    fn errors_of(settings: &DisplaySettings) -> Vec<(String, String)> {
-        settings
-            .validate()
-            .err()
-            .map(|errors| {
-                errors
-                    .errors
-                    .into_iter()
-                    .map(|error| (error.field, error.message))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
+    use crate::settings::validation_errors as errors_of;
 
     #[test]
     fn screensaver_interval_out_of_range_names_field() {

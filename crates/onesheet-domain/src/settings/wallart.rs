@@ -140,19 +140,7 @@ pub enum TileAnimation {
 mod tests {
     use crate::settings::DisplaySettings;
 
-    fn fields_of(settings: &DisplaySettings) -> Vec<(String, String)> {
-        settings
-            .validate()
-            .err()
-            .map(|errors| {
-                errors
-                    .errors
-                    .into_iter()
-                    .map(|error| (error.field, error.message))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
+    use crate::settings::validation_errors as fields_of;
 
     #[test]
     fn wallart_density_out_of_range_names_field() {

@@ -2,7 +2,7 @@
 //! and checking a presented secret against its stored hash.
 //!
 //! The store keeps HMAC-SHA256 values under a key derived from the server's secret key, never
-//! the values themselves, so a copy of the database lets nobody act as a screen or claim a code.
+//! the values themselves, so a copy of the database does not let anyone act as a screen or claim a code.
 //! A plain hash would not do for pairing codes: six characters from a 30-letter alphabet are
 //! about 7 × 10^8 values, which anyone holding the database could try in seconds.
 

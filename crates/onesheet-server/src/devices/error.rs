@@ -32,7 +32,7 @@ pub enum DeviceError {
     #[error("{0}")]
     Conflict(StoreError),
     /// The device is unknown, revoked or merged, or the secret does not match. The message
-    /// never says which, so a probe learns nothing about device ids.
+    /// never names which, so a probe learns nothing about device ids.
     #[error("invalid device credentials: pair the screen again")]
     InvalidCredentials,
     /// The device was revoked or merged, and the secret is its own. Unlike

@@ -33,7 +33,7 @@
 //!    gets `error` with code `replaced` and closes.
 //! 6. The server sends a WebSocket ping every 25 s. A ping unanswered for 10 s is sent again,
 //!    and a second miss closes the socket, so a half-open connection ends within 45 s of its
-//!    last answer. The screen's own `ping` message is answered with `pong` and the server time.
+//!    last pong. The screen's own `ping` message is answered with `pong` and the server time.
 //! 7. Frames are limited to 64 KiB, and each socket may send 20 messages at once and 5 a
 //!    second after that. Over the rate the server answers `rate-limited` and drops the
 //!    messages, and a client that keeps flooding is disconnected. The ack of a command that

@@ -19,7 +19,7 @@ pub(crate) enum Beat {
 
 /// The ping schedule: a ping every `interval`, and a ping unanswered for `pong_timeout` is
 /// missed and sent again at once. The second miss in a row ends the connection, so a client
-/// that stops answering is dropped at most `interval + 2 × pong_timeout` after its last pong.
+/// that stops sending pongs is dropped at most `interval + 2 × pong_timeout` after its last pong.
 #[derive(Debug)]
 pub(crate) struct Heartbeat {
     interval: Duration,

@@ -7,7 +7,7 @@
 //! first poll requests a `welcome` with `?welcome=true`. That poll returns at once, with a
 //! `welcome` in place of `settings`, so a polling screen learns its name and the server's
 //! clock as a socket's screen does. `POST` carries the device's `status` and `ack` messages.
-//! Each poll marks the device online with transport `long-poll`, so the admin sees why it is
+//! Each poll marks the device online with transport `long-poll`, so the admin can tell why it is
 //! not live.
 
 use std::net::IpAddr;

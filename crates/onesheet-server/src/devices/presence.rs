@@ -1,7 +1,7 @@
 //! What the server heard from each device recently, kept in memory and written to the store in
 //! batches.
 //!
-//! A screen answers a ping every 25 s and reports its status at every item change, so a fleet
+//! A screen replies to a ping every 25 s and reports its status at every item change, so a fleet
 //! of a thousand screens would cost dozens of writes a second if each were written at once.
 //! The book marks an entry dirty instead, and the background task hands every dirty entry to
 //! `Store::record_presence` in one transaction every few seconds. After a restart the stored

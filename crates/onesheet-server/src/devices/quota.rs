@@ -1,5 +1,5 @@
 //! Request budgets per key, such as a client address or a device: a token bucket each, kept in a
-//! bounded table that forgets idle keys.
+//! bounded table that drops idle keys.
 //!
 //! Unlike [`FailureLimiter`](crate::security::FailureLimiter), which counts failures and never
 //! refunds them until a success or a quiet hour, a budget refills with time. That suits requests

@@ -114,7 +114,7 @@ impl DeviceService {
             self.now(),
             &self.config.presence_windows,
         );
-        // A polling device holds no connection between polls, but it is still reached by poll
+        // A polling device keeps no connection open between polls, but it is still reached by poll
         // while it is online, and the admin needs to see that transport.
         let transport = match &live {
             Some(live) if live.connected => Some(live.transport),

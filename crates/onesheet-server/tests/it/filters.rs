@@ -400,7 +400,7 @@ async fn preset_parameter_selects_its_kinds() {
     let everything = titles(&app, None).await;
     assert_eq!(everything.len(), POSTERS + SHELF.len());
 
-    // The test catalog holds films only, so the music wall finds nothing to show.
+    // The test catalog contains films only, so the music wall finds nothing to show.
     let music = app
         .app
         .get("/api/v1/playlist?mode=wallart&preset=music-wall")

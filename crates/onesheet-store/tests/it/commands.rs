@@ -464,7 +464,7 @@ async fn large_batch_keeps_ids_with_devices() {
     // One device has a command waiting already, so its second one finds the queue full.
     enqueue(store, &devices[7], 1_900).await;
 
-    // Each device twice, in two passes, so one statement of 500 rows holds both kinds.
+    // Each device twice, in two passes, so one statement of 500 rows contains both kinds.
     let batch: Vec<NewCommand> = devices
         .iter()
         .chain(devices.iter())

@@ -270,7 +270,7 @@ async fn wallart_keeps_changing_while_offline() {
         return;
     };
 
-    // A few rounds online load more posters than the wall shows, so the browser cache holds
+    // A few rounds online load more posters than the wall shows, so the browser cache contains
     // spare posters for the offline rounds.
     browser.goto(&server.url("/wallart?interval=3")).await;
     watch_wall(&browser, TEST).await;

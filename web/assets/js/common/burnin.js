@@ -41,7 +41,7 @@ export class BurnInShift {
     this.cycleMs = cycleSeconds !== null ? cycleSeconds * 1000 : DEFAULT_CYCLE_MS;
     this.timer = null;
     this.startedAt = Date.now();
-    // On until the settings say otherwise, so a screen that starts offline is protected too.
+    // On until the settings turn it off, so a screen that starts offline is protected too.
     this.setEnabled(true);
   }
 

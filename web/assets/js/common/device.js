@@ -50,7 +50,7 @@ const WELCOME_PING_SPACING_MS = 1000;
 const PONG_TIMEOUT_MS = 10000;
 /**
  * Commands whose acks the page keeps, so a command the server sends again is acked without
- * running twice. The server holds at most 50 commands per screen.
+ * running twice. The server queues at most 50 commands per screen.
  */
 const HANDLED_COMMANDS = 100;
 

@@ -5,7 +5,7 @@
  * added on top in the start state of its animation (`enter`) and the old face gets the end
  * state of its exit (`leave`), and CSS transitions both. Only transform and opacity change,
  * so the browser composites the animation without relayout. When the animation is over the
- * old face is removed and its image dropped, so a tile holds at most two faces.
+ * old face is removed and its image dropped, so a tile has at most two faces.
  *
  * Test hooks: each tile and face carries `data-item-id`, and a face being replaced has the
  * class `leaving` until it is removed.

@@ -13,7 +13,7 @@ use super::{CLAIM_PATH, LOGIN_PATH};
 
 /// Content of the sign-in page, by the state of the admin accounts.
 pub(super) enum LoginState {
-    /// The server runs without admin accounts, so nobody can sign in.
+    /// The server runs without admin accounts, so signing in is impossible.
     AccountsDisabled,
     /// No admin exists yet, and the first one is created with the setup token.
     SetupRequired,

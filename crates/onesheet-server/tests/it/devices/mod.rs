@@ -146,7 +146,7 @@ impl DeviceApp {
         .await
     }
 
-    /// Connects a new screen that asks for a pairing code, and returns it with its code and
+    /// Connects a new screen that requests a pairing code, and returns it with its code and
     /// ticket.
     pub async fn show_code(&self) -> (Screen, PairingCode, PairingTicket) {
         let mut screen = self.connect().await;

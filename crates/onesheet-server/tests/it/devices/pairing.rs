@@ -115,7 +115,7 @@ async fn resume_before_claim_keeps_waiting() {
             ticket,
         }))
         .await;
-    // A protocol ping is answered while the screen waits, which also proves it is registered.
+    // A protocol ping gets its pong while the screen waits, which also proves it is registered.
     again.send(&ClientMessage::Ping { client_time_ms: 5 }).await;
     assert!(matches!(
         again.next().await,

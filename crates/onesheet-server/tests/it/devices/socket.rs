@@ -142,7 +142,7 @@ async fn half_open_client_is_dropped() {
     let app = DeviceApp::with_config(config).await;
     let (device_id, _, screen) = app.pair("Lobby").await;
 
-    // A client that keeps reading answers pings, so the socket stays over several intervals.
+    // A client that keeps reading replies to pings, so the socket stays over several intervals.
     let (_, _, mut answering) = app.pair("Answering").await;
     let reader = tokio::spawn(async move { while answering.try_next().await.is_some() {} });
 
@@ -168,7 +168,7 @@ async fn answering_client_stays_live() {
     let app = DeviceApp::with_config(config).await;
     let (device_id, _, mut screen) = app.pair("Lobby").await;
 
-    // Reading for ten intervals answers every ping; the test client replies automatically.
+    // The test client replies to pings by itself while it reads, here for ten intervals.
     let read = tokio::time::timeout(Duration::from_secs(1), async {
         while screen.try_next().await.is_some() {}
     })

@@ -13,18 +13,18 @@ use super::{
 use crate::browser::Browser;
 use crate::harness::TestServer;
 
-/// A loopback proxy that forwards plain HTTP to the test server and answers every WebSocket
+/// A loopback proxy that forwards plain HTTP to the test server and responds to every WebSocket
 /// upgrade itself, as a proxy that strips `Upgrade` does. It stops when dropped.
 struct UpgradeBlockingProxy {
     port: u16,
     task: tokio::task::JoinHandle<()>,
 }
 
-/// The answer of a proxy that strips `Upgrade` and gets an error from the server.
+/// The response of a proxy that strips `Upgrade` and gets an error from the server.
 const BAD_GATEWAY: &[u8] =
     b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 
-/// The answer of a proxy that serves its own page instead of passing the upgrade on.
+/// The response of a proxy that serves its own page instead of passing the upgrade on.
 const HTML_PAGE: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 20\r\nconnection: close\r\n\r\n<html>welcome</html>";
 
 impl UpgradeBlockingProxy {
