@@ -1,17 +1,27 @@
-//! The admin pages that a phone reaches from a screen's pairing QR code: sign-in and the claim
-//! of a pairing code.
+//! The admin UI: server-rendered pages under `/admin`, one module per section.
 //!
 //! The server renders each page, and a module under `web/assets/js/admin/` sends the forms to
-//! the JSON API (`/api/v1/auth/*`, `/api/v1/admin/devices/claim`), so the pages hold no rules
-//! of their own. Links are absolute paths under the base path, because the CSP's
-//! `base-uri 'none'` rules out a `<base>` element and the two pages sit at different depths.
+//! the JSON API, so the pages hold no rules of their own. Links are absolute paths under the
+//! base path, because the CSP's `base-uri 'none'` rules out a `<base>` element and the pages
+//! sit at different depths. Every page but sign-in needs a signed-in admin ([`PageSession`]);
+//! anybody else is sent to sign-in and brought back afterwards.
 
+mod dashboard;
+mod devices;
+mod display;
+mod layout;
+mod logs;
 mod markup;
 mod next;
+mod profiles;
+mod security;
+mod setup;
+mod sources;
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequestParts, OriginalUri, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -39,6 +49,70 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route(LOGIN_PATH, get(login_page))
         .route(CLAIM_PATH, get(claim_page))
+        .merge(dashboard::routes())
+        .merge(devices::routes())
+        .merge(display::routes())
+        .merge(logs::routes())
+        .merge(profiles::routes())
+        .merge(security::routes())
+        .merge(setup::routes())
+        .merge(sources::routes())
+}
+
+/// The signed-in admin of a page request. Without a session the extractor answers with a
+/// redirect to the sign-in page that returns to the requested page, query included.
+struct PageSession {
+    username: String,
+    csrf_token: String,
+}
+
+impl FromRequestParts<AppState> for PageSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match AdminSession::from_request_parts(parts, state).await {
+            Ok(session) => Ok(Self {
+                username: session.signed_in.username,
+                csrf_token: session.signed_in.csrf_token,
+            }),
+            Err(ApiError::Unauthorized { .. }) => {
+                // Behind a base path the router sees the path without it, so the original URI
+                // is the one to come back to.
+                let uri = parts
+                    .extensions
+                    .get::<OriginalUri>()
+                    .map_or(&parts.uri, |original| &original.0);
+                let requested = uri.path_and_query().map_or("/", |path| path.as_str());
+                let login = format!(
+                    "{}{LOGIN_PATH}?{}",
+                    state.base_path.as_str(),
+                    encode_pair("next", requested)
+                );
+                Err(see_other(&login))
+            }
+            Err(error) => Err(error.into_response()),
+        }
+    }
+}
+
+impl PageSession {
+    /// Returns the frame of a page of `section` titled `title`, loading `script`.
+    fn frame<'a>(
+        &'a self,
+        base: &'a str,
+        section: layout::Section,
+        title: &'a str,
+        script: Option<&'a str>,
+    ) -> layout::Frame<'a> {
+        layout::Frame {
+            base,
+            username: &self.username,
+            csrf_token: &self.csrf_token,
+            section,
+            title,
+            script,
+        }
+    }
 }
 
 /// Query of `GET /admin/login`.
@@ -69,7 +143,7 @@ async fn login_page(
     let next = requested
         .as_deref()
         .and_then(|next| next::safe_next(base, next))
-        .unwrap_or_else(|| format!("{base}{CLAIM_PATH}"));
+        .unwrap_or_else(|| format!("{base}{}", layout::Section::Dashboard.path()));
 
     match session {
         Ok(_) => return Ok(see_other(&next)),

@@ -157,7 +157,7 @@ async fn login_page_says_setup_is_required() {
 async fn login_page_sanitises_next() {
     let pages = pages_app().await;
     let cookie = pages.sign_in().await;
-    let fallback = "/posters/admin/devices/claim";
+    let fallback = "/posters/admin";
 
     let cases = [
         (

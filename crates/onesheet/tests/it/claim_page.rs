@@ -287,7 +287,9 @@ async fn second_factor_sign_in_and_sign_out() {
         return;
     };
 
-    phone.goto(&server.url("/admin/login")).await;
+    phone
+        .goto(&server.url("/admin/login?next=%2Fadmin%2Fdevices%2Fclaim"))
+        .await;
     wait_for(
         &phone,
         "the sign-in form is ready",

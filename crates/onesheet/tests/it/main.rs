@@ -8,6 +8,7 @@
 // Test helpers report failures by panicking with a message, like assertions do.
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
+mod admin;
 mod browser;
 mod cinema;
 mod claim_page;

@@ -5,10 +5,11 @@
 //! note explains why. Field errors have an element each, tied to the field by
 //! `aria-describedby`, and the two status lines below the form are live regions.
 
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 use onesheet_domain::PairingCode;
 use onesheet_domain::device::LABEL_MAX_CHARS;
 
+use super::layout::{document as page, status_lines, top_bar};
 use super::{CLAIM_PATH, LOGIN_PATH};
 
 /// Content of the sign-in page, by the state of the admin accounts.
@@ -197,53 +198,6 @@ fn choice(id: &str, label: &str, none: &str) -> Markup {
             }
             p id=(hint) class="hint" {}
             p id=(error) class="field-error" hidden {}
-        }
-    }
-}
-
-/// Renders the polite progress line and the assertive error line below a form, and the note
-/// for browsers without JavaScript. `action` names what the form does, for that note.
-fn status_lines(action: &str) -> Markup {
-    html! {
-        p id="form-status" class="status" role="status" aria-live="polite" {}
-        p id="form-error" class="error" role="alert" aria-live="assertive" hidden {}
-        noscript {
-            p class="error" {
-                (action) " needs JavaScript: turn it on for this site and reload the page."
-            }
-        }
-    }
-}
-
-fn top_bar(username: Option<&str>) -> Markup {
-    html! {
-        header class="top-bar" {
-            span class="brand" { "Onesheet" }
-            @if let Some(username) = username {
-                span class="who" { "Signed in as " strong { (username) } }
-                button id="sign-out" type="button" class="secondary" disabled { "Sign out" }
-            }
-        }
-    }
-}
-
-fn page(base: &str, title: &str, script: Option<&str>, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="color-scheme" content="dark";
-                meta name="robots" content="noindex";
-                title { (title) " · Onesheet" }
-                link rel="icon" href=(format!("{base}/assets/img/favicon.svg")) type="image/svg+xml";
-                link rel="stylesheet" href=(format!("{base}/assets/css/admin.css"));
-                @if let Some(script) = script {
-                    script type="module" src=(format!("{base}/assets/js/admin/{script}")) {}
-                }
-            }
-            body data-base=(base) { (body) }
         }
     }
 }

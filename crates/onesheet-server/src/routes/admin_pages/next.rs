@@ -13,7 +13,7 @@ const MAX_NEXT_BYTES: usize = 1024;
 ///
 /// Only ASCII from `!` to `~` is accepted, without `\` and `#`. Browsers drop tabs and line
 /// breaks from URLs and read `\` as `/`, so `/\evil.example` would lead off the site. The path
-/// must start with `{base}/admin/` and must not contain `.` or `..` segments (also
+/// must be the dashboard `{base}/admin` or start with `{base}/admin/`, and must not contain `.` or `..` segments (also
 /// percent-encoded), which a browser would resolve to a path outside that prefix, nor `//`.
 /// The sign-in page itself is rejected so that sign-in cannot loop.
 pub(super) fn safe_next(base: &str, next: &str) -> Option<String> {
@@ -28,7 +28,12 @@ pub(super) fn safe_next(base: &str, next: &str) -> Option<String> {
     }
 
     let path = next.split_once('?').map_or(next, |(path, _)| path);
-    let rest = path.strip_prefix(base)?.strip_prefix("/admin/")?;
+    let below_base = path.strip_prefix(base)?;
+    if below_base == "/admin" {
+        // The dashboard.
+        return Some(next.to_owned());
+    }
+    let rest = below_base.strip_prefix("/admin/")?;
     let dot_segment = rest.split('/').any(|segment| {
         let decoded = segment.replace("%2e", ".").replace("%2E", ".");
         decoded == "." || decoded == ".."
@@ -54,6 +59,8 @@ mod tests {
             ("", "/admin/devices/claim?code=K7M2QX"),
             ("/posters", "/posters/admin/devices/claim?code=K7M-2QX"),
             ("/posters", "/posters/admin/devices"),
+            ("", "/admin"),
+            ("/posters", "/posters/admin?view=all"),
         ] {
             assert_eq!(
                 safe_next(base, next).as_deref(),
@@ -77,13 +84,13 @@ mod tests {
             ("", "/admin/x#fragment"),
             ("", "/admin/café"),
             ("", "/screensaver"),
-            ("", "/admin"),
             ("", "/admin/login"),
             ("", "/admin/login?next=/admin/x"),
             ("", "javascript:alert(1)"),
             ("", ""),
             ("/posters", "/admin/devices/claim"),
             ("/posters", "/postersevil/admin/x"),
+            ("/posters", "/posters/adminx"),
             ("/posters", "/posters/api/v1/admin/devices"),
             ("/posters", "//posters/admin/x"),
         ] {

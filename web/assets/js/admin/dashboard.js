@@ -1,0 +1,7 @@
+/**
+ * The dashboard.
+ */
+
+import { start } from './shell.js';
+
+start();
