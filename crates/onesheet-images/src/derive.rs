@@ -296,5 +296,5 @@ pub fn decode_upright_at_least(
 }
 
 #[cfg(test)]
-#[path = "derive_tests.rs"]
+#[path = "derive_tests/mod.rs"]
 mod tests;
