@@ -403,7 +403,9 @@ fn render_error(response: Response, request_id: &str) -> Response {
         warn!(request.id = %request_id, error.code = report.code, error.detail = ?report.detail, "request deferred");
     } else if status.is_server_error() {
         error!(request.id = %request_id, error.code = report.code, error.detail = ?report.detail, "request failed");
-    } else if status.as_u16() == 404 {
+    } else if matches!(status.as_u16(), 404 | 429) {
+        // A flood of probes, polls or blocked sign-ins would write one INFO line per request
+        // and drown the rest of the log. Failed sign-ins are in the audit log either way.
         debug!(request.id = %request_id, error.code = report.code, error.detail = ?report.detail, "request rejected");
     } else {
         info!(request.id = %request_id, error.code = report.code, error.detail = ?report.detail, "request rejected");
