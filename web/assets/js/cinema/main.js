@@ -29,8 +29,7 @@ import { headerFor } from './header.js';
 import { NowPlayingPoller } from './now-playing.js';
 import { applyFrame, computeFrame } from './orientation.js';
 import { createCinemaSettings } from './settings.js';
-// The screensaver's turn timer: a wait that `next` cuts short and `pause` holds.
-import { TurnTimer } from '../screensaver/turns.js';
+import { TurnTimer } from '../common/turns.js';
 import { CinemaSlides } from './slides.js';
 import { Takeover } from './takeover.js';
 

@@ -32,7 +32,7 @@ import { listenForKeys } from '../common/keys.js';
 import { Clock } from './clock.js';
 import { DEFAULT_SCREENSAVER, SettingsStore, readIntervalOverride, sanitizeScreensaver } from './settings.js';
 import { Slideshow, discardSlide, prepareSlide } from './slideshow.js';
-import { TurnTimer } from './turns.js';
+import { TurnTimer } from '../common/turns.js';
 
 /** Items per playlist request. */
 const PAGE_SIZE = 50;

@@ -25,8 +25,7 @@ import { StatusIndicator } from '../common/status.js';
 import { Watchdog } from '../common/watchdog.js';
 import { Ambient } from './ambient.js';
 import { computeGrid } from './grid.js';
-// The screensaver's turn timer: a wait that `next` cuts short and `pause` holds.
-import { TurnTimer } from '../screensaver/turns.js';
+import { TurnTimer } from '../common/turns.js';
 import { animationMs, createWallartSettings, intervalMs } from './settings.js';
 import { Tile, itemIdsOnScreen, pickTilesToChange } from './tiles.js';
 

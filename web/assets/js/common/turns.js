@@ -1,6 +1,6 @@
 /**
- * The wait between two slides, which device commands can cut short (`next`, `previous`) or
- * hold (`pause`).
+ * The wait between two turns of a display page (a slide, a round of wall tiles), which remote
+ * keys and device commands can cut short (`next`, `previous`) or hold (`pause`).
  *
  * One wait runs at a time. A skip requested while no wait runs, for example while the next
  * slide is still loading, ends the following wait at once, so a command is never lost.
