@@ -1,14 +1,29 @@
 //! Security headers on every response.
 //!
 //! The content security policy allows scripts, styles and fetches from this server only, with no
-//! inline code, so an injected string in a title can never run. Framing is denied until an admin
-//! setting allows embedding.
+//! inline code, so an injected string in a title can never run. Framing is denied, except that
+//! the settings editor frames a display page of this server as its live preview.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; manifest-src 'self'; \
-     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// `worker-src` would fall back to `script-src`, but it is spelled out because the display
+/// pages register a service worker, which must come from this server too.
+macro_rules! content_security_policy {
+    ($framing:literal) => {
+        concat!(
+            "default-src 'none'; script-src 'self'; style-src 'self'; ",
+            "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; manifest-src 'self'; ",
+            "worker-src 'self'; base-uri 'none'; form-action 'self'; ",
+            $framing
+        )
+    };
+}
+
+const CONTENT_SECURITY_POLICY: &str = content_security_policy!("frame-ancestors 'none'");
+
+/// Policy of a display page opened as the settings editor's preview, which only pages of this
+/// server may frame.
+const FRAMED_PREVIEW_POLICY: &str = content_security_policy!("frame-ancestors 'self'");
 
 const PERMISSIONS_POLICY: &str =
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()";
@@ -54,3 +69,17 @@ pub(crate) fn add_security_headers(headers: &mut HeaderMap) {
         headers.entry(name).or_insert_with(|| value.clone());
     }
 }
+
+/// Lets pages of this server frame the response, and no other site: for a display page opened
+/// as the settings editor's preview.
+pub(crate) fn allow_same_origin_framing(headers: &mut HeaderMap) {
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(FRAMED_PREVIEW_POLICY),
+    );
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+}
+

@@ -12,6 +12,7 @@ mod images;
 mod lite;
 mod pages;
 mod qr;
+mod service_worker;
 mod table;
 
 use axum::Router;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(deadline()),
         )
         .merge(pages::assets())
+        .merge(service_worker::routes())
         .fallback(not_found)
         .with_state(state.clone());
 

@@ -4,20 +4,26 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use rust_embed::Embed;
+use url::form_urlencoded;
 
 use super::conditional::if_none_match;
 use super::table::RouteTable;
 use crate::error::ApiError;
+use crate::middleware::allow_same_origin_framing;
 use crate::security::DisplayViewer;
 use crate::state::AppState;
 
 #[derive(Embed)]
 #[folder = "../../web/"]
-struct WebAssets;
+pub(super) struct WebAssets;
+
+/// The display pages, each routed at `/{name}` and stored as `web/{name}.html`. The service
+/// worker keeps these pages and everything they load.
+pub(super) const DISPLAY_PAGES: [&str; 3] = ["screensaver", "wallart", "cinema"];
 
 /// Display pages, which show the catalog and so sit behind the display access check.
 pub(super) fn screens() -> RouteTable {
@@ -40,16 +46,42 @@ async fn home(State(state): State<AppState>) -> Redirect {
     Redirect::temporary(&format!("{}/screensaver", state.base_path.as_str()))
 }
 
-async fn screensaver(_viewer: DisplayViewer, headers: HeaderMap) -> Result<Response, ApiError> {
-    embedded("screensaver.html", &headers)
+async fn screensaver(
+    _viewer: DisplayViewer,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    display_page("screensaver.html", &uri, &headers)
 }
 
-async fn wallart(_viewer: DisplayViewer, headers: HeaderMap) -> Result<Response, ApiError> {
-    embedded("wallart.html", &headers)
+async fn wallart(
+    _viewer: DisplayViewer,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    display_page("wallart.html", &uri, &headers)
 }
 
-async fn cinema(_viewer: DisplayViewer, headers: HeaderMap) -> Result<Response, ApiError> {
-    embedded("cinema.html", &headers)
+async fn cinema(
+    _viewer: DisplayViewer,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    display_page("cinema.html", &uri, &headers)
+}
+
+/// Serves a display page. With `preview=1` in the query, pages of this server may frame it, as
+/// the settings editor does for its live preview, and no other site may.
+fn display_page(name: &str, uri: &Uri, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let mut response = embedded(name, headers)?;
+    let preview = uri.query().is_some_and(|query| {
+        form_urlencoded::parse(query.as_bytes())
+            .any(|(key, value)| key == "preview" && value == "1")
+    });
+    if preview {
+        allow_same_origin_framing(response.headers_mut());
+    }
+    Ok(response)
 }
 
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {

@@ -84,7 +84,7 @@ async fn derived_jpeg_snaps_width_to_ladder() {
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-type"), "image/jpeg");
     assert_eq!(decoded_size(&response), (360, 540));
-    assert_eq!(response.header("vary"), "Accept");
+    assert_eq!(response.header("vary"), "Accept, User-Agent");
     assert_eq!(
         response.header("cache-control"),
         "public, max-age=31536000, immutable"
@@ -145,7 +145,7 @@ async fn derived_etag_answers_304_without_work() {
     assert_eq!(revalidated.status, 304);
     assert!(revalidated.body.is_empty());
     assert_eq!(revalidated.header("etag"), etag);
-    assert_eq!(revalidated.header("vary"), "Accept");
+    assert_eq!(revalidated.header("vary"), "Accept, User-Agent");
     assert_eq!(app.images.stats().derivations, 1);
 
     // Sizes that snap to the same step share one variant and one tag.
@@ -330,4 +330,54 @@ async fn original_is_still_served_without_size() {
     assert_eq!(response.body, bytes);
     assert_eq!(response.header("etag"), "\"v0\"");
     assert_eq!(app.images.stats().derivations, 0);
+}
+
+/// Encodes a lossless WebP, the format some media servers keep artwork in.
+fn webp(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, 90])
+    });
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::WebP,
+        )
+        .unwrap();
+    bytes
+}
+
+#[tokio::test]
+async fn webp_original_resized_to_jpeg_for_old_safari() {
+    // Safari 12.1 on iOS 12.5, which cannot show WebP. Its image `Accept` header is the one
+    // Safari sent before iOS 14 and macOS Big Sur (MDN, "List of default Accept values").
+    const SAFARI_12: &str = "Mozilla/5.0 (iPad; CPU OS 12_5 like Mac OS X) AppleWebKit/605.1.15 \
+                             (KHTML, like Gecko) Version/12.1 Mobile/15E148 Safari/604.1";
+    const SAFARI_12_ACCEPT: &str = "image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5";
+
+    let app = TestApp::with_files(&[("a.webp", webp(600, 900))], "").await;
+    let id = app.first_item_id();
+    let uri = format!("/img/{id}/poster?w=240");
+
+    for accept in [SAFARI_12_ACCEPT, "*/*", "image/*"] {
+        let response = get_with(&app, &uri, &[("accept", accept), ("user-agent", SAFARI_12)]).await;
+        assert_eq!(response.status, 200, "Accept: {accept}");
+        assert_eq!(
+            response.header("content-type"),
+            "image/jpeg",
+            "Accept: {accept}"
+        );
+        assert_eq!(&response.body[..3], [0xFF, 0xD8, 0xFF], "Accept: {accept}");
+        assert_eq!(
+            response.header("vary"),
+            "Accept, User-Agent",
+            "Accept: {accept}"
+        );
+    }
+
+    let webp = get_with(&app, &uri, &[("accept", "image/webp,*/*")]).await;
+    assert_eq!(webp.status, 200);
+    assert_eq!(webp.header("content-type"), "image/webp");
+    assert_eq!(&webp.body[8..12], b"WEBP");
+    assert_eq!(webp.header("vary"), "Accept, User-Agent");
 }

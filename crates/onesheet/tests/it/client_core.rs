@@ -324,9 +324,9 @@ async fn offline_pool_shows_posters_after_reload() {
     .await;
     assert_no_console_errors(&browser, "the pool filled").await;
 
-    // NOTE: with the server stopped the page itself cannot load, because no service worker
-    // serves it. So the API and the images are blocked instead, which a stopped server looks
-    // like to the page's scripts, and the HTML still loads.
+    // Only the API and the images are blocked, so this test checks the pool alone: the HTML
+    // still loads from the server. The outage tests in `offline` stop the server itself and
+    // cover the service worker that serves the page then.
     browser.cdp("Network.enable", json!({})).await;
     browser
         .cdp(

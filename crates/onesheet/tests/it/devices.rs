@@ -15,7 +15,7 @@ mod groups;
 mod pairing_qr;
 
 /// Bootstrap admin token of the test servers: at least 24 characters, as the server requires.
-const ADMIN_TOKEN: &str = "device-session-test-admin-token";
+pub(crate) const ADMIN_TOKEN: &str = "device-session-test-admin-token";
 const FIRST_SLIDE_TIMEOUT: Duration = Duration::from_secs(60);
 const PAIRING_TIMEOUT: Duration = Duration::from_secs(30);
 /// Covers the reconnect delay, whose first ceiling the pages below shorten with `device_retry_ms`.
@@ -23,7 +23,7 @@ const RECONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
-const PAIRING_CODE_SHOWN: &str = r#"
+pub(crate) const PAIRING_CODE_SHOWN: &str = r#"
     const overlay = document.getElementById('pairing-overlay');
     return !!overlay && !overlay.hidden && !!overlay.dataset.code
         && document.body.dataset.pairing === 'shown';
@@ -90,7 +90,7 @@ async fn start_server(base_path: Option<&str>) -> TestServer {
 }
 
 /// Sends an admin API request with the bootstrap token and returns the status and JSON body.
-async fn admin(
+pub(crate) async fn admin(
     server: &TestServer,
     method: reqwest::Method,
     path: &str,
@@ -112,7 +112,7 @@ async fn admin(
 }
 
 /// Polls the admin device detail until `accept` holds, and returns the detail.
-async fn wait_for_detail(
+pub(crate) async fn wait_for_detail(
     server: &TestServer,
     device_id: &str,
     description: &str,
@@ -323,7 +323,7 @@ async fn paired_page_reconnects_after_restart() {
 }
 
 /// Sends a command through the admin API and returns its id.
-async fn send_command(server: &TestServer, device_id: &str, command: Value) -> i64 {
+pub(crate) async fn send_command(server: &TestServer, device_id: &str, command: Value) -> i64 {
     let path = format!("/api/v1/admin/devices/{device_id}/commands");
     let (status, body) = admin(
         server,
@@ -339,7 +339,7 @@ async fn send_command(server: &TestServer, device_id: &str, command: Value) -> i
 }
 
 /// Polls the command list until command `id` reaches a final state, and returns it.
-async fn wait_for_command(server: &TestServer, device_id: &str, id: i64) -> Value {
+pub(crate) async fn wait_for_command(server: &TestServer, device_id: &str, id: i64) -> Value {
     let path = format!("/api/v1/admin/devices/{device_id}/commands");
     let started = std::time::Instant::now();
     loop {

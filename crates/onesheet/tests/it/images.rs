@@ -93,7 +93,7 @@ async fn resized_images_survive_restart_in_disk_cache() {
     let first = server.get_absolute(&url).await;
     assert_eq!(first.status(), 200, "{}", server.log_tail());
     assert_eq!(first.headers()["content-type"], "image/jpeg");
-    assert_eq!(first.headers()["vary"], "Accept");
+    assert_eq!(first.headers()["vary"], "Accept, User-Agent");
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
     let bytes = first.bytes().await.unwrap();
     let decoded = image::load_from_memory(&bytes).unwrap();

@@ -8,8 +8,12 @@
  * While `cinema.now_playing` is on, the page also polls what the media servers play. A session
  * covers the rotation with the now-playing view, and the rotation waits until it ends.
  *
- * Remote-control keys (common/keys.js) end the turn at once (`next`), show the poster before
- * the current one (`previous`), or hold the rotation (`pause`) until `resume`.
+ * Remote control (keys and device commands, see common/device-page.js) ends the turn at once
+ * (`next`), shows the poster before the current one (`previous`), or stops the rotation
+ * (`pause`) until `resume`. Pushed device settings apply at once to the orientation, the
+ * now-playing poll and the header of the poster on screen, and from the next poster to the
+ * rest. Pairing sets the device cookie, which is how `api/v1/now-playing` applies this
+ * screen's player and user rule.
  */
 
 import { BurnInShift } from '../common/burnin.js';
@@ -18,7 +22,7 @@ import { Playlist } from '../common/playlist.js';
 import { PosterPool } from '../common/pool.js';
 import { RecentUrls, loadImage, releaseImage } from '../common/preload.js';
 import { readSecondsParameter } from '../common/query.js';
-import { listenForKeys } from '../common/keys.js';
+import { DeviceLink } from '../common/device-page.js';
 import { checkSettings } from '../common/settings.js';
 import { sizedBoxImageUrl } from '../common/sizing.js';
 import { SleepSchedule, sanitizeScreen } from '../common/sleep.js';
@@ -68,12 +72,22 @@ class Cinema {
     this.backRequested = false;
     /** The poster loaded before a `previous` request, shown after the previous item. */
     this.stashed = null;
+    /** The item of the slide on screen, whose header a settings push redraws. */
+    this.shownItem = null;
     this.connection = new Connection({
       probe: function probeServer() { return self.settings.refresh(); },
       onChange: function onConnectionChange(online) { self.handleConnectionChange(online); },
     });
     this.playlist = new Playlist({ connection: this.connection, mode: 'cinema', pageSize: PAGE_SIZE });
     this.pool = new PosterPool('cinema');
+    this.remote = new DeviceLink({
+      mode: 'cinema',
+      turns: this.turns,
+      playlist: this.playlist,
+      currentItemId: function currentItemId() { return self.slides.currentItemId(); },
+      previous: function previous() { self.requestPrevious(); },
+      onSettings: function deviceSettings() { self.applyDeviceSettings(); },
+    });
     this.burnIn = new BurnInShift(window.location.search);
     this.sleepSchedule = new SleepSchedule(function serverNow() { return self.settings.now().getTime(); });
     this.watchdog = new Watchdog({
@@ -111,7 +125,7 @@ class Cinema {
         await this.sleepSchedule.waitWhileScheduled(function refresh() { return self.refreshSettings(); });
         await this.takeover.whenIdle();
         this.present(await pending);
-        const turn = this.turns.wait(this.intervalMs());
+        const turn = this.remote.waitTurn(this.intervalMs());
         await this.refreshSettings();
         pending = this.prepareNext();
         await turn;
@@ -168,12 +182,42 @@ class Cinema {
     await checkSettings(this.connection, function refresh() { return self.settings.refresh(); });
     this.sleepSchedule.update(this.settings.document);
     this.burnIn.setEnabled(sanitizeScreen(this.settings.document && this.settings.document.display).burn_in_shift);
+    this.applyValues();
+  }
+
+  /** Lays the device's cinema values over the global ones and applies those that take effect at once. */
+  applyValues() {
+    this.settings.values = this.remote.layOver(this.settings.values, this.settings.sanitize);
     this.applyOrientation();
     if (this.settings.values.now_playing) {
       this.nowPlaying.start();
     } else {
       this.nowPlaying.stop();
     }
+  }
+
+  /** Applies pushed device settings, the header of the poster on screen included. */
+  applyDeviceSettings() {
+    this.applyValues();
+    this.redrawHeader();
+  }
+
+  /** Evaluates the header rule of the slide on screen again and shows its new text. */
+  redrawHeader() {
+    const slide = this.slides.current;
+    if (!slide || this.shownItem === null || slide.dataset.itemId !== this.shownItem.id) {
+      return;
+    }
+    const header = headerFor(this.shownItem, this.settings.values, this.settings.now());
+    const headerElement = slide.querySelector('.header');
+    const text = slide.querySelector('.header-text');
+    if (!headerElement || !text) {
+      return;
+    }
+    // The same class names as a slide gets when it is built (slides.js).
+    headerElement.className = 'header header-' + header.rule.replace('_', '-');
+    text.textContent = header.text;
+    document.body.dataset.header = header.rule;
   }
 
   async showNowPlaying(session, reportedAtMs) {
@@ -260,8 +304,10 @@ class Cinema {
       } else {
         const values = this.settings.values;
         this.slides.show(prepared, headerFor(prepared.item, values, this.settings.now()), values);
+        this.shownItem = prepared.item;
         this.watchdog.frame();
         this.remember(prepared);
+        this.remote.reportStatus();
       }
     } else if (this.playlist.isEmpty()) {
       this.slides.clear();
@@ -312,12 +358,4 @@ const cinema = new Cinema(
   readSecondsParameter(window.location.search, 'interval', 5, 3600)
 );
 cinema.run();
-listenForKeys(
-  {
-    next: function next() { cinema.turns.skip(); },
-    previous: function previous() { cinema.requestPrevious(); },
-    pause: function pause() { cinema.turns.pause(); },
-    resume: function resume() { cinema.turns.resume(); },
-  },
-  function isPaused() { return cinema.turns.paused; }
-);
+cinema.remote.start();

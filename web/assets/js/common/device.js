@@ -86,6 +86,9 @@ export class DeviceSession {
    * @param {string} options.mode the page's display mode, such as `screensaver`
    * @param {function(): {current_item_id: string|null, paused: boolean}} options.getStatus
    * @param {function(object): void} [options.onSettings] receives the merged settings document
+   * @param {function(): void} [options.onPaired] runs after a new pairing, once the request
+   *   for the device cookie has finished, so that requests made from then on carry the
+   *   screen's identity when that request succeeded
    * @param {Object<string, function(object): any>} [options.handlers] command handlers by
    *   command type; they may return a promise, and a thrown error becomes a failed `ack`
    */
@@ -93,6 +96,7 @@ export class DeviceSession {
     this.mode = options.mode;
     this.getStatus = options.getStatus;
     this.onSettings = options.onSettings || function ignoreSettings() {};
+    this.onPaired = options.onPaired || function ignorePaired() {};
     this.identity = new IdentityStore();
     this.overlay = new PairingOverlay();
     this.screen = new DeviceScreen();
@@ -443,7 +447,14 @@ export class DeviceSession {
   paired(message) {
     this.identity.setIdentity(message.device_id, message.secret);
     this.overlay.hide();
-    this.openCookieSession();
+    const self = this;
+    this.openCookieSession().then(function cookieSet() {
+      try {
+        self.onPaired();
+      } catch (error) {
+        console.warn('The page failed to handle the new pairing: ' + error.message);
+      }
+    });
   }
 
   /**

@@ -7,12 +7,14 @@
  * Storage exists only in secure contexts (HTTPS, and http://localhost or 127.0.0.1), so on
  * other origins the pool does nothing and the page behaves as before.
  *
- * NOTE: the page itself must load for the pool to help. With the server stopped, a reload
- * gets the HTML only if something else serves it (a caching proxy, or a service worker,
- * which the server does not provide yet).
+ * The page itself must load for the pool to help. Creating a pool registers the service
+ * worker (service-worker.js), which serves the page's HTML, styles and modules while the server
+ * is down. Without it (no secure context, or an old browser), a reload during an outage shows
+ * the browser's error page.
  */
 
 import { loadImage } from './preload.js';
+import { registerServiceWorker } from './service-worker.js';
 
 const CACHE_NAME = 'onesheet-posters';
 /** Items kept, newest last. */
@@ -34,6 +36,7 @@ export class PosterPool {
     this.loaded = this.readIndex();
     /** Serialises writes, so two additions cannot overwrite each other's index. */
     this.writing = Promise.resolve();
+    registerServiceWorker();
   }
 
   async readIndex() {
@@ -87,8 +90,10 @@ export class PosterPool {
     }
     await this.loaded;
     if (!(await cache.match(url))) {
-      // The image was just shown, so this fetch is normally served by the browser cache.
-      const response = await fetch(url, { cache: 'force-cache' });
+      // Image responses vary by `Accept`, and a fetch sends another `Accept` than an <img>.
+      // So the browser cache cannot serve this request, and a response it stored would replace
+      // the <img> copy there, which a page that loads images by URL needs while offline.
+      const response = await fetch(url, { cache: 'no-store' });
       if (!response.ok) {
         return;
       }

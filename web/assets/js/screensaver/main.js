@@ -6,8 +6,8 @@
  * and waits for the interval. All waiting goes through one timer per turn, and no listener is
  * added per slide, so nothing piles up on a screen that runs for weeks.
  *
- * The device session (common/device.js) is an extra: it starts after the slideshow, its
- * failures are logged and never reach the loop, and `?device=off` leaves it out.
+ * The device session and the remote keys (common/device-page.js) start after the slideshow.
+ * Session failures are logged and never reach the loop, and `?device=off` leaves it out.
  *
  * In a synchronised group the playlist carries the group's schedule, and each turn ends when
  * the next slot starts on the server clock instead of after the interval. Commands leave a
@@ -27,10 +27,9 @@ import { SleepSchedule, sanitizeScreen } from '../common/sleep.js';
 import { sizedImageUrl } from '../common/sizing.js';
 import { StatusIndicator } from '../common/status.js';
 import { Watchdog } from '../common/watchdog.js';
-import { DeviceSession, deviceSessionDisabled } from '../common/device.js';
-import { listenForKeys } from '../common/keys.js';
+import { DeviceLink } from '../common/device-page.js';
 import { Clock } from './clock.js';
-import { DEFAULT_SCREENSAVER, SettingsStore, readIntervalOverride, sanitizeScreensaver } from './settings.js';
+import { SettingsStore, readIntervalOverride, sanitizeScreensaver } from './settings.js';
 import { Slideshow, discardSlide, prepareSlide } from './slideshow.js';
 import { TurnTimer } from '../common/turns.js';
 
@@ -84,14 +83,19 @@ class Screensaver {
     this.backRequested = false;
     /** The slide prepared before a `previous` command, shown after the previous item. */
     this.stashed = null;
-    /** The screensaver part of the device's merged settings, or null without a device session. */
-    this.deviceScreensaver = null;
-    this.device = null;
     this.connection = new Connection({
       probe: function probeServer() { return self.refreshSettings(); },
       onChange: function onConnectionChange(online) { self.handleConnectionChange(online); },
     });
     this.playlist = new Playlist({ connection: this.connection, mode: 'screensaver', pageSize: PAGE_SIZE });
+    this.remote = new DeviceLink({
+      mode: 'screensaver',
+      turns: this.turns,
+      playlist: this.playlist,
+      currentItemId: function currentItemId() { return self.slideshow.currentItemId(); },
+      previous: function previous() { self.requestPrevious(); },
+      onSettings: function deviceSettings() { self.setDeviceSettings(); },
+    });
     this.pool = new PosterPool('screensaver');
     this.burnIn = new BurnInShift(window.location.search);
     this.sleepSchedule = new SleepSchedule(function serverNow() { return self.settings.now().getTime(); });
@@ -117,7 +121,7 @@ class Screensaver {
       try {
         await this.sleepSchedule.waitWhileScheduled(function refresh() { return self.checkSettings(); });
         this.present(await pending);
-        const turn = this.turns.wait(this.turnDelay());
+        const turn = this.remote.waitTurn(this.turnDelay());
         await this.checkSettings();
         pending = this.prepareNext();
         await turn;
@@ -142,12 +146,10 @@ class Screensaver {
   }
 
   /**
-   * Takes the device's merged settings document. Its screensaver part wins over the global
-   * settings that `api/v1/display-settings` returns.
+   * Applies new device settings. Their screensaver section wins over the global settings that
+   * `api/v1/display-settings` returns.
    */
-  setDeviceSettings(merged) {
-    const screensaver = merged && merged.screensaver;
-    this.deviceScreensaver = screensaver && typeof screensaver === 'object' ? screensaver : null;
+  setDeviceSettings() {
     this.overlayDeviceSettings();
     this.applySettings();
     if (this.playlist.schedule !== null) {
@@ -158,55 +160,9 @@ class Screensaver {
     this.turns.recheck();
   }
 
-  /** Copies the device's screensaver values over the settings, dropping invalid ones. */
+  /** Lays the device's screensaver values over the settings, dropping invalid ones. */
   overlayDeviceSettings() {
-    const device = this.deviceScreensaver;
-    if (device === null) {
-      return;
-    }
-    const current = this.settings.screensaver;
-    Object.keys(DEFAULT_SCREENSAVER).forEach(function copyValue(key) {
-      if (typeof device[key] === typeof DEFAULT_SCREENSAVER[key]) {
-        current[key] = device[key];
-      }
-    });
-    this.settings.screensaver = sanitizeScreensaver(current);
-  }
-
-  /** Starts the device session. Its failures are logged and never stop the slideshow. */
-  startDeviceSession() {
-    const self = this;
-    try {
-      this.device = new DeviceSession({
-        mode: 'screensaver',
-        getStatus: function readStatus() {
-          return { current_item_id: self.slideshow.currentItemId(), paused: self.turns.paused };
-        },
-        onSettings: function deviceSettings(merged) { self.setDeviceSettings(merged); },
-        handlers: this.commandHandlers(),
-      });
-      this.device.start();
-    } catch (error) {
-      console.warn('The device session failed to start, showing posters without it:', error);
-      this.device = null;
-    }
-  }
-
-  /** Handlers of `next`, `previous`, `pause` and `resume`, for device commands and keys. */
-  commandHandlers() {
-    const self = this;
-    return {
-      next: function next() { self.turns.skip(); },
-      previous: function previous() { self.requestPrevious(); },
-      pause: function pause() { self.turns.pause(); self.reportStatus(); },
-      resume: function resume() { self.turns.resume(); self.reportStatus(); },
-    };
-  }
-
-  reportStatus() {
-    if (this.device !== null) {
-      this.device.sendStatus();
-    }
+    this.settings.screensaver = this.remote.layOver(this.settings.screensaver, sanitizeScreensaver);
   }
 
   /** Goes back one item at the end of the current turn. */
@@ -341,7 +297,7 @@ class Screensaver {
 
   /** Returns the server's clock in unix milliseconds, as far as the page can tell. */
   serverNowMs() {
-    return this.device !== null ? this.device.serverNowMs() : Date.now();
+    return this.remote.serverNowMs();
   }
 
   /**
@@ -412,7 +368,7 @@ class Screensaver {
           this.pool.add(prepared.item, pooledImageUrl(prepared.item));
         }
         this.remember(prepared);
-        this.reportStatus();
+        this.remote.reportStatus();
       }
     } else if (this.playlist.isEmpty()) {
       this.slideshow.clear();
@@ -458,7 +414,4 @@ const screensaver = new Screensaver(
   readIntervalOverride(window.location.search)
 );
 screensaver.run();
-listenForKeys(screensaver.commandHandlers(), function isPaused() { return screensaver.turns.paused; });
-if (!deviceSessionDisabled(window.location.search)) {
-  screensaver.startDeviceSession();
-}
+screensaver.remote.start();

@@ -5,10 +5,16 @@
  * posters for the tiles to change and then replaces them together. An item is never on
  * screen twice: new items are picked among those in no tile, counting faces that are still
  * animating out. A resize or a new density, layout or tile shape rebuilds the grid at the
- * next round.
+ * next round, and a device settings push that changes them rebuilds it at once.
  * One resize listener, one key listener and one timer per round are all the page keeps, so
- * nothing piles up on a screen that runs for weeks. The `next` key starts the next round at
- * once, and `pause` stops it until `resume`.
+ * nothing piles up on a screen that runs for weeks.
+ *
+ * Remote control (keys and device commands, see common/device-page.js): `next` starts the
+ * next round at once, and `pause` stops the wall until `resume`. A wall has no single current
+ * item to step back from, so `previous` undoes the last round instead: the tiles it changed
+ * get back the posters they showed before, unless such a poster is on another tile by now.
+ * Repeated, it undoes up to HISTORY_ROUNDS rounds, newest first, and a rebuilt grid forgets
+ * them. The posters taken off come back in the playlist's order later.
  */
 
 import { Connection } from '../common/connection.js';
@@ -17,7 +23,7 @@ import { BurnInShift } from '../common/burnin.js';
 import { PosterPool } from '../common/pool.js';
 import { RecentUrls } from '../common/preload.js';
 import { readSecondsParameter } from '../common/query.js';
-import { listenForKeys } from '../common/keys.js';
+import { DeviceLink } from '../common/device-page.js';
 import { checkSettings } from '../common/settings.js';
 import { sizedBoxImageUrl } from '../common/sizing.js';
 import { SleepSchedule, sanitizeScreen } from '../common/sleep.js';
@@ -35,6 +41,8 @@ const PAGE_SIZE = 100;
 const MAX_LOADS_PER_TILE = 4;
 /** Poster URLs remembered as loaded, which an offline screen can still show from cache. */
 const RECENT_URL_CAPACITY = 500;
+/** Rounds that `previous` can undo, newest last. */
+const HISTORY_ROUNDS = 20;
 
 const MESSAGE_EMPTY = 'No posters yet: add images to the media folder';
 const MESSAGE_UNREACHABLE = 'Cannot reach the Onesheet server. Retrying\u2026';
@@ -58,12 +66,25 @@ class Wallart {
     this.round = 0;
     this.changes = 0;
     this.turns = new TurnTimer();
+    /** For each round `previous` can undo, the tiles it changed with the items they showed before. */
+    this.rounds = [];
+    this.backRequested = false;
+    /** The item of the tile that changed last, reported as the device's current item. */
+    this.lastItemId = null;
     this.connection = new Connection({
       probe: function probeServer() { return self.settings.refresh(); },
       onChange: function onConnectionChange(online) { self.handleConnectionChange(online); },
     });
     this.playlist = new Playlist({ connection: this.connection, mode: 'wallart', pageSize: PAGE_SIZE });
     this.pool = new PosterPool('wallart');
+    this.remote = new DeviceLink({
+      mode: 'wallart',
+      turns: this.turns,
+      playlist: this.playlist,
+      currentItemId: function currentItemId() { return self.lastItemId; },
+      previous: function previous() { self.requestPrevious(); },
+      onSettings: function deviceSettings() { self.applyDeviceSettings(); },
+    });
     this.burnIn = new BurnInShift(window.location.search);
     this.sleepSchedule = new SleepSchedule(function serverNow() { return self.settings.now().getTime(); });
     this.watchdog = new Watchdog({
@@ -91,7 +112,7 @@ class Wallart {
         // Not expected: every step handles its own errors. Keep the screen alive regardless.
         console.error('Wallart round failed:', error);
       }
-      await this.turns.wait(intervalMs(this.settings.values, this.intervalOverrideSeconds));
+      await this.remote.waitTurn(intervalMs(this.settings.values, this.intervalOverrideSeconds));
       await this.refreshSettings();
     }
   }
@@ -101,35 +122,86 @@ class Wallart {
     await checkSettings(this.connection, function refresh() { return self.settings.refresh(); });
     this.sleepSchedule.update(this.settings.document);
     this.burnIn.setEnabled(sanitizeScreen(this.settings.document && this.settings.document.display).burn_in_shift);
+    this.overlayDeviceSettings();
+  }
+
+  /** Lays the device's wallart values over the global ones and applies the animation length. */
+  overlayDeviceSettings() {
+    this.settings.values = this.remote.layOver(this.settings.values, this.settings.sanitize);
     this.gridElement.style.setProperty('--animation-ms',
       animationMs(this.settings.values, this.intervalOverrideSeconds) + 'ms');
   }
 
-  /** Builds the grid when its geometry changed, then fills or changes tiles. */
-  async playRound() {
+  /**
+   * Applies pushed device settings. A new grid geometry ends the current wait, so the wall is
+   * rebuilt now, even while paused. Other values apply from the next round.
+   */
+  applyDeviceSettings() {
+    const before = this.gridKey;
+    this.overlayDeviceSettings();
+    if (before !== null && this.geometryKey() !== before) {
+      this.turns.skip();
+    }
+  }
+
+  /** Returns what the grid's geometry depends on, as one string to compare. */
+  geometryKey() {
     const values = this.settings.values;
     const width = window.innerWidth || document.documentElement.clientWidth;
     const height = window.innerHeight || document.documentElement.clientHeight;
-    const key = [width, height, values.density, values.layout, values.tile_shape].join(' ');
+    return [width, height, values.density, values.layout, values.tile_shape].join(' ');
+  }
+
+  /** Undoes the last round at the end of the current wait. */
+  requestPrevious() {
+    if (this.rounds.length === 0) {
+      throw new Error('no earlier round to undo yet');
+    }
+    this.backRequested = true;
+    this.turns.skip();
+  }
+
+  /**
+   * Builds the grid when its geometry changed, then fills or changes tiles, or after a
+   * `previous` request brings back what the last round replaced.
+   */
+  async playRound() {
+    const values = this.settings.values;
+    const key = this.geometryKey();
     if (key !== this.gridKey) {
+      const width = window.innerWidth || document.documentElement.clientWidth;
+      const height = window.innerHeight || document.documentElement.clientHeight;
       this.buildGrid(computeGrid(width, height, values.density, values.layout, values.tile_shape));
       this.gridKey = key;
     }
 
     this.round += 1;
-    const empty = this.tiles.filter(function isEmpty(tile) { return tile.face === null; });
-    // The first round, and any round after items were missing, fills every empty tile.
-    const count = empty.length > 0 ? empty.length : Math.min(values.tiles_per_change, this.tiles.length);
-    const chosen = pickTilesToChange(this.tiles, count);
-    const prepared = await this.prepareItems(chosen);
+    const backRequested = this.backRequested;
+    this.backRequested = false;
+    let chosen;
+    let prepared;
+    if (backRequested && this.rounds.length > 0) {
+      const restored = await this.prepareUndo(this.rounds.pop());
+      chosen = restored.tiles;
+      prepared = restored.prepared;
+    } else {
+      const empty = this.tiles.filter(function isEmpty(tile) { return tile.face === null; });
+      // The first round, and any round after items were missing, fills every empty tile.
+      const count = empty.length > 0 ? empty.length : Math.min(values.tiles_per_change, this.tiles.length);
+      chosen = pickTilesToChange(this.tiles, count);
+      prepared = await this.prepareItems(chosen);
+      this.rememberRound(chosen.slice(0, prepared.length));
+    }
 
     const duration = animationMs(values, this.intervalOverrideSeconds);
     for (let i = 0; i < prepared.length; i += 1) {
       chosen[i].show(prepared[i], values.animation, duration, this.round);
+      this.lastItemId = prepared[i].item.id;
       this.changes += 1;
     }
     if (prepared.length > 0) {
       this.watchdog.frame();
+      this.remote.reportStatus();
     }
     document.body.dataset.tileChanges = String(this.changes);
     if (this.tiles.length > 0 && this.tiles.every(function isFilled(tile) { return tile.face !== null; })) {
@@ -142,7 +214,65 @@ class Wallart {
     this.updateMessage();
   }
 
+  /** Records which items `tiles` show before they change, for `previous`. */
+  rememberRound(tiles) {
+    const entries = [];
+    tiles.forEach(function recordTile(tile) {
+      const item = tile.item();
+      if (item !== null) {
+        entries.push({ tile: tile, item: item });
+      }
+    });
+    if (entries.length === 0) {
+      return;
+    }
+    this.rounds.push(entries);
+    if (this.rounds.length > HISTORY_ROUNDS) {
+      this.rounds.shift();
+    }
+  }
+
+  /**
+   * Loads the posters that a round replaced, for the tiles it changed. Leaves out an item
+   * that another tile shows by now and a poster that fails to load. Never rejects.
+   * @returns {Promise<{tiles: Tile[], prepared: Array<{item: object, image: HTMLImageElement}>}>}
+   */
+  async prepareUndo(entries) {
+    // The items being brought back may still be animating out of these very tiles, which
+    // does not count: showing a face ends the animation of the one before.
+    const restoring = entries.map(function entryTile(entry) { return entry.tile; });
+    const onScreen = {};
+    this.tiles.forEach(function collectIds(tile) {
+      if (tile.face !== null) {
+        onScreen[tile.itemId()] = true;
+      }
+      if (tile.leavingFace && restoring.indexOf(tile) === -1) {
+        onScreen[tile.leavingFace.dataset.itemId] = true;
+      }
+    });
+    const tiles = [];
+    const prepared = [];
+    for (let i = 0; i < entries.length; i += 1) {
+      const tile = entries[i].tile;
+      const item = entries[i].item;
+      if (onScreen[item.id] || this.tiles.indexOf(tile) === -1) {
+        continue;
+      }
+      const url = sizedBoxImageUrl(item.images.poster, tile.cell.width, tile.cell.height);
+      try {
+        const image = await this.pool.loadFor(item, url, item.title || '', this.connection.isOnline());
+        tiles.push(tile);
+        prepared.push({ item: item, image: image });
+        onScreen[item.id] = true;
+      } catch (error) {
+        console.warn('Cannot bring back item ' + item.id + ': ' + error.message);
+      }
+    }
+    return { tiles: tiles, prepared: prepared };
+  }
+
   buildGrid(grid) {
+    this.rounds = [];
     this.tiles.forEach(function destroyTile(tile) { tile.destroy(); });
     const container = this.gridElement;
     this.tiles = grid.cells.map(function createTile(cell) { return new Tile(container, cell); });
@@ -223,11 +353,4 @@ const wallart = new Wallart(
   readSecondsParameter(window.location.search, 'interval', 3, 3600)
 );
 wallart.run();
-listenForKeys(
-  {
-    next: function next() { wallart.turns.skip(); },
-    pause: function pause() { wallart.turns.pause(); },
-    resume: function resume() { wallart.turns.resume(); },
-  },
-  function isPaused() { return wallart.turns.paused; }
-);
+wallart.remote.start();

@@ -107,10 +107,11 @@ pub(super) async fn serve(
 
 fn with_variant_headers(response: Response, etag: &str, cache_control: &'static str) -> Response {
     let mut response = with_cache_headers(response, etag, cache_control);
-    // The format depends on Accept, so shared caches must keep one copy per Accept value.
+    // The format depends on Accept and on the user agent (old Safari never gets WebP), so
+    // shared caches must keep one copy per pair.
     response
         .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Accept"));
+        .insert(header::VARY, HeaderValue::from_static("Accept, User-Agent"));
     response
 }
 

@@ -1,7 +1,7 @@
 //! The query string of an image URL and the choice of output format from `Accept`.
 
 use axum::http::HeaderMap;
-use axum::http::header::ACCEPT;
+use axum::http::header::{ACCEPT, USER_AGENT};
 use onesheet_domain::{FieldError, ImageKind};
 use onesheet_images::derive::{Fit, OutputFormat, WIDTH_LADDER};
 
@@ -116,8 +116,9 @@ fn truncate(value: &str) -> String {
 }
 
 /// Picks the output format: WebP only when `Accept` names `image/webp` itself (wildcards do
-/// not count, because some old players send `*/*` yet cannot show WebP); otherwise PNG for clear
-/// logos, whose transparency JPEG would lose, and JPEG for everything else.
+/// not count, because some old players send `*/*` yet cannot show WebP) and the user agent is
+/// not one known to lack WebP; otherwise PNG for clear logos, whose transparency JPEG would
+/// lose, and JPEG for everything else.
 pub fn negotiate_format(headers: &HeaderMap, kind: ImageKind) -> OutputFormat {
     let accepts_webp = headers
         .get_all(ACCEPT)
@@ -125,13 +126,51 @@ pub fn negotiate_format(headers: &HeaderMap, kind: ImageKind) -> OutputFormat {
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .any(names_webp);
-    if accepts_webp {
+    let lacks_webp = headers
+        .get(USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(lacks_webp);
+    if accepts_webp && !lacks_webp {
         OutputFormat::Webp
     } else if kind == ImageKind::Logo {
         OutputFormat::Png
     } else {
         OutputFormat::Jpeg
     }
+}
+
+/// True for a user agent whose engine cannot show WebP whatever its `Accept` says: WebKit on
+/// iOS and iPadOS before 14 (every browser there uses it) and Safari before 14 elsewhere. A
+/// proxy or an extension can add `image/webp` to such a browser's `Accept`, and the screen then
+/// shows nothing.
+///
+/// NOTE: Safari 14 on macOS 10.15 also lacks WebP, but its user agent reads like a newer
+/// macOS, which reports itself as 10.15 too, so it cannot be told apart and gets WebP.
+fn lacks_webp(user_agent: &str) -> bool {
+    let ios_major = ["iPhone OS ", "CPU OS "].iter().find_map(|marker| {
+        let (_, rest) = user_agent.split_once(marker)?;
+        leading_number(rest)
+    });
+    if let Some(major) = ios_major {
+        return major < 14;
+    }
+
+    let other_engine = ["Chrome/", "Chromium/", "Edg/", "Firefox/", "OPR/"]
+        .iter()
+        .any(|engine| user_agent.contains(engine));
+    if other_engine || !user_agent.contains("Safari/") {
+        return false;
+    }
+    user_agent
+        .split_once("Version/")
+        .and_then(|(_, rest)| leading_number(rest))
+        .is_some_and(|major| major < 14)
+}
+
+/// Reads the digits at the start of `text`, such as `12` of `12_5 like Mac OS X`.
+fn leading_number(text: &str) -> Option<u32> {
+    let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// True for a media range of `image/webp` whose quality, if given, is above 0. A quality that
@@ -237,6 +276,36 @@ mod tests {
         );
     }
 
+    /// Image `Accept` headers of real browsers, after MDN's "List of default Accept values".
+    #[test]
+    fn browser_accept_headers() {
+        for (browser, value, expected) in [
+            (
+                "Safari before iOS 14 and macOS Big Sur",
+                "image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5",
+                OutputFormat::Jpeg,
+            ),
+            (
+                "Safari from iOS 14 and macOS Big Sur",
+                "image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5",
+                OutputFormat::Webp,
+            ),
+            ("Firefox 47 to 63", "*/*", OutputFormat::Jpeg),
+            ("Firefox 65 to 91", "image/webp,*/*", OutputFormat::Webp),
+            (
+                "Chrome",
+                "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8",
+                OutputFormat::Webp,
+            ),
+        ] {
+            assert_eq!(
+                negotiate_format(&accept(value), ImageKind::Poster),
+                expected,
+                "{browser}: {value}"
+            );
+        }
+    }
+
     #[test]
     fn malformed_quality_does_not_accept_webp() {
         for value in [
@@ -303,6 +372,48 @@ mod tests {
                 fit: Fit::Cover
             })
         );
+    }
+
+    fn with_agent(accept_value: &str, user_agent: &str) -> HeaderMap {
+        let mut headers = accept(accept_value);
+        headers.insert(USER_AGENT, HeaderValue::from_str(user_agent).unwrap());
+        headers
+    }
+
+    #[test]
+    fn webp_withheld_from_agents_without_it() {
+        let lacking = [
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 12_5_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/12.1.2 Mobile/15E148 Safari/604.1",
+            "Mozilla/5.0 (iPad; CPU OS 13_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.2 Mobile/15E148 Safari/604.1",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 12_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/87.0.4280.77 Mobile/15E148 Safari/604.1",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.2 Safari/605.1.15",
+        ];
+        for user_agent in lacking {
+            assert_eq!(
+                negotiate_format(&with_agent("image/webp,*/*", user_agent), ImageKind::Poster),
+                OutputFormat::Jpeg,
+                "{user_agent}"
+            );
+        }
+    }
+
+    #[test]
+    fn webp_kept_for_agents_with_it() {
+        let capable = [
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 14_8 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/14.1.2 Mobile/15E148 Safari/604.1",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605.1.15",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            "Mozilla/5.0 (Linux; Android 9; AFTMM) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.3538.110 Mobile Safari/537.36",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+            "",
+        ];
+        for user_agent in capable {
+            assert_eq!(
+                negotiate_format(&with_agent("image/webp,*/*", user_agent), ImageKind::Poster),
+                OutputFormat::Webp,
+                "{user_agent}"
+            );
+        }
     }
 
     #[test]
