@@ -7,9 +7,11 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod data_files;
 pub mod devices;
 pub mod error;
 pub mod listener;
+pub mod logs;
 mod middleware;
 mod routes;
 pub mod security;

@@ -1,5 +1,6 @@
 //! Shared state handed to every handler.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ use onesheet_sources::registry::SourceRegistry;
 use crate::accounts::Accounts;
 use crate::auth::AdminToken;
 use crate::devices::DeviceService;
+use crate::logs::LogBuffer;
 use crate::security::{DisplayAccess, TrustedProxies};
 use onesheet_store::Store;
 
@@ -108,6 +110,12 @@ pub struct SharedState {
     pub devices: Option<Arc<DeviceService>>,
     /// The local time of day in the server's time zone, against which filter rules run.
     pub time_of_day: TimeOfDayClock,
+    /// The server's recent log lines for the admin log page. Empty unless the binary's logger
+    /// feeds it.
+    pub logs: Arc<LogBuffer>,
+    /// The data directory, whose permissions the admin dashboard checks; `None` skips the
+    /// check (some tests).
+    pub data_dir: Option<Arc<Path>>,
 }
 
 /// Function that returns the local time of day, by default [`local_time_of_day`].
@@ -174,6 +182,8 @@ impl AppState {
             request_timeout: REQUEST_TIMEOUT,
             devices: None,
             time_of_day: Arc::new(local_time_of_day),
+            logs: Arc::default(),
+            data_dir: None,
         }))
     }
 
@@ -251,6 +261,18 @@ impl AppState {
     /// Replaces the clock of the time of day that filter rules run against, for tests.
     pub fn with_time_of_day(mut self, clock: TimeOfDayClock) -> Self {
         self.shared_mut().time_of_day = clock;
+        self
+    }
+
+    /// Shows `logs`, which the logger fills, on the admin log page.
+    pub fn with_logs(mut self, logs: Arc<LogBuffer>) -> Self {
+        self.shared_mut().logs = logs;
+        self
+    }
+
+    /// Lets the admin dashboard check the permissions of `data_dir` and its secret files.
+    pub fn with_data_dir(mut self, data_dir: &Path) -> Self {
+        self.shared_mut().data_dir = Some(Arc::from(data_dir));
         self
     }
 

@@ -42,6 +42,18 @@ pub struct SettingsVersion {
     pub created_by: String,
 }
 
+/// One saved version of the display settings with its document as stored, not yet read into
+/// [`DisplaySettings`], so that the history still lists a version that an older release wrote
+/// with a setting this release no longer reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSettingsVersion {
+    pub version: i64,
+    pub document: serde_json::Value,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub created_by: String,
+}
+
 /// One configured media source as stored. The store keeps `settings` as an opaque JSON document
 /// and `credential` as sealed bytes: the sources layer validates the first and seals the second.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +86,20 @@ pub trait Store: Send + Sync + 'static {
         created_by: &str,
         now_unix: i64,
     ) -> Result<i64, StoreError>;
+
+    /// Returns up to `limit` saved settings versions, newest first, of those older than
+    /// `before` when it is set. Every saved version is kept.
+    async fn list_settings_versions(
+        &self,
+        limit: u32,
+        before: Option<i64>,
+    ) -> Result<Vec<StoredSettingsVersion>, StoreError>;
+
+    /// Returns one saved settings version, or `None` when no such version exists.
+    async fn get_settings_version(
+        &self,
+        version: i64,
+    ) -> Result<Option<StoredSettingsVersion>, StoreError>;
 
     /// Returns every configured source, ordered by creation time.
     async fn list_sources(&self) -> Result<Vec<StoredSource>, StoreError>;

@@ -31,7 +31,7 @@ use crate::{
     DeviceMerge, GroupChanges, NewAdmin, NewApiToken, NewAuditEvent, NewCommand, NewDevice,
     NewGroup, NewPairingCode, NewProfile, PairingClaim, PresenceUpdate, ProfileChanges,
     SettingsVersion, Store, StoreError, StoredApiToken, StoredCommand, StoredPairingCode,
-    StoredSecret, StoredSession, StoredSource, migrations,
+    StoredSecret, StoredSession, StoredSettingsVersion, StoredSource, migrations,
 };
 
 const SOURCE_COLUMNS: &str =
@@ -150,6 +150,38 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(result.last_insert_rowid())
+    }
+
+    #[instrument(skip_all)]
+    async fn list_settings_versions(
+        &self,
+        limit: u32,
+        before: Option<i64>,
+    ) -> Result<Vec<StoredSettingsVersion>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT version, document, created_at, created_by FROM settings_versions
+             WHERE version < ? ORDER BY version DESC LIMIT ?",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(settings_version_from_row).collect()
+    }
+
+    #[instrument(skip_all, fields(settings.version = version))]
+    async fn get_settings_version(
+        &self,
+        version: i64,
+    ) -> Result<Option<StoredSettingsVersion>, StoreError> {
+        let row = sqlx::query(
+            "SELECT version, document, created_at, created_by FROM settings_versions
+             WHERE version = ?",
+        )
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(settings_version_from_row).transpose()
     }
 
     #[instrument(skip_all)]
@@ -652,6 +684,24 @@ fn source_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredSource, StoreE
         enabled: row.try_get("enabled")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Reads a settings version row. A document that is not JSON at all is reported as corrupt,
+/// and one that is JSON is returned whatever its keys.
+fn settings_version_from_row(
+    row: &sqlx::sqlite::SqliteRow,
+) -> Result<StoredSettingsVersion, StoreError> {
+    let document: String = row.try_get("document")?;
+    let document = serde_json::from_str(&document).map_err(|error| StoreError::Corrupt {
+        what: "display settings",
+        error,
+    })?;
+    Ok(StoredSettingsVersion {
+        version: row.try_get("version")?,
+        document,
+        created_at: row.try_get("created_at")?,
+        created_by: row.try_get("created_by")?,
     })
 }
 

@@ -95,10 +95,13 @@ fn run_admin(config: &config::Config, request: &admin::ResetPassword) -> ExitCod
 }
 
 fn run_server(loaded: config::LoadedConfig) -> ExitCode {
-    if let Err(error) = logging::init(&loaded.config.log) {
-        eprintln!("onesheet: {error}");
-        return ExitCode::from(2);
-    }
+    let logs = match logging::init(&loaded.config.log) {
+        Ok(logs) => logs,
+        Err(error) => {
+            eprintln!("onesheet: {error}");
+            return ExitCode::from(2);
+        }
+    };
     match &loaded.file {
         Some(path) => {
             info!(config.file = %path.display(), version = env!("CARGO_PKG_VERSION"), "starting Onesheet")
@@ -128,7 +131,7 @@ fn run_server(loaded: config::LoadedConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve::run(loaded.config)) {
+    match runtime.block_on(serve::run(loaded.config, logs)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             // The logger writes to stderr, so this one line is the message the user gets.

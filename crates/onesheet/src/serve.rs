@@ -11,6 +11,7 @@ use onesheet_domain::SourceId;
 use onesheet_server::accounts::{Accounts, CookieSecure, SessionPolicy};
 use onesheet_server::auth::AdminToken;
 use onesheet_server::devices::{DeviceConfig, DeviceService};
+use onesheet_server::logs::LogBuffer;
 use onesheet_server::security::{DisplayAccess, TrustedProxies};
 use onesheet_server::tls::{RELOAD_POLL_INTERVAL, ServerTls};
 use onesheet_server::{AppState, BasePath};
@@ -41,7 +42,8 @@ const WATCH_RETRY: Duration = Duration::from_secs(30);
 /// The local media folder's subfolders, created at start so a new user sees where files go.
 const MEDIA_FOLDERS: [&str; 3] = ["posters", "backgrounds", "logos"];
 
-pub async fn run(config: Config) -> anyhow::Result<()> {
+/// Runs the server. `logs` is the logger's buffer of recent lines, for the admin log page.
+pub async fn run(config: Config, logs: Arc<LogBuffer>) -> anyhow::Result<()> {
     let tls = start_tls(&config)?;
     let media_dir = config.media_dir();
     prepare_folders(
@@ -95,6 +97,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         BasePath::new(&config.base_path)?,
     )
     .with_images(images.clone())
+    .with_logs(logs.clone())
+    .with_data_dir(&config.data_dir)
     .with_sources(registry.clone())
     .with_trusted_proxies(TrustedProxies::parse(&config.trusted_proxies)?)
     .with_display_access(display_access(&config)?)
@@ -143,7 +147,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         config.base_path
     );
 
-    serve_until_signal(listener, onesheet_server::router(state), tls).await?;
+    serve_until_signal(
+        listener,
+        onesheet_server::router(state),
+        tls,
+        &logs,
+        &devices,
+    )
+    .await?;
     registry.shutdown().await;
     devices.flush_presence().await;
     images.persist().await;
@@ -304,9 +315,13 @@ fn prepare_folders(data_dir: &Path, media_dir: &Path, saved_catalog: &Path) -> a
             data_dir.display()
         )
     })?;
-    warn_if_shared(data_dir);
-    for name in ["onesheet.db", "secret.key", "setup-token"] {
-        warn_if_shared(&data_dir.join(name));
+    for shared in onesheet_server::data_files::shared_paths(data_dir) {
+        warn!(
+            path = %shared.path.display(),
+            mode = %shared.mode,
+            "other users can read this; it holds credentials and sessions: run chmod {} on it",
+            shared.private_mode
+        );
     }
     if saved_catalog.exists() {
         return Ok(());
@@ -319,24 +334,6 @@ fn prepare_folders(data_dir: &Path, media_dir: &Path, saved_catalog: &Path) -> a
         }
     }
     Ok(())
-}
-
-/// Warns when other users can read or enter `path`, which contains credentials and sessions.
-fn warn_if_shared(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-
-    let Ok(metadata) = std::fs::metadata(path) else {
-        return;
-    };
-    let mode = metadata.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        let private = if metadata.is_dir() { "700" } else { "600" };
-        warn!(
-            path = %path.display(),
-            mode = format!("{mode:o}"),
-            "other users can read this; it holds credentials and sessions: run chmod {private} on it"
-        );
-    }
 }
 
 pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
@@ -430,9 +427,14 @@ async fn serve_until_signal(
     listener: TcpListener,
     app: axum::Router,
     tls: Option<Arc<ServerTls>>,
+    logs: &LogBuffer,
+    devices: &DeviceService,
 ) -> anyhow::Result<()> {
     let stop = async {
         let signal = shutdown_signal().await;
+        // Live log and device event streams would otherwise hold the drain until its timeout.
+        logs.close();
+        devices.close_event_streams();
         info!(
             signal,
             drain_seconds = DRAIN_TIMEOUT.as_secs(),

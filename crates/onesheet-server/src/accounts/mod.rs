@@ -30,7 +30,7 @@ pub use error::AccountError;
 pub use login::LoginOutcome;
 pub use second_factor::{SecondFactor, TotpEnrolment};
 pub use sessions::{CookieSecure, SESSION_COOKIE, SessionGrant, SessionPolicy, SignedIn};
-pub use tokens::{NewToken, TokenScope};
+pub use tokens::{MAX_NAME_CHARS as MAX_TOKEN_NAME_CHARS, NewToken, TokenScope};
 
 /// Password hashes computed at once. Each takes one core for tens of milliseconds.
 const HASHING_SLOTS: usize = 2;

@@ -185,6 +185,11 @@ impl Accounts {
         Ok(())
     }
 
+    /// Returns whether the admin signs in with a second factor, for the security page.
+    pub async fn two_factor_enabled(&self, signed_in: &SignedIn) -> Result<bool, AccountError> {
+        Ok(self.signed_in_admin(signed_in).await?.totp_enabled())
+    }
+
     /// Unused recovery codes left, for the security page.
     pub async fn recovery_codes_left(&self, signed_in: &SignedIn) -> Result<u64, AccountError> {
         Ok(self

@@ -262,4 +262,25 @@ impl Accounts {
             .await;
         Ok(())
     }
+
+    /// Ends every session of the admin except `signed_in`'s own, and returns how many ended.
+    pub async fn revoke_other_sessions(
+        &self,
+        signed_in: &SignedIn,
+        caller: &Caller,
+    ) -> Result<u64, AccountError> {
+        let ended = self
+            .store
+            .delete_admin_sessions(signed_in.admin_id, Some(&signed_in.session_hash))
+            .await?;
+        self.audit(
+            &signed_in.username,
+            "session.revoked_others",
+            None,
+            caller,
+            Some(serde_json::json!({ "sessions": ended })),
+        )
+        .await;
+        Ok(ended)
+    }
 }

@@ -13,7 +13,7 @@ use super::sessions::SignedIn;
 use super::{AccountError, Accounts, Caller};
 
 /// Maximum length of a token name, in characters.
-const MAX_NAME_CHARS: usize = 64;
+pub const MAX_NAME_CHARS: usize = 64;
 
 /// How often `last_used_at` is written for one token, at most.
 const USE_RECORD_INTERVAL_SECONDS: i64 = 60;

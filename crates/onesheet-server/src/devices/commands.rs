@@ -15,7 +15,7 @@ use onesheet_store::{CommandReply, NewCommand, StoredCommand};
 use serde::Serialize;
 use tracing::{debug, warn};
 
-use super::{DeviceError, DeviceService};
+use super::{DeviceError, DeviceEvent, DeviceService};
 
 /// The reason stored for a delivered command whose ack did not come in time.
 pub const NO_ACK_REASON: &str = "no acknowledgement";
@@ -389,6 +389,13 @@ impl DeviceService {
             match self.store.finish_commands(&batch).await {
                 Ok(finished) => {
                     for (reply, finished) in batch.iter().zip(finished) {
+                        if finished {
+                            self.events.publish(DeviceEvent::CommandFinished {
+                                device_id: reply.device_id.clone(),
+                                command_id: reply.id,
+                                ok: reply.error.is_none(),
+                            });
+                        }
                         debug!(device.id = %reply.device_id, command.id = %reply.id, ok = reply.error.is_none(), finished, "command reply recorded");
                     }
                 }
@@ -409,7 +416,12 @@ impl DeviceService {
                 .await
             {
                 Ok(true) => {
-                    warn!(device.id = %device_id, command.id = %id, "command failed: no acknowledgement in time")
+                    warn!(device.id = %device_id, command.id = %id, "command failed: no acknowledgement in time");
+                    self.events.publish(DeviceEvent::CommandFinished {
+                        device_id,
+                        command_id: id,
+                        ok: false,
+                    });
                 }
                 Ok(false) => {}
                 Err(error) => {

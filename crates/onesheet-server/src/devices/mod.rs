@@ -55,6 +55,7 @@ mod commands;
 mod credentials;
 mod dealing;
 mod error;
+mod events;
 mod pacing;
 mod pairing;
 mod poll;
@@ -86,6 +87,7 @@ pub use commands::{CommandOutcome, CommandView, MAX_COMMAND_TARGETS, NO_ACK_REAS
 pub use credentials::{DEVICE_COOKIE, DEVICE_HEADER, DeviceCredential};
 pub use dealing::{Deal, Share};
 pub use error::DeviceError;
+pub use events::{DeviceEvent, EVENT_BUFFER, EventSubscription, MAX_EVENT_STREAMS};
 pub use pairing::ClaimRequest;
 pub use poll::{MAX_REPORT_MESSAGES, POLL_WAIT};
 pub use presence::{LiveState, Transport};
@@ -204,6 +206,8 @@ pub struct DeviceService {
     deals: dealing::DealCache,
     /// Each device's filter settings for the playlist; see [`DeviceService::screen_filter`].
     screen_filters: settings::ScreenFilterCache,
+    /// Changes of devices, for the admin UI's live table.
+    events: events::EventFeed,
     clock: Clock,
 }
 
@@ -264,6 +268,7 @@ impl DeviceService {
             removals: AtomicU64::new(0),
             deals: dealing::deal_cache(),
             screen_filters: settings::screen_filter_cache(),
+            events: events::EventFeed::default(),
             clock: Arc::new(unix_now),
         }
     }
@@ -352,6 +357,9 @@ impl DeviceService {
         for report in self.presence.detect_frozen(now, auto_recover) {
             let device_id = &report.device_id;
             let frozen_seconds = now.saturating_sub(report.since);
+            if matches!(report.change, FreezeChange::Began | FreezeChange::Recovered) {
+                self.events.changed(device_id);
+            }
             match report.change {
                 FreezeChange::Began => {
                     warn!(device.id = %device_id, auto_recover, "device looks frozen: the same item for three of its intervals");

@@ -354,6 +354,7 @@ impl DeviceService {
             user_agent: Some(user_agent.to_owned()),
         };
         let record = self.store.create_device(&device).await?;
+        self.events.changed(&record.id);
         info!(device.id = %record.id, client.ip = %ip, name = %record.name, "device admitted automatically from a trusted network");
         Ok((record, secret))
     }
@@ -389,6 +390,7 @@ impl DeviceService {
         {
             PairingClaim::Claimed(record) => {
                 let waiting = self.hub.notify_claim(&code_hash, record.id.clone());
+                self.events.changed(&record.id);
                 info!(device.id = %record.id, screen_waiting = waiting, "pairing code claimed");
                 Ok(*record)
             }

@@ -154,6 +154,7 @@ impl DeviceService {
             match message {
                 ClientMessage::Status(status) => {
                     self.presence.status(&record.id, status, self.now());
+                    self.events.changed(&record.id);
                 }
                 ClientMessage::Ack { id, ok, error } => {
                     let failure = (!ok)

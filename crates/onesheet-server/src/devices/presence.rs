@@ -121,6 +121,9 @@ pub struct LiveState {
     pub connected: bool,
     pub transport: Transport,
     pub frozen: bool,
+    /// The status the screen reported last, which reaches the store only at the next flush.
+    #[serde(skip)]
+    pub status: Option<DeviceStatus>,
 }
 
 #[derive(Default)]
@@ -214,6 +217,7 @@ impl PresenceBook {
             connected: entry.connection.is_some(),
             transport: entry.transport,
             frozen: entry.freeze.is_some(),
+            status: entry.status.clone(),
         })
     }
 

@@ -14,7 +14,7 @@ use tracing::info;
 use super::commands::CommandView;
 use super::presence::Transport;
 use super::settings::SettingsScope;
-use super::{DeviceError, DeviceService};
+use super::{DeviceError, DeviceEvent, DeviceService};
 
 /// Commands listed in a device's detail.
 const DETAIL_COMMANDS: u32 = 50;
@@ -100,8 +100,12 @@ where
 }
 
 impl DeviceService {
-    fn view(&self, record: DeviceRecord) -> DeviceView {
+    fn view(&self, mut record: DeviceRecord) -> DeviceView {
         let live = self.presence.live_state(&record.id);
+        // The status in memory is newer than the stored one until the next presence flush.
+        if let Some(status) = live.as_ref().and_then(|live| live.status.clone()) {
+            record.last_status = Some(status);
+        }
         let connected = self.hub.is_live(&record.id);
         let last_heard_at = match (&live, record.last_seen_at) {
             (Some(live), Some(stored)) => Some(live.last_heard_at.max(stored)),
@@ -155,6 +159,11 @@ impl DeviceService {
             .map(|record| self.view(record))
             .filter(|view| filter.status.is_none_or(|status| view.presence == status))
             .collect())
+    }
+
+    /// Returns the device with its presence, as the list shows it.
+    pub async fn device_view(&self, device_id: &DeviceId) -> Result<DeviceView, DeviceError> {
+        Ok(self.view(self.record(device_id).await?))
     }
 
     async fn record(&self, device_id: &DeviceId) -> Result<DeviceRecord, DeviceError> {
@@ -237,6 +246,7 @@ impl DeviceService {
             .ok_or_else(|| DeviceError::DeviceNotFound(device_id.clone()))?;
         self.push_settings(&SettingsScope::Device(device_id.clone()))
             .await;
+        self.events.changed(device_id);
         Ok(self.view(record))
     }
 
@@ -252,6 +262,7 @@ impl DeviceService {
             .map_err(DeviceError::Store)?;
         self.forget_credential(device_id);
         self.hub.close(device_id, ServerMessage::Revoked);
+        self.events.changed(device_id);
         info!(device.id = %device_id, "device revoked");
         Ok(revoked)
     }
@@ -270,6 +281,7 @@ impl DeviceService {
         self.hub.close(device_id, ServerMessage::Revoked);
         self.presence.forget(device_id);
         self.hub.forget_poller(device_id);
+        self.events.publish(DeviceEvent::Removed(device_id.clone()));
         info!(device.id = %device_id, "device deleted");
         Ok(())
     }
@@ -322,6 +334,8 @@ impl DeviceService {
         self.hub.close(retired, ServerMessage::Revoked);
         self.push_settings(&SettingsScope::Device(survivor.clone()))
             .await;
+        self.events.changed(survivor);
+        self.events.changed(retired);
         info!(device.id = %survivor, retired.id = %retired, "devices merged");
         Ok(self.view(record))
     }

@@ -581,12 +581,14 @@ impl Connection {
             Some(hello.user_agent.clone()),
             service.now(),
         );
+        service.events.changed(&device_id);
         debug!(device.id = %device_id, generation, "device connected");
 
         let _ = self.run_session(&record, &mut queue).await;
 
         service.hub.unregister(&device_id, generation);
         service.presence.disconnected(&device_id, generation);
+        service.events.changed(&device_id);
         debug!(device.id = %device_id, generation, "device disconnected");
     }
 
@@ -658,6 +660,7 @@ impl Connection {
         match message {
             ClientMessage::Status(status) => {
                 service.presence.status(&record.id, status, service.now());
+                service.events.changed(&record.id);
                 Ok(())
             }
             ClientMessage::Ack { id, ok, error } => {

@@ -25,6 +25,10 @@ const CONTENT_SECURITY_POLICY: &str = content_security_policy!("frame-ancestors 
 /// server may frame.
 const FRAMED_PREVIEW_POLICY: &str = content_security_policy!("frame-ancestors 'self'");
 
+/// Policy of the settings editor, which frames a display page of this server.
+const PREVIEW_FRAMING_POLICY: &str =
+    content_security_policy!("frame-src 'self'; frame-ancestors 'none'");
+
 const PERMISSIONS_POLICY: &str =
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()";
 
@@ -83,3 +87,10 @@ pub(crate) fn allow_same_origin_framing(headers: &mut HeaderMap) {
     );
 }
 
+/// Lets the response frame pages of this server: for the settings editor and its preview.
+pub(crate) fn allow_framing_own_pages(headers: &mut HeaderMap) {
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PREVIEW_FRAMING_POLICY),
+    );
+}

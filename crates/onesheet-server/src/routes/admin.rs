@@ -3,9 +3,12 @@
 mod account;
 mod auth;
 mod body;
+mod device_events;
 mod devices;
+mod logs;
 mod settings;
 mod sources;
+pub(super) mod status;
 
 use axum::Router;
 use axum::http::Method;
@@ -30,6 +33,9 @@ fn protected() -> RouteTable {
         .merge(settings::routes())
         .merge(account::routes())
         .merge(devices::routes())
+        .merge(device_events::routes())
+        .merge(status::routes())
+        .merge(logs::routes())
 }
 
 /// Lists the method and path of every route that needs an admin session or token, for the

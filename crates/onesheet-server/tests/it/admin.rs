@@ -594,3 +594,174 @@ async fn source_changes_are_audited_without_secrets() {
     assert_eq!(events[1]["target"], id.as_str());
     assert_eq!(events[1]["detail"]["credential_sent"], true);
 }
+
+#[tokio::test]
+async fn libraries_route_lists_server_libraries() {
+    let admin = admin_app(true).await;
+    let app = &admin.app;
+    let created = send(
+        app,
+        "POST",
+        "/api/v1/admin/sources",
+        Some(TOKEN),
+        Some(source_body(&admin.fake, API_KEY)),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+
+    let listed = send(
+        app,
+        "GET",
+        "/api/v1/admin/sources/living-room/libraries",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(
+        listed.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&listed.body)
+    );
+    let libraries = listed.json()["libraries"].as_array().unwrap().clone();
+    assert_eq!(libraries.len(), 1, "{libraries:?}");
+    assert_eq!(libraries[0]["name"], admin.fake.libraries()[0].name());
+    assert_eq!(libraries[0]["kind"], "movies");
+    assert!(libraries[0]["id"].as_str().is_some_and(|id| !id.is_empty()));
+
+    let missing = send(
+        app,
+        "GET",
+        "/api/v1/admin/sources/nowhere/libraries",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(missing.status, 404);
+}
+
+#[tokio::test]
+async fn libraries_route_reports_rejected_key() {
+    let admin = admin_app(true).await;
+    let app = &admin.app;
+    let created = send(
+        app,
+        "POST",
+        "/api/v1/admin/sources",
+        Some(TOKEN),
+        Some(source_body(&admin.fake, API_KEY)),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+
+    // The server stops accepting the stored key, as after the key is revoked there.
+    admin.fake.control().set_token("ANOTHER_KEY");
+    let rejected = send(
+        app,
+        "GET",
+        "/api/v1/admin/sources/living-room/libraries",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(rejected.status, 502);
+    assert_eq!(rejected.json()["error"]["code"], "source-auth-rejected");
+    let text = String::from_utf8_lossy(&rejected.body).into_owned();
+    assert!(!text.contains(API_KEY), "{text}");
+}
+
+#[tokio::test]
+async fn libraries_route_reports_unreachable_server() {
+    let admin = admin_app(true).await;
+    let app = &admin.app;
+    // A loopback port without a listener: the fake's own, once it has stopped.
+    let address = admin.fake.base_url().to_owned();
+    let created = send(
+        app,
+        "POST",
+        "/api/v1/admin/sources",
+        Some(TOKEN),
+        Some(serde_json::json!({
+            "kind": "jellyfin",
+            "name": "Gone",
+            "credential": API_KEY,
+            "settings": { "host": address },
+        })),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    admin.fake.shutdown().await;
+
+    let unreachable = send(
+        app,
+        "GET",
+        "/api/v1/admin/sources/gone/libraries",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(unreachable.status, 502);
+    assert_eq!(unreachable.json()["error"]["code"], "source-unreachable");
+}
+
+#[tokio::test]
+async fn facets_route_lists_genres_of_source() {
+    let admin = admin_app(true).await;
+    let app = &admin.app;
+    let created = send(
+        app,
+        "POST",
+        "/api/v1/admin/sources",
+        Some(TOKEN),
+        Some(source_body(&admin.fake, API_KEY)),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+
+    // The first refresh runs in the background; the facets follow the catalog.
+    let mut facets = serde_json::Value::Null;
+    for _ in 0..200 {
+        let response = send(
+            app,
+            "GET",
+            "/api/v1/admin/sources/living-room/facets",
+            Some(TOKEN),
+            None,
+        )
+        .await;
+        assert_eq!(response.status, 200);
+        facets = response.json();
+        if facets["items"].as_u64().is_some_and(|items| items > 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(facets["items"].as_u64().unwrap() > 0, "{facets}");
+    let genres: Vec<String> = facets["genres"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|genre| genre.as_str().unwrap().to_owned())
+        .collect();
+    assert!(!genres.is_empty(), "{facets}");
+    let mut sorted = genres.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(genres, sorted, "genres are sorted and unique");
+    assert!(
+        facets["content_ratings"]
+            .as_array()
+            .is_some_and(|ratings| !ratings.is_empty()),
+        "{facets}"
+    );
+
+    let missing = send(
+        app,
+        "GET",
+        "/api/v1/admin/sources/nowhere/facets",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(missing.status, 404);
+}

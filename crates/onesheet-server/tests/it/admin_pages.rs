@@ -323,3 +323,80 @@ async fn admin_pages_have_no_inline_code() {
         assert!(!handler, "{name} page has an event handler attribute");
     }
 }
+
+#[tokio::test]
+async fn setup_wizard_follows_setup_state() {
+    let pages = pages_app().await;
+
+    // While no admin exists, the wizard starts at the token, and the sign-in page links to it.
+    let open = pages.page("/admin/setup", None).await;
+    assert_admin_page(&open, "setup wizard");
+    let body = text(&open);
+    for expected in [
+        "src=\"/posters/assets/js/admin/setup.js\"",
+        "data-step=\"1\"",
+        "Step 1 of 6: Setup token",
+        "data/setup-token",
+    ] {
+        assert!(body.contains(expected), "missing {expected}: {body}");
+    }
+    assert!(!body.contains("data-csrf-token"), "{body}");
+    let login = text(&pages.page("/admin/login", None).await);
+    assert!(login.contains("href=\"/posters/admin/setup\""), "{login}");
+
+    // Once the admin exists, the wizard is closed unless a later step is resumed.
+    let cookie = pages.sign_in().await;
+    let closed = pages.page("/admin/setup", Some(&cookie)).await;
+    assert_eq!(closed.status, 303);
+    assert_eq!(closed.header("location"), "/posters/admin");
+    let earlier = pages.page("/admin/setup?step=2", Some(&cookie)).await;
+    assert_eq!(earlier.status, 303, "steps 1 and 2 cannot run again");
+
+    let resumed = pages.page("/admin/setup?step=5", Some(&cookie)).await;
+    assert_admin_page(&resumed, "setup wizard at step 5");
+    let body = text(&resumed);
+    assert!(body.contains("Step 5 of 6: Libraries"), "{body}");
+    assert!(body.contains("data-csrf-token=\""), "{body}");
+
+    // A signed-out visitor resuming a step signs in first and comes back.
+    let signed_out = pages.page("/admin/setup?step=4", None).await;
+    assert_eq!(signed_out.status, 303);
+    assert_eq!(
+        signed_out.header("location"),
+        "/posters/admin/login?next=%2Fposters%2Fadmin%2Fsetup%3Fstep%3D4"
+    );
+}
+
+#[tokio::test]
+async fn setup_and_sources_pages_have_no_inline_code() {
+    let pages = pages_app().await;
+    let setup = text(&pages.page("/admin/setup", None).await);
+    let cookie = pages.sign_in().await;
+    let resumed = text(&pages.page("/admin/setup?step=3", Some(&cookie)).await);
+    let sources = pages.page("/admin/sources", Some(&cookie)).await;
+    assert_admin_page(&sources, "sources page");
+    let sources = text(&sources);
+
+    for (name, body) in [
+        ("setup", &setup),
+        ("resumed setup", &resumed),
+        ("sources", &sources),
+    ] {
+        let lower = body.to_ascii_lowercase();
+        assert!(
+            !lower.contains("<style"),
+            "{name} page has a <style> element"
+        );
+        assert!(
+            !lower.contains(" style="),
+            "{name} page has a style attribute"
+        );
+        for (index, _) in lower.match_indices("<script") {
+            let tag_end = lower[index..].find('>').unwrap() + index;
+            assert!(
+                lower[index..tag_end].contains(" src="),
+                "{name} page has an inline script"
+            );
+        }
+    }
+}

@@ -6,7 +6,9 @@
 
 mod accounts;
 mod admin;
+mod admin_logs;
 mod admin_pages;
+mod admin_status;
 mod derived;
 mod devices;
 mod display;
@@ -19,5 +21,6 @@ mod now_playing;
 mod pages;
 mod presets;
 mod security;
+mod settings_history;
 mod support;
 mod tls;

@@ -111,3 +111,42 @@ async fn damaged_settings_row_is_reported() {
     let error = store.current_settings().await.unwrap_err();
     assert!(matches!(error, StoreError::Corrupt { .. }), "{error}");
 }
+
+#[tokio::test]
+async fn settings_versions_are_listed_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("onesheet.db"))
+        .await
+        .unwrap();
+    let mut versions = Vec::new();
+    for seconds in [10, 20, 30] {
+        let mut settings = DisplaySettings::default();
+        settings.screensaver.interval_seconds = seconds;
+        let version = store
+            .save_settings(&settings, "alice", 1_700_000_000 + i64::from(seconds))
+            .await
+            .unwrap();
+        versions.push(version);
+    }
+
+    let listed = store.list_settings_versions(2, None).await.unwrap();
+    let numbers: Vec<i64> = listed.iter().map(|saved| saved.version).collect();
+    assert_eq!(numbers, [versions[2], versions[1]]);
+    assert_eq!(listed[0].document["screensaver"]["interval_seconds"], 30);
+    assert_eq!(listed[0].created_by, "alice");
+    assert_eq!(listed[0].created_at, 1_700_000_030);
+
+    let older = store
+        .list_settings_versions(10, Some(versions[1]))
+        .await
+        .unwrap();
+    let numbers: Vec<i64> = older.iter().map(|saved| saved.version).collect();
+    assert_eq!(numbers, [versions[0]]);
+
+    let first = store.get_settings_version(versions[0]).await.unwrap();
+    assert_eq!(
+        first.map(|saved| saved.document["screensaver"]["interval_seconds"].clone()),
+        Some(serde_json::json!(10))
+    );
+    assert!(store.get_settings_version(9_999).await.unwrap().is_none());
+}

@@ -149,6 +149,25 @@ impl Browser {
                 .await
                 .expect("set the window size");
         }
+
+        // Headless Chromium keeps a window at least 500 pixels wide, so a phone-sized page
+        // would be tested wider than asked. The DevTools override sets the page's size exactly,
+        // and as a mobile page below that width, so the viewport meta tag applies as on a phone.
+        let inner: (u32, u32) = self
+            .eval("return [window.innerWidth, window.innerHeight];")
+            .await;
+        if inner != (width, height) {
+            self.cdp(
+                "Emulation.setDeviceMetricsOverride",
+                json!({
+                    "width": width,
+                    "height": height,
+                    "deviceScaleFactor": 1,
+                    "mobile": width < 500,
+                }),
+            )
+            .await;
+        }
     }
 
     pub async fn goto(&self, url: &str) {

@@ -9,6 +9,7 @@ use onesheet_auth::TotpSecret;
 use onesheet_auth::totp;
 use serde_json::{Value, json};
 
+use crate::admin::check_page;
 use crate::browser::Browser;
 use crate::harness::{ServerOptions, TestServer, http_client};
 
@@ -189,7 +190,7 @@ async fn phone_claims_screen_through_admin_pages() {
     assert_eq!(next, format!("/posters/admin/devices/claim?code={code}"));
     phone.eval::<bool>(&fill("username", USERNAME)).await;
     phone.eval::<bool>(&fill("password", PASSWORD)).await;
-    phone.screenshot("admin-login").await;
+    check_page(&phone, "login").await;
     phone
         .eval::<bool>(&click("#login-form button[type=\"submit\"]"))
         .await;
@@ -203,7 +204,7 @@ async fn phone_claims_screen_through_admin_pages() {
     assert_eq!(code_field, format!("{}-{}", &code[..3], &code[3..]));
     phone.eval::<bool>(&fill("name", SCREEN_NAME)).await;
     phone.eval::<bool>(&fill("location", "Front hall")).await;
-    phone.screenshot("admin-claim").await;
+    check_page(&phone, "claim").await;
     phone
         .eval::<bool>(&click("#claim-form button[type=\"submit\"]"))
         .await;
@@ -219,13 +220,7 @@ async fn phone_claims_screen_through_admin_pages() {
         .eval("return document.getElementById('claim-result-text').textContent;")
         .await;
     assert!(result.contains(SCREEN_NAME), "result: {result}");
-    phone.screenshot("admin-claim-done").await;
-    let errors = console_errors(&phone).await;
-    assert!(
-        errors.is_empty(),
-        "admin page console errors:\n{}",
-        errors.join("\n")
-    );
+    check_page(&phone, "claim-done").await;
 
     // The screen leaves the pairing card and shows posters.
     wait_for(
@@ -267,6 +262,7 @@ async fn phone_claims_screen_through_admin_pages() {
         "admin page console errors:\n{}",
         phone_errors.join("\n")
     );
+    check_page(&phone, "claim-failed").await;
     let screen_errors = console_errors(&screen).await;
     assert!(
         screen_errors.is_empty(),
@@ -297,6 +293,7 @@ async fn second_factor_sign_in_and_sign_out() {
         LOGIN_READY,
     )
     .await;
+    check_page(&phone, "login-empty").await;
     phone.eval::<bool>(&fill("username", USERNAME)).await;
     phone.eval::<bool>(&fill("password", PASSWORD)).await;
     phone
@@ -311,6 +308,7 @@ async fn second_factor_sign_in_and_sign_out() {
             && document.getElementById('login-form').hidden;",
     )
     .await;
+    check_page(&phone, "login-code").await;
 
     // A wrong code keeps the form and shows the server's message.
     let right_code = totp::code_at(&secret, unix_now() + 30).unwrap();
@@ -334,7 +332,15 @@ async fn second_factor_sign_in_and_sign_out() {
             && !document.querySelector('#second-factor-form button').disabled;",
     )
     .await;
-    phone.screenshot("admin-login-second-factor").await;
+    // Chromium logs the rejected code as a failed request. Any other SEVERE message is a
+    // script error or a CSP violation.
+    let errors: Vec<String> = console_errors(&phone)
+        .await
+        .into_iter()
+        .filter(|message| !message.contains("/api/v1/auth/second-factor"))
+        .collect();
+    assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
+    check_page(&phone, "login-second-factor").await;
 
     // The code of the next step is within the server's window and newer than the one that
     // confirmed enrolment, so it is not a replay.

@@ -9,6 +9,12 @@
 import { RequestError, sendJson, sitePath } from './api.js';
 import { showError } from './form.js';
 
+/**
+ * Error codes of a 401 that mean the session itself is gone. Other 401s, such as a rejected
+ * two-factor code, are answers to the request and stay with the caller.
+ */
+const SESSION_ENDED = ['unauthorized', 'not-signed-in'];
+
 /** Returns the sign-in page's URL that comes back to this page, query included. */
 export function loginUrl() {
   const current = window.location.pathname + window.location.search;
@@ -22,9 +28,9 @@ export function csrfToken() {
 }
 
 /**
- * Sends a JSON request with the session's CSRF token. A 401 means the session ended (signed
- * out elsewhere, expired or revoked): the page then opens the sign-in page and the promise
- * never settles, so no caller shows a second message.
+ * Sends a JSON request with the session's CSRF token. When the session has ended (signed out
+ * elsewhere, expired or revoked), the page opens the sign-in page and the promise never
+ * settles, so no caller shows a second message.
  *
  * @param {string} method HTTP method
  * @param {string} path path below the base path
@@ -36,7 +42,7 @@ export async function request(method, path, body) {
   try {
     return await sendJson(method, path, body === undefined ? null : body, csrfToken());
   } catch (error) {
-    if (error instanceof RequestError && error.status === 401) {
+    if (error instanceof RequestError && error.status === 401 && SESSION_ENDED.indexOf(error.code) !== -1) {
       showError('Your session has ended. Opening the sign-in page\u2026');
       window.location.assign(loginUrl());
       return new Promise(function never() {});
@@ -67,5 +73,20 @@ export function start() {
     button.addEventListener('click', signOut);
     button.disabled = false;
   }
+  showCurrentSection();
   document.body.dataset.shell = 'ready';
+}
+
+/**
+ * Scrolls the section navigation, which scrolls sideways on a phone, so that the current
+ * section's link is in view rather than cut off at the edge.
+ */
+function showCurrentSection() {
+  const nav = document.querySelector('.sections');
+  const current = nav ? nav.querySelector('a[aria-current="page"]') : null;
+  if (!current || nav.scrollWidth <= nav.clientWidth) {
+    return;
+  }
+  const left = current.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2;
+  nav.scrollLeft = Math.max(0, left);
 }

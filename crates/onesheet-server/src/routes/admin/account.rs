@@ -2,10 +2,13 @@
 //! tokens, and the audit log.
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use onesheet_store::AuditFilter;
+use onesheet_auth::PasswordPolicy;
+use onesheet_domain::FieldError;
+use onesheet_store::{AUDIT_PAGE_MAX, AuditFilter};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -19,7 +22,13 @@ use crate::state::AppState;
 
 pub(super) fn routes() -> RouteTable {
     RouteTable::new()
+        .get("/api/v1/admin/account", overview)
         .get("/api/v1/admin/account/sessions", list_sessions)
+        // A static segment takes precedence over `{id}`, and session ids are hex digests.
+        .delete(
+            "/api/v1/admin/account/sessions/others",
+            revoke_other_sessions,
+        )
         .delete("/api/v1/admin/account/sessions/{id}", revoke_session)
         .put("/api/v1/admin/account/password", change_password)
         .post("/api/v1/admin/account/totp", begin_totp)
@@ -29,6 +38,38 @@ pub(super) fn routes() -> RouteTable {
         .post("/api/v1/admin/tokens", create_token)
         .delete("/api/v1/admin/tokens/{id}", revoke_token)
         .get("/api/v1/admin/audit", audit)
+}
+
+/// Maximum characters of the audit log's `action` and `actor` filters. Action names are short,
+/// and the longest actor, `token:` and a token name of 64 characters, fits.
+const MAX_AUDIT_FILTER_CHARS: usize = 100;
+
+/// Returns the signed-in admin's account: two-factor state, recovery codes left and the length
+/// limits of a new password.
+async fn overview(
+    State(state): State<AppState>,
+    session: AdminSession,
+) -> Result<Response, ApiError> {
+    let accounts = accounts(&state)?;
+    let enabled = accounts.two_factor_enabled(&session.signed_in).await?;
+    let codes_left = if enabled {
+        accounts.recovery_codes_left(&session.signed_in).await?
+    } else {
+        0
+    };
+    let policy = PasswordPolicy::default();
+    Ok(Json(json!({
+        "username": session.signed_in.username,
+        "two_factor": {
+            "enabled": enabled,
+            "recovery_codes_left": codes_left,
+        },
+        "password": {
+            "min_chars": policy.min_chars,
+            "max_chars": policy.max_chars,
+        },
+    }))
+    .into_response())
 }
 
 async fn list_sessions(
@@ -64,6 +105,16 @@ async fn revoke_session(
         .revoke_session(&session.signed_in, &id, &session.caller)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn revoke_other_sessions(
+    State(state): State<AppState>,
+    session: AdminSession,
+) -> Result<Response, ApiError> {
+    let ended = accounts(&state)?
+        .revoke_other_sessions(&session.signed_in, &session.caller)
+        .await?;
+    Ok(Json(json!({ "ended": ended })).into_response())
 }
 
 #[derive(Deserialize)]
@@ -201,30 +252,118 @@ async fn revoke_token(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Query of `GET /api/v1/admin/audit`. Every value arrives as text, so an empty one (a form's
+/// blank field) means "not set" and a wrong one gets an error that names it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AuditQuery {
     action: Option<String>,
     actor: Option<String>,
-    since: Option<i64>,
-    until: Option<i64>,
-    before: Option<i64>,
-    limit: Option<u32>,
+    since: Option<String>,
+    until: Option<String>,
+    before: Option<String>,
+    limit: Option<String>,
+}
+
+impl AuditQuery {
+    fn into_filter(self) -> Result<AuditFilter, FieldError> {
+        let before_id = filter_number("before", self.before.as_deref(), "an event id")?;
+        if let Some(before) = before_id
+            && before < 1
+        {
+            return Err(FieldError::new(
+                "before",
+                format!("invalid before {before}: send the next_before of the previous page"),
+            ));
+        }
+
+        let limit = match filter_number("limit", self.limit.as_deref(), "a page size")? {
+            None => None,
+            Some(limit) => match u32::try_from(limit) {
+                Ok(limit) if (1..=AUDIT_PAGE_MAX).contains(&limit) => Some(limit),
+                _ => {
+                    return Err(FieldError::new(
+                        "limit",
+                        format!(
+                            "invalid limit {limit}: send a page size from 1 to {AUDIT_PAGE_MAX}"
+                        ),
+                    ));
+                }
+            },
+        };
+
+        let since = filter_number("since", self.since.as_deref(), "Unix seconds")?;
+        let until = filter_number("until", self.until.as_deref(), "Unix seconds")?;
+        if let (Some(since), Some(until)) = (since, until)
+            && since >= until
+        {
+            return Err(FieldError::new(
+                "until",
+                format!("until ({until}) must be later than since ({since})"),
+            ));
+        }
+
+        Ok(AuditFilter {
+            action_prefix: filter_text("action", self.action)?,
+            actor: filter_text("actor", self.actor)?,
+            since,
+            until,
+            before_id,
+            limit,
+        })
+    }
+}
+
+/// Reads a text filter: blank means not set, and at most [`MAX_AUDIT_FILTER_CHARS`] characters.
+fn filter_text(name: &'static str, value: Option<String>) -> Result<Option<String>, FieldError> {
+    let Some(value) = value.map(|value| value.trim().to_owned()) else {
+        return Ok(None);
+    };
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.chars().count() > MAX_AUDIT_FILTER_CHARS {
+        return Err(FieldError::new(
+            name,
+            format!("{name} is too long: send at most {MAX_AUDIT_FILTER_CHARS} characters"),
+        ));
+    }
+    Ok(Some(value))
+}
+
+/// Reads a whole-number filter: blank means not set.
+fn filter_number(
+    name: &'static str,
+    value: Option<&str>,
+    meaning: &str,
+) -> Result<Option<i64>, FieldError> {
+    let Some(value) = value.map(str::trim).filter(|value| !value.is_empty()) else {
+        return Ok(None);
+    };
+    value.parse().map(Some).map_err(|_| {
+        let echoed: String = value.chars().take(MAX_AUDIT_FILTER_CHARS).collect();
+        FieldError::new(
+            name,
+            format!("invalid {name} {echoed:?}: send a whole number, {meaning}"),
+        )
+    })
 }
 
 async fn audit(
     State(state): State<AppState>,
     _: AdminAccess,
-    Query(query): Query<AuditQuery>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let filter = AuditFilter {
-        action_prefix: query.action,
-        actor: query.actor,
-        since: query.since,
-        until: query.until,
-        before_id: query.before,
-        limit: query.limit,
-    };
+    let Query(query) = query.map_err(|rejection| {
+        FieldError::new(
+            "query",
+            format!(
+                "invalid audit query: {}: the filters are action, actor, since, until, before and limit",
+                rejection.body_text()
+            ),
+        )
+    })?;
+    let filter = query.into_filter()?;
     let events: Vec<_> = accounts(&state)?
         .audit_events(&filter)
         .await?
@@ -242,6 +381,10 @@ async fn audit(
             })
         })
         .collect();
-    let next = events.last().and_then(|event| event["id"].as_i64());
+    // A short page is the last one, so the page offers no "older" link that leads nowhere.
+    let full_page = events.len() >= filter.effective_limit() as usize;
+    let next = full_page
+        .then(|| events.last().and_then(|event| event["id"].as_i64()))
+        .flatten();
     Ok(Json(json!({ "events": events, "next_before": next })).into_response())
 }

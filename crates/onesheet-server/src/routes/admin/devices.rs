@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::body::JsonBody;
+use super::device_events::{DetailWithTitle, DeviceRow};
 use crate::auth::{AdminAccess, DeviceAccess};
 use crate::devices::{
     ClaimRequest, DeviceListFilter, DeviceService, DeviceUpdate, GroupInput, MAX_COMMAND_TARGETS,
@@ -134,7 +135,12 @@ async fn list(
             ),
         ))
     })?;
-    let devices = service(&state)?.list_devices(&filter).await?;
+    let devices: Vec<DeviceRow> = service(&state)?
+        .list_devices(&filter)
+        .await?
+        .into_iter()
+        .map(|device| DeviceRow::new(&state, device))
+        .collect();
     Ok(Json(json!({ "devices": devices })).into_response())
 }
 
@@ -144,7 +150,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let detail = service(&state)?.device_detail(&device_id(&id)?).await?;
-    Ok(Json(detail).into_response())
+    Ok(Json(DetailWithTitle::new(&state, detail)).into_response())
 }
 
 async fn claim(

@@ -1,9 +1,12 @@
 //! `/api/v1/admin/settings`: the global display settings, read and replaced as one document.
 //!
 //! A saved document becomes a new version in the store, the catalog applies its filter, and the
-//! online screens receive their newly merged settings at once.
+//! online screens receive their newly merged settings at once. [`history`] lists the saved
+//! versions, compares them and reverts to one.
 
-use std::collections::BTreeSet;
+mod history;
+
+use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
@@ -13,7 +16,7 @@ use onesheet_domain::settings::schema::settings_schema;
 use onesheet_domain::{DisplayMode, DisplaySettings, SettingsOverride};
 use serde::Serialize;
 use serde_json::{Value, json};
-use tracing::info;
+use tracing::{info, warn};
 
 use super::body::JsonBody;
 use crate::accounts::unix_now;
@@ -27,7 +30,9 @@ pub(super) fn routes() -> RouteTable {
         .get("/api/v1/admin/settings", show)
         .put("/api/v1/admin/settings", replace)
         .get("/api/v1/admin/settings/schema", schema)
+        .post("/api/v1/admin/settings/preview", preview)
         .get("/api/v1/admin/presets", presets)
+        .merge(history::routes())
 }
 
 /// Returns the JSON Schema of the settings document, with every default, description and limit.
@@ -100,8 +105,52 @@ async fn replace(
     State(state): State<AppState>,
     JsonBody(settings): JsonBody<DisplaySettings>,
 ) -> Result<Response, ApiError> {
-    settings.validate().map_err(ApiError::InvalidFields)?;
+    settings.validate().map_err(|errors| {
+        warn!(%errors, "display settings rejected");
+        ApiError::InvalidFields(errors)
+    })?;
+    let saved = save_and_push(&state, &access, settings, "settings.changed", None).await?;
+    let current = state.settings.load();
+    Ok(axum::Json(saved.view(&current)).into_response())
+}
 
+/// Checks a settings document without saving it, so the editor can show each field's error
+/// while the admin types. Returns the document as the screens would receive it.
+async fn preview(
+    _: AdminAccess,
+    JsonBody(settings): JsonBody<DisplaySettings>,
+) -> Result<Response, ApiError> {
+    settings.validate().map_err(ApiError::InvalidFields)?;
+    Ok(Json(json!({ "settings": settings })).into_response())
+}
+
+/// A saved settings version, for the response to a save or a revert.
+struct Saved {
+    version: i64,
+    changed: Vec<String>,
+    screens_updated: usize,
+}
+
+impl Saved {
+    fn view<'a>(&self, current: &'a TaggedSettings) -> SettingsView<'a> {
+        SettingsView {
+            version: self.version,
+            settings: &current.settings,
+            changed: Some(self.changed.clone()),
+            screens_updated: Some(self.screens_updated),
+        }
+    }
+}
+
+/// Saves validated `settings` as a new version, applies them to the catalog and the screens,
+/// and records `action` in the audit log with the version, the changed keys and `extra`.
+async fn save_and_push(
+    state: &AppState,
+    access: &AdminAccess,
+    settings: DisplaySettings,
+    action: &str,
+    extra: Option<(&str, Value)>,
+) -> Result<Saved, ApiError> {
     let previous = state.settings.load_full();
     let changed = changed_keys(&previous.settings, &settings);
     let actor = access.actor.audit_name();
@@ -123,29 +172,38 @@ async fn replace(
         Some(devices) => devices.global_settings_changed().await,
         None => 0,
     };
-    info!(settings.version = version, changed = ?changed, screens_updated, "display settings saved");
+    info!(settings.version = version, changed = ?changed, screens_updated, action, "display settings saved");
 
     if let Some(accounts) = &state.accounts {
-        let detail = serde_json::json!({ "version": version, "changed": changed });
+        let mut detail = json!({ "version": version, "changed": changed });
+        if let (Some((key, value)), Value::Object(map)) = (extra, &mut detail) {
+            map.insert(key.to_owned(), value);
+        }
         accounts
             .audit(
                 &actor,
-                "settings.changed",
+                action,
                 Some(&version.to_string()),
                 &access.caller,
                 Some(detail),
             )
             .await;
     }
-
-    let current = state.settings.load();
-    let view = SettingsView {
+    Ok(Saved {
         version,
-        settings: &current.settings,
-        changed: Some(changed),
-        screens_updated: Some(screens_updated),
-    };
-    Ok(axum::Json(view).into_response())
+        changed,
+        screens_updated,
+    })
+}
+
+/// One setting that differs between two settings documents.
+#[derive(Debug, Serialize, PartialEq)]
+struct Change {
+    /// Dotted key of the setting, such as `screensaver.interval_seconds`.
+    key: String,
+    /// Value in the older document, `null` where it has none.
+    old: Value,
+    new: Value,
 }
 
 /// Lists the dotted keys whose values differ between two settings documents, such as
@@ -153,12 +211,26 @@ async fn replace(
 fn changed_keys(before: &DisplaySettings, after: &DisplaySettings) -> Vec<String> {
     let before = serde_json::to_value(before).unwrap_or(Value::Null);
     let after = serde_json::to_value(after).unwrap_or(Value::Null);
-    let mut keys = BTreeSet::new();
-    collect_changes("", &before, &after, &mut keys);
-    keys.into_iter().collect()
+    diff_documents(&before, &after)
+        .into_iter()
+        .map(|change| change.key)
+        .collect()
 }
 
-fn collect_changes(prefix: &str, before: &Value, after: &Value, keys: &mut BTreeSet<String>) {
+/// Returns the settings that differ between two documents, sorted by key. Objects are compared
+/// key by key, and anything else, lists included, as a whole.
+fn diff_documents(before: &Value, after: &Value) -> Vec<Change> {
+    let mut changes = BTreeMap::new();
+    collect_changes("", before, after, &mut changes);
+    changes.into_values().collect()
+}
+
+fn collect_changes(
+    prefix: &str,
+    before: &Value,
+    after: &Value,
+    changes: &mut BTreeMap<String, Change>,
+) {
     match (before, after) {
         (Value::Object(old), Value::Object(new)) => {
             for name in old.keys().chain(new.keys()) {
@@ -172,12 +244,19 @@ fn collect_changes(prefix: &str, before: &Value, after: &Value, keys: &mut BTree
                     &path,
                     old.get(name).unwrap_or(&missing),
                     new.get(name).unwrap_or(&missing),
-                    keys,
+                    changes,
                 );
             }
         }
         _ if before != after => {
-            keys.insert(prefix.to_owned());
+            changes.insert(
+                prefix.to_owned(),
+                Change {
+                    key: prefix.to_owned(),
+                    old: before.clone(),
+                    new: after.clone(),
+                },
+            );
         }
         _ => {}
     }
@@ -197,6 +276,23 @@ mod tests {
         let keys = changed_keys(&before, &after);
 
         assert_eq!(keys, ["screensaver.interval_seconds", "wallart.density"]);
+    }
+
+    #[test]
+    fn diff_lists_old_and_new_values() {
+        let before = json!({ "screensaver": { "interval_seconds": 10, "clock": "off" } });
+        let after = json!({ "screensaver": { "interval_seconds": 30, "clock": "off" } });
+
+        let changes = diff_documents(&before, &after);
+
+        assert_eq!(
+            changes,
+            [Change {
+                key: "screensaver.interval_seconds".to_owned(),
+                old: json!(10),
+                new: json!(30),
+            }]
+        );
     }
 
     #[test]

@@ -1,11 +1,14 @@
-//! `/api/v1/admin/sources`: list, create, update, delete, test and refresh media-server sources.
+//! `/api/v1/admin/sources`: list, create, update, delete, test and refresh media-server sources,
+//! and list the libraries and the genres a source offers for the admin UI's pickers.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use onesheet_sources::registry::{SourceInput, SourceRegistry};
+use tracing::warn;
 
 use super::body::JsonBody;
 use crate::auth::AdminAccess;
@@ -22,6 +25,8 @@ pub(super) fn routes() -> RouteTable {
         .delete("/api/v1/admin/sources/{id}", remove)
         .post("/api/v1/admin/sources/{id}/test", test)
         .post("/api/v1/admin/sources/{id}/refresh", refresh)
+        .get("/api/v1/admin/sources/{id}/libraries", libraries)
+        .get("/api/v1/admin/sources/{id}/facets", facets)
 }
 
 fn registry(state: &AppState) -> Result<&Arc<SourceRegistry>, ApiError> {
@@ -91,6 +96,71 @@ async fn test(
 ) -> Result<Response, ApiError> {
     let report = registry(&state)?.test(&id).await?;
     Ok(axum::Json(report).into_response())
+}
+
+/// Lists the libraries the source's server offers, asking it with the stored credential, for
+/// the admin UI's library picker. The connection test does the asking, so a disabled source
+/// works too. When the server cannot be asked, the route returns 502 with the test's error
+/// code, such as `source-unreachable` or `source-auth-rejected`.
+async fn libraries(
+    _: AdminAccess,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let report = registry(&state)?.test(&id).await?;
+    match report.error {
+        None => {
+            Ok(axum::Json(serde_json::json!({ "libraries": report.libraries })).into_response())
+        }
+        Some(error) => {
+            warn!(source.id = %id, code = error.code, "cannot list the libraries of a source");
+            Err(ApiError::Upstream {
+                code: error.code,
+                message: format!("cannot list the libraries: {}", error.message),
+            })
+        }
+    }
+}
+
+/// Lists the genres and content ratings among the source's items in the catalog, sorted, for
+/// the admin UI's filter picker.
+///
+/// NOTE: the catalog holds only the items that passed the source's current filter, so a genre
+/// that the filter excludes entirely drops out of this list once a refresh has run.
+async fn facets(
+    _: AdminAccess,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let source = registry(&state)?.get(&id).await?;
+    let snapshot = state.catalog.snapshot();
+    let mut genres = BTreeSet::new();
+    let mut content_ratings = BTreeSet::new();
+    let mut items = 0_usize;
+    for item in snapshot
+        .items
+        .iter()
+        .filter(|item| item.source.as_ref() == Some(&source.id))
+    {
+        items += 1;
+        genres.extend(
+            item.genres
+                .iter()
+                .map(|genre| genre.trim())
+                .filter(|genre| !genre.is_empty()),
+        );
+        if let Some(rating) = item.content_rating.as_deref().map(str::trim)
+            && !rating.is_empty()
+        {
+            content_ratings.insert(rating);
+        }
+    }
+    Ok(axum::Json(serde_json::json!({
+        "items": items,
+        "genres": genres,
+        "content_ratings": content_ratings,
+    }))
+    .into_response())
 }
 
 async fn refresh(

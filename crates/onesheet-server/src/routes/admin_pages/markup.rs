@@ -57,12 +57,14 @@ fn setup_notice(base: &str) -> Markup {
         section class="notice" id="setup-required" {
             h2 { "No admin account exists yet" }
             p {
-                "Create the first one as the README's “Admin account” section describes: the "
-                "server's log and the file " code { "data/setup-token" } " hold a one-time setup "
-                "token, and a " code { "POST" } " to " code { (base) "/api/v1/setup" } " with that "
-                "token, a user name and a password creates the admin."
+                "The setup wizard creates the first one with the one-time setup token from the "
+                "server's log or the file " code { "data/setup-token" } "."
             }
-            p { "Then reload this page and sign in." }
+            p { a id="setup-link" href=(format!("{base}/admin/setup")) { "Open the setup wizard" } }
+            p class="hint" {
+                "Scripts can instead send the token, a user name and a password in a "
+                code { "POST" } " to " code { (base) "/api/v1/setup" } "."
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 mod access;
 mod admin;
 mod commands;
+mod events;
 mod frozen;
 mod groups;
 mod hardening;

@@ -2,7 +2,14 @@
 //! share: a server with a signed-in admin, and the checks every admin page must pass (no
 //! console errors, no CSP violations, no accessibility violations found by axe-core).
 
+mod dashboard;
+mod devices;
+mod display;
+mod logs;
+mod security;
+mod setup;
 mod shell;
+mod sources;
 
 use std::path::PathBuf;
 use std::time::Duration;
