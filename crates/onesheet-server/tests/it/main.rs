@@ -9,6 +9,7 @@ mod admin;
 mod admin_logs;
 mod admin_pages;
 mod admin_status;
+mod assets;
 mod derived;
 mod devices;
 mod display;

@@ -17,6 +17,7 @@ mod config_errors;
 mod device_modes;
 mod devices;
 mod display_pages;
+mod display_traffic;
 mod fixtures;
 mod gallery;
 mod harness;
