@@ -9,12 +9,10 @@ use onesheet_auth::TotpSecret;
 use onesheet_auth::totp;
 use serde_json::{Value, json};
 
-use crate::admin::check_page;
+use crate::admin::{AdminSession, PASSWORD, USERNAME, check_page, click, create_admin, fill};
 use crate::browser::Browser;
 use crate::harness::{ServerOptions, TestServer, http_client};
 
-const USERNAME: &str = "admin";
-const PASSWORD: &str = "meadow copper signal 31";
 const SCREEN_NAME: &str = "Lobby left";
 const PAIRING_TIMEOUT: Duration = Duration::from_secs(30);
 const PAGE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -62,39 +60,13 @@ async fn console_errors(browser: &Browser) -> Vec<String> {
         .collect()
 }
 
-/// Creates the first admin with the setup token that the server wrote to its data folder, and
-/// returns the setup response's session cookie (`name=value`) and CSRF token.
-async fn create_admin(server: &TestServer) -> (String, String) {
-    let token = std::fs::read_to_string(server.data_dir().join("setup-token"))
-        .expect("read the setup token")
-        .trim()
-        .to_owned();
-    let response = http_client()
-        .post(server.url("/api/v1/setup"))
-        .json(&json!({ "setup_token": token, "username": USERNAME, "password": PASSWORD }))
-        .send()
-        .await
-        .expect("POST /api/v1/setup");
-    assert_eq!(response.status().as_u16(), 201, "creating the admin failed");
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let body: Value = response.json().await.expect("read the setup response");
-    let csrf_token = body["csrf_token"].as_str().unwrap().to_owned();
-    (cookie, csrf_token)
-}
-
-/// Turns on two-factor sign-in for the admin of `cookie` and returns the TOTP secret.
-async fn enable_totp(server: &TestServer, cookie: &str, csrf_token: &str) -> TotpSecret {
+/// Turns on two-factor sign-in for `admin` and returns the TOTP secret.
+async fn enable_totp(server: &TestServer, admin: &AdminSession) -> TotpSecret {
     let client = http_client();
     let enrolment: Value = client
         .post(server.url("/api/v1/admin/account/totp"))
-        .header("cookie", cookie)
-        .header("x-csrf-token", csrf_token)
+        .header("cookie", &admin.cookie)
+        .header("x-csrf-token", &admin.csrf_token)
         .send()
         .await
         .expect("POST /api/v1/admin/account/totp")
@@ -105,8 +77,8 @@ async fn enable_totp(server: &TestServer, cookie: &str, csrf_token: &str) -> Tot
     let code = totp::code_at(&secret, unix_now()).unwrap();
     let confirmed = client
         .post(server.url("/api/v1/admin/account/totp/confirm"))
-        .header("cookie", cookie)
-        .header("x-csrf-token", csrf_token)
+        .header("cookie", &admin.cookie)
+        .header("x-csrf-token", &admin.csrf_token)
         .json(&json!({ "code": code }))
         .send()
         .await
@@ -120,23 +92,6 @@ fn unix_now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
-}
-
-/// Sets the value of the field `id` as typing would, so the page receives an `input` event.
-fn fill(id: &str, value: &str) -> String {
-    format!(
-        "const field = document.getElementById({id}); field.value = {value}; \
-         field.dispatchEvent(new Event('input', {{ bubbles: true }})); return true;",
-        id = serde_json::to_string(id).unwrap(),
-        value = serde_json::to_string(value).unwrap(),
-    )
-}
-
-fn click(selector: &str) -> String {
-    format!(
-        "document.querySelector({}).click(); return true;",
-        serde_json::to_string(selector).unwrap()
-    )
 }
 
 #[tokio::test]
@@ -277,8 +232,8 @@ async fn phone_claims_screen_through_admin_pages() {
 #[tokio::test]
 async fn second_factor_sign_in_and_sign_out() {
     let server = TestServer::start(ServerOptions::default()).await;
-    let (cookie, csrf_token) = create_admin(&server).await;
-    let secret = enable_totp(&server, &cookie, &csrf_token).await;
+    let admin = create_admin(&server).await;
+    let secret = enable_totp(&server, &admin).await;
     let Some(phone) = Browser::launch("second_factor_sign_in_and_sign_out", 390, 844).await else {
         return;
     };
