@@ -311,7 +311,8 @@ impl fmt::Display for GroupMode {
 
 /// Checks a device, profile or group name, or a location, and returns it without surrounding
 /// white space. It must keep 1 to [`LABEL_MAX_CHARS`] characters after trimming and contain
-/// no control characters, which could break a log line or the admin page's layout.
+/// no control characters, which could break a log line or the admin page's layout, and no
+/// bidirectional formatting characters, which could make it display as another name.
 pub fn validate_label(field: &str, value: &str) -> Result<String, FieldError> {
     let trimmed = value.trim();
     let length = trimmed.chars().count();
@@ -332,6 +333,12 @@ pub fn validate_label(field: &str, value: &str) -> Result<String, FieldError> {
         return Err(FieldError::new(
             field,
             format!("invalid {field}: remove the control characters such as line breaks or tabs"),
+        ));
+    }
+    if let Some(ch) = crate::validation::find_bidi_control(trimmed) {
+        return Err(FieldError::new(
+            field,
+            crate::validation::bidi_control_message(field, ch),
         ));
     }
     Ok(trimmed.to_owned())
@@ -437,6 +444,17 @@ mod tests {
         assert!(validate_label("name", &"x".repeat(LABEL_MAX_CHARS + 1)).is_err());
         let error = validate_label("location", "Bar\nscreen").unwrap_err();
         assert!(error.message.contains("control"), "{}", error.message);
+    }
+
+    #[test]
+    fn label_rejects_bidi_controls() {
+        let error = validate_label("name", "Lobby\u{202E}vt").unwrap_err();
+
+        assert_eq!(error.field, "name");
+        assert!(error.message.contains("U+202E"), "{}", error.message);
+        assert!(validate_label("name", "\u{2066}Hall\u{2069}").is_err());
+        assert!(validate_label("name", "Hall\u{061C}").is_err());
+        assert!(validate_label("name", "מסדרון").is_ok());
     }
 
     #[test]

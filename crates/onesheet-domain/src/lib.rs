@@ -37,4 +37,4 @@ pub use settings::{
     CinemaOrientation, CinemaSettings, DisplaySettings, Layout, ScreensaverSettings, TileAnimation,
     TileShape, Transition, WallartLayout, WallartSettings,
 };
-pub use validation::{FieldError, ValidationErrors};
+pub use validation::{FieldError, ValidationErrors, bidi_control_message, find_bidi_control};

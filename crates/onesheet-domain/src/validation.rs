@@ -52,3 +52,62 @@ impl From<FieldError> for ValidationErrors {
         }
     }
 }
+
+/// Returns the first bidirectional formatting character in `text`: an embedding or override
+/// (U+202A to U+202E), an isolate (U+2066 to U+2069) or a directional mark (U+200E, U+200F,
+/// U+061C). These characters reorder the text around them, so a name that contains one can
+/// display as a different name in the admin pages and the log.
+pub fn find_bidi_control(text: &str) -> Option<char> {
+    text.chars().find(|&ch| {
+        matches!(
+            ch,
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        )
+    })
+}
+
+/// Builds the error message for a `field` that contains the bidirectional formatting character
+/// `ch`.
+pub fn bidi_control_message(field: &str, ch: char) -> String {
+    format!(
+        "invalid {field}: it contains the invisible bidirectional formatting character U+{:04X}, \
+         which changes the order in which text displays. Type the {field} again without it",
+        u32::from(ch)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidi_controls_are_found() {
+        for ch in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+        ] {
+            let text = format!("Lobby{ch}tv");
+            assert_eq!(
+                find_bidi_control(&text),
+                Some(ch),
+                "U+{:04X}",
+                u32::from(ch)
+            );
+        }
+    }
+
+    #[test]
+    fn plain_names_have_no_bidi_controls() {
+        for text in ["Lobby", "שלום", "مرحبا", "千と千尋", "Café – 2"] {
+            assert_eq!(find_bidi_control(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn bidi_message_names_the_character() {
+        let message = bidi_control_message("name", '\u{202E}');
+
+        assert!(message.contains("U+202E"), "{message}");
+        assert!(message.contains("without it"), "{message}");
+    }
+}

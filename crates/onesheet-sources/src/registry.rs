@@ -333,6 +333,17 @@ impl SourceRegistry {
                 "credential",
                 "the server address or kind changed: enter the credential again, or set clear_credential",
             );
+        } else if credential.is_none()
+            && !input.clear_credential
+            && current.credential.is_some()
+            && let Some(change) = trust_change(&current, &input.settings.tls)
+        {
+            // Someone who can intercept the connection could otherwise collect the stored
+            // credential after a change to the certificate checks.
+            errors.push(
+                "credential",
+                format!("{change}: enter the credential again, or set clear_credential"),
+            );
         }
         errors.into_result()?;
 
@@ -642,6 +653,22 @@ fn same_server(
         && settings
             .validate(stored_kind)
             .is_ok_and(|old| old == *address)
+}
+
+/// Describes how `tls` changes the certificate checks of the stored source, or returns `None`
+/// when they stay the same. Turning `verify` off and any change of `ca_file` both count,
+/// because each changes which servers the stored credential could be sent to.
+fn trust_change(stored: &StoredSource, tls: &settings::TlsSettings) -> Option<&'static str> {
+    let Ok(old) = serde_json::from_value::<ServerSettings>(stored.settings.clone()) else {
+        return Some("the stored TLS settings cannot be read");
+    };
+    if old.tls.verify && !tls.verify {
+        Some("settings.tls.verify was turned off")
+    } else if old.tls.ca_file != tls.ca_file {
+        Some("settings.tls.ca_file changed")
+    } else {
+        None
+    }
 }
 
 /// Reports a source that cannot be built from valid-looking settings (a CA file that cannot

@@ -15,7 +15,10 @@ pub enum AccountError {
         "that code was not accepted: codes work once each, within 30 seconds either side; check that the device's clock is right"
     )]
     CodeRejected,
-    #[error("too many failed attempts: try again in {retry_after_seconds} seconds")]
+    #[error(
+        "too many failed attempts: try again in {retry_after_seconds} {}",
+        if *.retry_after_seconds == 1 { "second" } else { "seconds" }
+    )]
     Blocked { retry_after_seconds: u32 },
     #[error("the setup token is wrong: it is in the server log and in the file data/setup-token")]
     SetupTokenRejected,
@@ -46,4 +49,28 @@ pub enum AccountError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Internal(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocked_message_counts_seconds() {
+        let one = AccountError::Blocked {
+            retry_after_seconds: 1,
+        };
+        let many = AccountError::Blocked {
+            retry_after_seconds: 30,
+        };
+
+        assert_eq!(
+            one.to_string(),
+            "too many failed attempts: try again in 1 second"
+        );
+        assert_eq!(
+            many.to_string(),
+            "too many failed attempts: try again in 30 seconds"
+        );
+    }
 }

@@ -96,11 +96,13 @@ impl Accounts {
         })?;
         self.setup
             .set(Some(Sha256::digest(token.as_bytes()).into()));
+        // The session cookie's path is the base path, where the setup wizard lives too.
+        let base = self.policy.cookie_path.trim_end_matches('/');
         // In the message rather than a field: log redaction removes fields named like tokens,
         // and this one must reach the admin reading the log.
         info!(
             file = %self.setup.path.display(),
-            "no admin account yet: create one with POST /api/v1/setup and the setup token {token} (also in the file named here); the README's 'Admin account' section shows how"
+            "no admin account yet: create one in the setup wizard at {base}/admin/setup, or with POST {base}/api/v1/setup, using the setup token {token} (also in the file named here); the README's 'Admin account' section shows how"
         );
         Ok(Some(token))
     }

@@ -81,6 +81,11 @@ impl Accounts {
     ) -> Result<NewToken, AccountError> {
         let admin = self.signed_in_admin(signed_in).await?;
         let name = name.trim();
+        if let Some(ch) = onesheet_domain::find_bidi_control(name) {
+            return Err(AccountError::InvalidToken {
+                message: onesheet_domain::bidi_control_message("token name", ch),
+            });
+        }
         if name.is_empty()
             || name.chars().count() > MAX_NAME_CHARS
             || name.chars().any(char::is_control)

@@ -112,6 +112,7 @@ where
             request.extensions_mut().insert(client);
         }
         let https = client.is_some_and(|client| client.https);
+        let api = request.uri().path().starts_with("/api/");
 
         let inner = {
             let _entered = span.enter();
@@ -131,6 +132,7 @@ where
             span,
             id,
             https,
+            api,
             started,
         }
     }
@@ -147,6 +149,8 @@ pin_project! {
         span: Span,
         id: HeaderValue,
         https: bool,
+        // Whether the path is under `/api/`, for the wording of a router's bare 405.
+        api: bool,
         started: Option<Instant>,
     }
 }
@@ -183,6 +187,7 @@ where
             this.span,
             this.id,
             *this.https,
+            *this.api,
             latency_ms,
         )))
     }
@@ -244,14 +249,16 @@ fn finish_response(
     span: &Span,
     id: &HeaderValue,
     https: bool,
+    api: bool,
     latency_ms: Option<f64>,
 ) -> Response {
     let status = response.status().as_u16();
     span.record("http.status", status);
     let id_text = id.to_str().unwrap_or("unknown");
-    let mut response = render_error(response, id_text);
+    let mut response = render_error(response, id_text, api);
+    // The status is a field of the span, which the log line prints already.
     if let Some(latency_ms) = latency_ms {
-        debug!(http.status = status, latency_ms, "request finished");
+        debug!(latency_ms, "request finished");
     }
 
     let headers = response.headers_mut();
@@ -306,12 +313,17 @@ fn is_bare_error(response: &Response) -> bool {
 }
 
 /// Describes an error status that a layer or the router produced without an [`ErrorReport`]
-/// (405, 413, 416), so every error reaches the client in the same JSON shape.
-fn bare_error_report(status: StatusCode) -> ErrorReport {
+/// (405, 413, 416), so every error reaches the client in the same JSON shape. `api` is true for
+/// a path under `/api/`, whose routes accept other methods than the pages do.
+fn bare_error_report(status: StatusCode, api: bool) -> ErrorReport {
     let (code, message) = match status.as_u16() {
+        405 if api => (
+            "method-not-allowed",
+            "method not allowed on this API route: the Allow header lists the methods it accepts",
+        ),
         405 => (
             "method-not-allowed",
-            "method not allowed: display and image routes answer GET and HEAD only; see the API documentation for admin routes",
+            "method not allowed: display pages, assets and images accept GET and HEAD only",
         ),
         413 => (
             "body-too-large",
@@ -383,11 +395,11 @@ fn new_request_id() -> HeaderValue {
         .unwrap_or(HeaderValue::from_static("unknown"))
 }
 
-fn render_error(response: Response, request_id: &str) -> Response {
+fn render_error(response: Response, request_id: &str, api: bool) -> Response {
     let status = response.status();
     let report = match response.extensions().get::<ErrorReport>() {
         Some(report) => report.clone(),
-        None if is_bare_error(&response) => bare_error_report(status),
+        None if is_bare_error(&response) => bare_error_report(status, api),
         None => return response,
     };
     let report = ErrorReport {
@@ -440,4 +452,68 @@ fn render_error(response: Response, request_id: &str) -> Response {
         .headers
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Response::from_parts(parts, Body::from(json))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_not_allowed_fits_the_route() {
+        let api = bare_error_report(StatusCode::METHOD_NOT_ALLOWED, true);
+        let page = bare_error_report(StatusCode::METHOD_NOT_ALLOWED, false);
+
+        assert_eq!(api.code, "method-not-allowed");
+        assert!(api.message.contains("Allow header"), "{}", api.message);
+        assert!(!api.message.contains("display"), "{}", api.message);
+        assert!(page.message.contains("GET and HEAD"), "{}", page.message);
+    }
+
+    /// A log writer into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn finished_line_has_status_once() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _default = tracing::subscriber::set_default(subscriber);
+        let span = tracing::info_span!("request", http.status = tracing::field::Empty);
+        let _entered = span.enter();
+
+        let response = StatusCode::NO_CONTENT.into_response();
+        finish_response(
+            response,
+            &span,
+            &HeaderValue::from_static("test-id"),
+            false,
+            true,
+            Some(1.5),
+        );
+
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let line = log
+            .lines()
+            .find(|line| line.contains("request finished"))
+            .unwrap_or_else(|| panic!("no finished line in {log:?}"));
+        assert_eq!(line.matches("http.status").count(), 1, "{line}");
+        assert!(line.contains("http.status=204"), "{line}");
+        assert!(line.contains("latency_ms=1.5"), "{line}");
+    }
 }

@@ -412,3 +412,101 @@ async fn preview_pages_allow_same_origin_framing() {
     let api = app.get("/api/v1/display-settings?preview=1").await;
     assert_eq!(api.header("x-frame-options"), "DENY");
 }
+
+#[tokio::test]
+async fn revert_to_current_settings_saves_nothing() {
+    let (app, _data) = history_app().await;
+    let first = save(&app, |settings| {
+        settings["screensaver"]["interval_seconds"] = json!(20);
+    })
+    .await;
+    // The same settings saved again: version 2 equals version 1 and the current settings.
+    let second = save(&app, |settings| {
+        settings["screensaver"]["interval_seconds"] = json!(20);
+    })
+    .await;
+
+    let reverted = send(
+        &app,
+        "POST",
+        &format!("/api/v1/admin/settings/history/{first}/revert"),
+        None,
+    )
+    .await;
+    assert_eq!(reverted.status, 200, "{}", text(&reverted));
+    let body = reverted.json();
+    assert_eq!(body["version"], second);
+    assert_eq!(body["changed"], json!([]));
+    assert_eq!(body["reverted_to"], first);
+    assert_eq!(body["screens_updated"], 0);
+    assert_eq!(body["settings"]["screensaver"]["interval_seconds"], 20);
+
+    let history = send(&app, "GET", "/api/v1/admin/settings/history", None).await;
+    let versions = history.json()["versions"].as_array().unwrap().clone();
+    assert_eq!(versions.len(), 2, "a revert saved a version: {versions:?}");
+    let audit = send(
+        &app,
+        "GET",
+        "/api/v1/admin/audit?action=settings.reverted",
+        None,
+    )
+    .await;
+    assert_eq!(audit.status, 200, "{}", text(&audit));
+    assert_eq!(audit.json()["events"], json!([]));
+}
+
+#[tokio::test]
+async fn settings_writes_need_a_json_object() {
+    let (app, _data) = history_app().await;
+    let defaults = serde_json::to_value(DisplaySettings::default()).unwrap();
+
+    for (method, uri) in [
+        ("POST", "/api/v1/admin/settings/preview"),
+        ("PUT", "/api/v1/admin/settings"),
+    ] {
+        let array = send(&app, method, uri, Some(json!([]))).await;
+        assert_eq!(array.status, 400, "{method} {uri}: {}", text(&array));
+        let message = array.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(message.contains("JSON object"), "{method} {uri}: {message}");
+
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", "text/plain")
+            .body(Body::from(defaults.to_string()))
+            .unwrap();
+        let plain = app.send(request).await;
+        assert_eq!(plain.status, 400, "{method} {uri}: {}", text(&plain));
+        let message = plain.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            message.contains("Content-Type: application/json"),
+            "{method} {uri}: {message}"
+        );
+    }
+
+    let history = send(&app, "GET", "/api/v1/admin/settings/history", None).await;
+    assert_eq!(history.json()["versions"], json!([]));
+}
+
+#[tokio::test]
+async fn wrong_method_on_api_route_names_allow_header() {
+    let (app, _data) = history_app().await;
+
+    let response = send(&app, "DELETE", "/api/v1/admin/settings/preview", None).await;
+
+    assert_eq!(response.status, 405, "{}", text(&response));
+    assert_eq!(response.header("allow"), "POST");
+    let message = response.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("Allow header"), "{message}");
+    assert!(!message.contains("display"), "{message}");
+}

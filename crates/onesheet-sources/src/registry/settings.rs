@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use onesheet_domain::{
     CatalogFilter, CompiledFilter, FieldError, MediaItem, SourceId, ValidationErrors,
+    bidi_control_message, find_bidi_control,
 };
 use onesheet_upstream::{ServerAddress, TlsOptions};
 use serde::{Deserialize, Serialize};
@@ -386,7 +387,6 @@ fn check_list(errors: &mut ValidationErrors, field: &str, entries: &[String]) {
     }
 }
 
-/// Checks a source's display name.
 /// True for control characters and the invisible formatting characters (such as the
 /// right-to-left override U+202E) that can make a name display as something else.
 fn is_invisible(ch: char) -> bool {
@@ -399,6 +399,10 @@ fn is_invisible(ch: char) -> bool {
 
 /// Checks a source's display name.
 pub fn validate_name(name: &str, errors: &mut ValidationErrors) {
+    if let Some(ch) = find_bidi_control(name) {
+        errors.push("name", bidi_control_message("name", ch));
+        return;
+    }
     let length = name.trim().chars().count();
     if length == 0 || length > MAX_NAME_CHARS || name.chars().any(is_invisible) {
         errors.push(
@@ -615,5 +619,20 @@ mod tests {
         validate_name("Plex", &mut fine);
         validate_credential("abc123", &mut fine);
         assert!(fine.is_empty());
+    }
+
+    #[test]
+    fn name_with_bidi_control_names_the_character() {
+        for ch in ['\u{202E}', '\u{2067}', '\u{200F}', '\u{061C}'] {
+            let mut errors = ValidationErrors::default();
+            validate_name(&format!("Plex{ch}"), &mut errors);
+
+            assert_eq!(errors.errors.len(), 1, "U+{:04X}", u32::from(ch));
+            let message = &errors.errors[0].message;
+            assert!(
+                message.contains(&format!("U+{:04X}", u32::from(ch))),
+                "{message}"
+            );
+        }
     }
 }

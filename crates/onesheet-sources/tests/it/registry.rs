@@ -384,6 +384,67 @@ async fn new_address_needs_credential_again() {
 }
 
 #[tokio::test]
+async fn weaker_tls_needs_credential_again() {
+    let setup = setup().await;
+    setup
+        .registry
+        .create(input(&setup.fake, Some(KEY)), 1)
+        .await
+        .unwrap();
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca_file = ca_dir.path().join("home-ca.pem");
+    std::fs::write(&ca_file, "not a certificate").unwrap();
+
+    let mut unverified = input(&setup.fake, Some("***"));
+    unverified.settings.tls.verify = false;
+    let mut other_ca = input(&setup.fake, None);
+    other_ca.settings.tls.ca_file = Some(ca_file);
+    for (case, update, named) in [
+        ("verify off", unverified.clone(), "settings.tls.verify"),
+        ("new ca_file", other_ca, "settings.tls.ca_file"),
+    ] {
+        let RegistryError::Invalid(errors) = setup
+            .registry
+            .update("living-room", update, 2)
+            .await
+            .unwrap_err()
+        else {
+            panic!("{case}: expected invalid input");
+        };
+        assert_eq!(errors.errors.len(), 1, "{case}: {errors}");
+        assert_eq!(errors.errors[0].field, "credential", "{case}");
+        let message = &errors.errors[0].message;
+        assert!(message.contains(named), "{case}: {message}");
+        assert!(
+            message.contains("enter the credential again"),
+            "{case}: {message}"
+        );
+    }
+    let stored = setup
+        .store
+        .get_source("living-room")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.settings["tls"]["verify"], true);
+
+    unverified.credential = Some(KEY.to_owned());
+    let view = setup
+        .registry
+        .update("living-room", unverified, 3)
+        .await
+        .unwrap();
+    assert!(view.credential_set);
+
+    // Turning the checks back on needs no credential.
+    setup
+        .registry
+        .update("living-room", input(&setup.fake, None), 4)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn unreadable_ca_file_is_rejected_before_saving() {
     let setup = setup().await;
     let mut bad = input(&setup.fake, Some(KEY));

@@ -120,7 +120,8 @@ pub fn render_check(loaded: &LoadedConfig) -> String {
             mask(config.admin_token.as_ref()),
             match config.admin_token {
                 Some(_) => origin("admin_token"),
-                None => "default: the admin API is off".to_owned(),
+                None => "default: no bootstrap token; signed-in admins still use the admin API"
+                    .to_owned(),
             },
         ),
         (
@@ -286,7 +287,7 @@ mod tests {
             r#"audit_retention_days = 365    (default)"#,
             r#"database_url = (unset)        (default: SQLite file "./data/onesheet.db")"#,
             r#"secret_key = (unset)          (default: generated into <data_dir>/secret.key)"#,
-            r#"admin_token = (unset)         (default: the admin API is off)"#,
+            r#"admin_token = (unset)         (default: no bootstrap token; signed-in admins still use the admin API)"#,
             r#"tls.cert_file = (unset)       (default)"#,
             r#"tls.key_file = (unset)        (default)"#,
             r#"log.format = "text"           (default)"#,

@@ -7,6 +7,7 @@
 mod history;
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use axum::Json;
 use axum::extract::State;
@@ -14,7 +15,9 @@ use axum::response::{IntoResponse, Response};
 use onesheet_domain::presets::PRESETS;
 use onesheet_domain::settings::schema::settings_schema;
 use onesheet_domain::{DisplayMode, DisplaySettings, SettingsOverride};
-use serde::Serialize;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
@@ -103,7 +106,7 @@ async fn show(_: AdminAccess, State(state): State<AppState>) -> Result<Response,
 async fn replace(
     access: AdminAccess,
     State(state): State<AppState>,
-    JsonBody(settings): JsonBody<DisplaySettings>,
+    JsonBody(SettingsObject(settings)): JsonBody<SettingsObject>,
 ) -> Result<Response, ApiError> {
     settings.validate().map_err(|errors| {
         warn!(%errors, "display settings rejected");
@@ -118,10 +121,35 @@ async fn replace(
 /// while the admin types. Returns the document as the screens would receive it.
 async fn preview(
     _: AdminAccess,
-    JsonBody(settings): JsonBody<DisplaySettings>,
+    JsonBody(SettingsObject(settings)): JsonBody<SettingsObject>,
 ) -> Result<Response, ApiError> {
     settings.validate().map_err(ApiError::InvalidFields)?;
     Ok(Json(json!({ "settings": settings })).into_response())
+}
+
+/// A settings document that must be a JSON object. The derived [`Deserialize`] of
+/// [`DisplaySettings`] also reads an array as its fields in order, so `[]` would pass as the
+/// defaults and a save would reset every setting.
+struct SettingsObject(DisplaySettings);
+
+impl<'de> Deserialize<'de> for SettingsObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = DisplaySettings;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("a JSON object of display settings")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DisplaySettings, A::Error> {
+                DisplaySettings::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor).map(Self)
+    }
 }
 
 /// A saved settings version, for the response to a save or a revert.

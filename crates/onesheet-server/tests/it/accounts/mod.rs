@@ -915,3 +915,29 @@ async fn declared_oversized_body_gets_413_with_headers() {
     assert!(response.headers.contains_key("x-request-id"));
     assert!(response.headers.contains_key("content-security-policy"));
 }
+
+#[tokio::test]
+async fn token_name_rejects_bidi_controls() {
+    let app = accounts_app().await;
+    let cookie = app.setup().await;
+
+    let rejected = app
+        .send(
+            "POST",
+            "/api/v1/admin/tokens",
+            Some(&cookie),
+            Some(json!({ "name": "dash\u{202E}draob", "scope": "read" })),
+        )
+        .await;
+
+    assert_eq!(rejected.status, 400);
+    let message = rejected.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("U+202E"), "{message}");
+    let listed = app
+        .send("GET", "/api/v1/admin/tokens", Some(&cookie), None)
+        .await;
+    assert_eq!(listed.json()["tokens"], json!([]), "a token was created");
+}

@@ -16,11 +16,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tracing::warn;
 
-use super::{Change, diff_documents, save_and_push};
+use super::{Change, Saved, changed_keys, diff_documents, save_and_push};
 use crate::auth::AdminAccess;
 use crate::error::ApiError;
 use crate::routes::table::RouteTable;
-use crate::state::AppState;
+use crate::state::{AppState, TaggedSettings};
 
 /// Versions listed per page when the query sets no `limit`.
 const DEFAULT_PAGE: u32 = 20;
@@ -205,7 +205,8 @@ async fn show(
 }
 
 /// Saves the settings of an old version as the newest version, pushes them to the screens,
-/// and records `settings.reverted` in the audit log.
+/// and records `settings.reverted` in the audit log. When the version's settings equal the
+/// current ones, it saves nothing and replies 200 with the current version and `changed: []`.
 async fn revert(
     access: AdminAccess,
     State(state): State<AppState>,
@@ -228,6 +229,24 @@ async fn revert(
         ApiError::InvalidFields(errors)
     })?;
 
+    // Reverting to the settings in effect would save an empty version and an audit event
+    // that changed nothing, so the reply reports the current version without saving.
+    let current = state.settings.load_full();
+    if changed_keys(&current.settings, &settings).is_empty() {
+        let current_version = state
+            .store
+            .current_settings()
+            .await
+            .map_err(ApiError::internal)?
+            .map_or(0, |saved| saved.version);
+        let unchanged = Saved {
+            version: current_version,
+            changed: Vec::new(),
+            screens_updated: 0,
+        };
+        return Ok(Json(reverted_view(&unchanged, &current, version)?).into_response());
+    }
+
     let saved = save_and_push(
         &state,
         &access,
@@ -237,11 +256,20 @@ async fn revert(
     )
     .await?;
     let current = state.settings.load();
-    let mut body = serde_json::to_value(saved.view(&current)).map_err(ApiError::internal)?;
+    Ok(Json(reverted_view(&saved, &current, version)?).into_response())
+}
+
+/// Builds the reply to a revert: the saved view and `reverted_to`, the version asked for.
+fn reverted_view(
+    saved: &Saved,
+    current: &TaggedSettings,
+    reverted_to: i64,
+) -> Result<Value, ApiError> {
+    let mut body = serde_json::to_value(saved.view(current)).map_err(ApiError::internal)?;
     if let Value::Object(map) = &mut body {
-        map.insert("reverted_to".to_owned(), json!(version));
+        map.insert("reverted_to".to_owned(), json!(reverted_to));
     }
-    Ok(Json(body).into_response())
+    Ok(body)
 }
 
 fn version_number(text: &str) -> Result<i64, ApiError> {
