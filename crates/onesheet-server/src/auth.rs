@@ -9,10 +9,16 @@
 //!
 //! The proofs are extractors, so a handler that takes one cannot run unauthenticated.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
+use tokio::time::Instant;
+use tracing::warn;
 
 use crate::accounts::SESSION_COOKIE;
 use crate::accounts::{Caller, SignedIn, TokenScope};
@@ -73,6 +79,15 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// Returns the credential the request was admitted with.
+    pub fn credential(&self) -> Credential {
+        match self {
+            Self::Admin(signed_in) => Credential::Session(signed_in.session_hash.clone()),
+            Self::Token { id, .. } => Credential::Token(*id),
+            Self::Bootstrap => Credential::Bootstrap,
+        }
+    }
+
     /// The name the audit log records.
     pub fn audit_name(&self) -> String {
         match self {
@@ -90,6 +105,22 @@ impl Actor {
 pub struct AdminAccess {
     pub actor: Actor,
     pub caller: Caller,
+}
+
+/// Proof like [`AdminAccess`], except that an API token needs the `admin` scope for every
+/// method, also for reads. It guards routes whose responses are as sensitive as a change, such
+/// as the server log.
+#[derive(Debug, Clone)]
+pub struct FullAdminAccess(pub AdminAccess);
+
+impl FromRequestParts<AppState> for FullAdminAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        AdminAccess::authorize_scopes(parts, state, TokenScope::Admin, TokenScope::Admin)
+            .await
+            .map(Self)
+    }
 }
 
 /// A signed-in admin whose second factor is done, for routes that manage the account itself
@@ -161,6 +192,17 @@ impl AdminAccess {
         state: &AppState,
         change_scope: TokenScope,
     ) -> Result<Self, ApiError> {
+        Self::authorize_scopes(parts, state, TokenScope::Read, change_scope).await
+    }
+
+    /// Admits the request with API tokens needing `read_scope` for safe methods and
+    /// `change_scope` for the others.
+    async fn authorize_scopes(
+        parts: &mut Parts,
+        state: &AppState,
+        read_scope: TokenScope,
+        change_scope: TokenScope,
+    ) -> Result<Self, ApiError> {
         let caller = caller_of(parts);
         if state.admin_token.is_none() && state.accounts.is_none() {
             return Err(ApiError::Disabled {
@@ -171,7 +213,7 @@ impl AdminAccess {
         if let Some(header) = parts.headers.get(header::AUTHORIZATION) {
             let token = bearer_token(header)?;
             let needed = if parts.method.is_safe() {
-                TokenScope::Read
+                read_scope
             } else {
                 change_scope
             };
@@ -261,6 +303,131 @@ impl FromRequestParts<AppState> for AnySession {
             signed_in,
             caller: caller_of(parts),
         })
+    }
+}
+
+/// Time between two checks that a live feed's credential is still valid. A revoked session or
+/// token stops receiving within about this time.
+pub const FEED_RECHECK_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The session or token that admitted a request. Long-lived responses keep it to check it
+/// again, and count their streams per credential.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Credential {
+    /// A browser session, by the hash of its id.
+    Session(String),
+    /// An API token, by its id.
+    Token(i64),
+    /// The bootstrap token from the configuration, which stays valid while the server runs.
+    Bootstrap,
+}
+
+/// The periodic validity check of one live feed's credential.
+pub struct FeedAccess {
+    state: AppState,
+    credential: Credential,
+    next_check: Instant,
+}
+
+impl FeedAccess {
+    pub fn new(state: AppState, credential: Credential) -> Self {
+        Self {
+            state,
+            credential,
+            next_check: Instant::now() + FEED_RECHECK_INTERVAL,
+        }
+    }
+
+    /// Time of the next check. A feed waits for it next to its events, then calls
+    /// [`Self::still_valid`].
+    pub fn next_check(&self) -> Instant {
+        self.next_check
+    }
+
+    /// Checks the credential again when the check is due, and returns false when the session
+    /// ended or the token was revoked. A failed lookup also returns false, so the feed ends and
+    /// the client reconnects through the normal access check.
+    pub async fn still_valid(&mut self) -> bool {
+        let now = Instant::now();
+        if now < self.next_check {
+            return true;
+        }
+        self.next_check = now + FEED_RECHECK_INTERVAL;
+        let checked = match &self.credential {
+            Credential::Bootstrap => Ok(true),
+            Credential::Session(hash) => match &self.state.accounts {
+                Some(accounts) => accounts
+                    .session_is_live(hash)
+                    .await
+                    .map_err(|error| error.to_string()),
+                None => Ok(false),
+            },
+            Credential::Token(id) => self
+                .state
+                .store
+                .get_api_token(*id)
+                .await
+                .map(|token| token.is_some_and(|token| token.revoked_at.is_none()))
+                .map_err(|error| error.to_string()),
+        };
+        checked.unwrap_or_else(|error| {
+            warn!(%error, "checking a live feed's session or token failed, so the feed ends");
+            false
+        })
+    }
+}
+
+/// Counts of open live feeds per credential, capped at one maximum for each.
+#[derive(Debug)]
+pub struct FeedSlots {
+    max_per_credential: usize,
+    open: Arc<Mutex<HashMap<Credential, usize>>>,
+}
+
+impl FeedSlots {
+    pub fn new(max_per_credential: usize) -> Self {
+        Self {
+            max_per_credential,
+            open: Arc::default(),
+        }
+    }
+
+    pub fn max_per_credential(&self) -> usize {
+        self.max_per_credential
+    }
+
+    /// Takes a slot for one more feed of `credential`, or returns `None` when it has the
+    /// maximum open already. Dropping the slot frees it.
+    pub fn try_take(&self, credential: &Credential) -> Option<FeedSlot> {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = open.entry(credential.clone()).or_insert(0);
+        if *count >= self.max_per_credential {
+            return None;
+        }
+        *count += 1;
+        Some(FeedSlot {
+            open: Arc::clone(&self.open),
+            credential: credential.clone(),
+        })
+    }
+}
+
+/// One open feed counted in [`FeedSlots`].
+#[derive(Debug)]
+pub struct FeedSlot {
+    open: Arc<Mutex<HashMap<Credential, usize>>>,
+    credential: Credential,
+}
+
+impl Drop for FeedSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.credential) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.credential);
+            }
+        }
     }
 }
 
@@ -364,6 +531,22 @@ mod tests {
         assert!(token.matches("correct-horse-battery"));
         assert!(!token.matches("correct-horse-batter"));
         assert!(!token.matches(""));
+    }
+
+    #[test]
+    fn feed_slots_cap_each_credential() {
+        let slots = FeedSlots::new(2);
+        let token = Credential::Token(7);
+        let first = slots.try_take(&token);
+        let second = slots.try_take(&token);
+
+        assert!(first.is_some());
+        assert!(second.is_some());
+        assert!(slots.try_take(&token).is_none());
+        assert!(slots.try_take(&Credential::Bootstrap).is_some());
+
+        drop(first);
+        assert!(slots.try_take(&token).is_some());
     }
 
     #[test]

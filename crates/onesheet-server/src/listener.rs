@@ -5,9 +5,12 @@
 //!   byte at a time (slowloris) cannot hold a connection for long. hyper also applies this
 //!   timeout while a keep-alive connection waits for its next request, so it is also the
 //!   keep-alive idle limit. Headers larger than [`MAX_HEADER_BUFFER`] are rejected with 431.
-//! - A connection on which nothing is read for [`IDLE_TIMEOUT`], or on which a write makes no
-//!   progress for [`WRITE_TIMEOUT`], is closed. That bounds how long a client that stops reading
-//!   can keep a response buffer (at most 1 MiB, see the image route) in memory.
+//! - A connection on which nothing is read for [`IDLE_TIMEOUT`] while no response is being
+//!   sent, or on which a write makes no progress for [`WRITE_TIMEOUT`], is closed. That bounds
+//!   how long a client that stops reading can keep a response buffer (at most 1 MiB, see the
+//!   image route) in memory. The read timer pauses while a response body is sent, because a
+//!   client of a live feed (server-sent events) sends nothing for as long as the feed lasts.
+//!   The write timeout still closes such a connection when the client stops reading.
 //! - At most `max_connections` connections are open at once. Past that, new ones wait in the
 //!   kernel's accept queue, so they cannot take file descriptors the server needs. The caller
 //!   sizes it below the process's open-file limit.
@@ -20,17 +23,25 @@
 //!   its handler and drops it, so it no longer counts against `max_connections`, and the
 //!   device service, not this loop, closes it at shutdown.
 
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::ConnectInfo;
+use http_body_util::BodyExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite};
+use pin_project_lite::pin_project;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
+use tokio::time::{Instant, Sleep};
 use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 use tracing::{debug, warn};
@@ -109,9 +120,13 @@ pub async fn serve(
         }
 
         let mut stream = TimeoutStream::new(stream);
-        stream.set_read_timeout(Some(IDLE_TIMEOUT));
         stream.set_write_timeout(Some(WRITE_TIMEOUT));
-        let stream = Box::pin(stream);
+        let responses = ResponsesInFlight::default();
+        let stream = Box::pin(IdleReadTimeout::new(
+            stream,
+            IDLE_TIMEOUT,
+            responses.clone(),
+        ));
 
         // The receiver also detects a shutdown signalled while the TLS handshake ran, because it
         // checks the current value before it waits.
@@ -120,11 +135,13 @@ pub async fn serve(
         let app = app.clone();
         tokio::spawn(async move {
             match acceptor {
-                None => serve_connection(stream, app, peer, false, watcher).await,
+                None => serve_connection(stream, app, peer, false, responses, watcher).await,
                 Some(acceptor) => {
                     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                     {
-                        Ok(Ok(stream)) => serve_connection(stream, app, peer, true, watcher).await,
+                        Ok(Ok(stream)) => {
+                            serve_connection(stream, app, peer, true, responses, watcher).await;
+                        }
                         // Scanners and plain-HTTP requests on the HTTPS port fail here all day,
                         // so these stay at DEBUG.
                         Ok(Err(error)) => {
@@ -156,19 +173,22 @@ async fn serve_connection<S>(
     app: Router,
     peer: SocketAddr,
     tls: bool,
+    responses: ResponsesInFlight,
     mut stopping: watch::Receiver<bool>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = app.map_request(
-        move |mut request: axum::extract::Request<hyper::body::Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            if tls {
-                request.extensions_mut().insert(ConnectionTls);
-            }
-            request
-        },
-    );
+    let service = app
+        .map_request(
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                if tls {
+                    request.extensions_mut().insert(ConnectionTls);
+                }
+                request
+            },
+        )
+        .map_response(move |response: axum::response::Response| responses.track(response));
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
@@ -187,6 +207,125 @@ async fn serve_connection<S>(
     };
     if let Err(error) = result {
         debug!(client.ip = %peer.ip(), %error, "connection ended with an error");
+    }
+}
+
+/// Count of the connection's responses whose body is still being sent. hyper drops a body when
+/// it has sent it or the connection ends, which drops its [`ResponseGuard`].
+#[derive(Debug, Clone, Default)]
+struct ResponsesInFlight(Arc<AtomicUsize>);
+
+impl ResponsesInFlight {
+    /// Counts `response` as in flight until hyper drops its body.
+    fn track(&self, response: axum::response::Response) -> axum::response::Response {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        let guard = ResponseGuard(self.0.clone());
+        response.map(|body| {
+            Body::new(body.map_frame(move |frame| {
+                // The closure owns the guard, so the count drops with the body.
+                let _ = &guard;
+                frame
+            }))
+        })
+    }
+
+    fn any(&self) -> bool {
+        self.0.load(Ordering::SeqCst) > 0
+    }
+}
+
+struct ResponseGuard(Arc<AtomicUsize>);
+
+impl Drop for ResponseGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+pin_project! {
+    /// A connection whose reads fail with `TimedOut` after `timeout` without a byte, counted
+    /// only while no response is in flight.
+    struct IdleReadTimeout<S> {
+        #[pin]
+        inner: S,
+        #[pin]
+        deadline: Sleep,
+        // True while `deadline` counts down for the read in progress.
+        armed: bool,
+        timeout: Duration,
+        responses: ResponsesInFlight,
+    }
+}
+
+impl<S> IdleReadTimeout<S> {
+    fn new(inner: S, timeout: Duration, responses: ResponsesInFlight) -> Self {
+        Self {
+            inner,
+            deadline: tokio::time::sleep(timeout),
+            armed: false,
+            timeout,
+            responses,
+        }
+    }
+}
+
+impl<S: AsyncRead> AsyncRead for IdleReadTimeout<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let mut this = self.project();
+        if let Poll::Ready(result) = this.inner.poll_read(cx, buf) {
+            *this.armed = false;
+            return Poll::Ready(result);
+        }
+        // hyper polls the read again when a response ends, which starts the timer then.
+        if this.responses.any() {
+            *this.armed = false;
+            return Poll::Pending;
+        }
+        if !*this.armed {
+            this.deadline.as_mut().reset(Instant::now() + *this.timeout);
+            *this.armed = true;
+        }
+        match this.deadline.poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no bytes received within the idle timeout",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: AsyncWrite> AsyncWrite for IdleReadTimeout<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.project().inner.poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.project().inner.poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_shutdown(cx)
     }
 }
 
@@ -211,5 +350,139 @@ impl Draining {
         let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
         // Errors only when the semaphore is closed, and nothing closes it.
         let _ = self.permits.acquire_many(all).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::convert::Infallible;
+
+    use axum::routing::{get, post};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    /// Idle timeout of the test connections, short so the tests run past it quickly.
+    const SHORT_IDLE: Duration = Duration::from_millis(300);
+
+    /// Serves `app` on one loopback connection with [`SHORT_IDLE`] as its idle timeout.
+    async fn serve_one(app: Router) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (stream, peer) = listener.accept().await.unwrap();
+            let responses = ResponsesInFlight::default();
+            let stream = Box::pin(IdleReadTimeout::new(stream, SHORT_IDLE, responses.clone()));
+            let (_stop, stopping) = watch::channel(false);
+            serve_connection(stream, app, peer, false, responses, stopping).await;
+        });
+        address
+    }
+
+    /// Sends `request` and reads until the server closes the connection, within 10 s.
+    async fn exchange(address: SocketAddr, request: &str) -> (String, Duration) {
+        let started = std::time::Instant::now();
+        let mut client = TcpStream::connect(address).await.unwrap();
+        client.write_all(request.as_bytes()).await.unwrap();
+        let mut received = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), client.read_to_end(&mut received));
+        // A reset after the server's timeout also ends the exchange.
+        let _ = read.await.unwrap();
+        (
+            String::from_utf8_lossy(&received).into_owned(),
+            started.elapsed(),
+        )
+    }
+
+    #[tokio::test]
+    async fn streamed_response_outlasts_idle_timeout() {
+        const TICKS: usize = 12;
+        let app = Router::new().route(
+            "/feed",
+            get(|| async {
+                let ticks = futures::stream::unfold(0, |sent| async move {
+                    if sent == TICKS {
+                        return None;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    Some((Ok::<_, Infallible>(format!("tick {sent}\n")), sent + 1))
+                });
+                Body::from_stream(ticks)
+            }),
+        );
+        let address = serve_one(app).await;
+
+        let (response, elapsed) = exchange(
+            address,
+            "GET /feed HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+
+        assert!(
+            elapsed > SHORT_IDLE * 3,
+            "the response ended after {elapsed:?}"
+        );
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(
+            response.contains(&format!("tick {}", TICKS - 1)),
+            "{response}"
+        );
+        assert!(
+            response.ends_with("0\r\n\r\n"),
+            "the body was cut: {response}"
+        );
+    }
+
+    #[tokio::test]
+    async fn stalled_request_body_hits_idle_timeout() {
+        let app = Router::new().route("/upload", post(|body: String| async move { body }));
+        let address = serve_one(app).await;
+
+        let (response, elapsed) = exchange(
+            address,
+            "POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\nabc",
+        )
+        .await;
+
+        assert!(
+            elapsed >= SHORT_IDLE,
+            "the connection closed after {elapsed:?}"
+        );
+        assert!(
+            elapsed < Duration::from_secs(5),
+            "the connection stayed open {elapsed:?}"
+        );
+        assert!(!response.contains(" 200 "), "{response}");
+    }
+
+    #[tokio::test]
+    async fn finished_response_restarts_idle_timer() {
+        let app = Router::new().route(
+            "/",
+            get(|| async { "ok" }).post(|body: String| async move { body }),
+        );
+        let address = serve_one(app).await;
+
+        // A second request that never finishes its body, after a complete exchange.
+        let (response, elapsed) = exchange(
+            address,
+            "GET / HTTP/1.1\r\nHost: test\r\n\r\n\
+             POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\n",
+        )
+        .await;
+
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert_eq!(response.matches("HTTP/1.1 200").count(), 1, "{response}");
+        assert!(
+            elapsed >= SHORT_IDLE,
+            "the connection closed after {elapsed:?}"
+        );
+        assert!(
+            elapsed < Duration::from_secs(5),
+            "the connection stayed open {elapsed:?}"
+        );
     }
 }

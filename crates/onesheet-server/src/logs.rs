@@ -14,7 +14,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch};
+
+use crate::auth::{Credential, FeedSlot, FeedSlots};
 
 /// Lines kept in memory. At [`MAX_LINE_BYTES`] each this bounds the buffer at about 4 MiB, and
 /// lines of 150 bytes make it about 300 KiB.
@@ -26,6 +28,29 @@ pub const MAX_LINE_BYTES: usize = 2_048;
 
 /// Lines that a live reader may fall behind before it loses the oldest of them.
 pub const LIVE_QUEUE: usize = 256;
+
+/// Maximum live readers at once. Each costs a task and a queue of up to [`LIVE_QUEUE`] shared
+/// lines, and an admin needs about one per open log page.
+pub const MAX_LOG_STREAMS: usize = 16;
+
+/// Maximum live readers of one session or API token, so one caller cannot take every slot.
+pub const MAX_LOG_STREAMS_PER_CALLER: usize = 4;
+
+/// Reason a live reader was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamRejection {
+    /// [`MAX_LOG_STREAMS`] readers are open.
+    ServerFull,
+    /// The caller has [`MAX_LOG_STREAMS_PER_CALLER`] readers open.
+    CallerFull,
+}
+
+/// The slots one live reader holds. Dropping it frees them.
+#[derive(Debug)]
+pub struct StreamSlot {
+    _permit: OwnedSemaphorePermit,
+    _caller_slot: FeedSlot,
+}
 
 /// Text that ends a line cut to [`MAX_LINE_BYTES`].
 const CUT_MARK: &str = " [cut]";
@@ -102,6 +127,8 @@ pub struct LogBuffer {
     ring: Mutex<Ring>,
     live: broadcast::Sender<Arc<LogLine>>,
     closed: watch::Sender<bool>,
+    streams: Arc<Semaphore>,
+    per_caller: FeedSlots,
 }
 
 struct Ring {
@@ -139,6 +166,8 @@ impl LogBuffer {
             }),
             live,
             closed,
+            streams: Arc::new(Semaphore::new(MAX_LOG_STREAMS)),
+            per_caller: FeedSlots::new(MAX_LOG_STREAMS_PER_CALLER),
         }
     }
 
@@ -202,6 +231,24 @@ impl LogBuffer {
     /// falls more than [`LIVE_QUEUE`] lines behind.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LogLine>> {
         self.live.subscribe()
+    }
+
+    /// Takes the slots for one more live reader of `caller`, unless the server or the caller
+    /// has its maximum of readers open already.
+    pub fn open_stream(&self, caller: &Credential) -> Result<StreamSlot, StreamRejection> {
+        let caller_slot = self
+            .per_caller
+            .try_take(caller)
+            .ok_or(StreamRejection::CallerFull)?;
+        let permit = self
+            .streams
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| StreamRejection::ServerFull)?;
+        Ok(StreamSlot {
+            _permit: permit,
+            _caller_slot: caller_slot,
+        })
     }
 
     /// Returns a receiver that changes to true when the server shuts down, so live readers end

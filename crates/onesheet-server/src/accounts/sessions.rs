@@ -204,6 +204,16 @@ impl Accounts {
         }))
     }
 
+    /// Returns whether the session with this id hash is still live, without counting the check
+    /// as use of the session.
+    pub async fn session_is_live(&self, session_hash: &str) -> Result<bool, AccountError> {
+        Ok(self
+            .store
+            .get_session(session_hash, self.now())
+            .await?
+            .is_some())
+    }
+
     pub async fn logout(&self, signed_in: &SignedIn, caller: &Caller) -> Result<(), AccountError> {
         self.store.delete_session(&signed_in.session_hash).await?;
         self.audit(&signed_in.username, "logout", None, caller, None)

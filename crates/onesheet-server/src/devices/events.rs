@@ -8,7 +8,8 @@
 //!
 //! The channel is a `tokio::sync::broadcast` of [`EVENT_BUFFER`] events. A subscriber that
 //! falls further behind loses the oldest ones and learns how many, so it can reload everything
-//! instead. At most [`MAX_EVENT_STREAMS`] subscribers exist at once.
+//! instead. At most [`MAX_EVENT_STREAMS`] subscribers exist at once, and at most
+//! [`MAX_EVENT_STREAMS_PER_CALLER`] of them share one session or token.
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use onesheet_domain::{CommandId, DeviceId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch};
 
 use super::DeviceService;
+use crate::auth::{Credential, FeedSlot, FeedSlots};
 
 /// Events the channel keeps for its slowest subscriber. A fleet of 10,000 screens that
 /// reconnects at once overflows it, and subscribers then reload their whole list.
@@ -24,6 +26,19 @@ pub const EVENT_BUFFER: usize = 1024;
 /// Maximum open subscriptions. Each admin tab with the screens table or a screen page opens
 /// one, so this leaves room for many admins while capping the store reads they cause.
 pub const MAX_EVENT_STREAMS: usize = 32;
+
+/// Maximum open subscriptions of one session or API token, so that one caller cannot take
+/// every slot of [`MAX_EVENT_STREAMS`]. An admin has about one per open tab.
+pub const MAX_EVENT_STREAMS_PER_CALLER: usize = 4;
+
+/// Reason a subscription was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscribeRejection {
+    /// [`MAX_EVENT_STREAMS`] subscriptions are open.
+    ServerFull,
+    /// The caller has [`MAX_EVENT_STREAMS_PER_CALLER`] subscriptions open.
+    CallerFull,
+}
 
 /// A change of one device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +58,7 @@ pub enum DeviceEvent {
 pub(crate) struct EventFeed {
     sender: broadcast::Sender<DeviceEvent>,
     streams: Arc<Semaphore>,
+    per_caller: FeedSlots,
     /// Turns true at shutdown, so open streams end instead of holding the server's drain.
     closed: watch::Sender<bool>,
 }
@@ -53,6 +69,7 @@ impl Default for EventFeed {
         Self {
             sender,
             streams: Arc::new(Semaphore::new(MAX_EVENT_STREAMS)),
+            per_caller: FeedSlots::new(MAX_EVENT_STREAMS_PER_CALLER),
             closed: watch::Sender::new(false),
         }
     }
@@ -69,24 +86,36 @@ impl EventFeed {
     }
 }
 
-/// One subscriber's receiver, with the permit that counts it against [`MAX_EVENT_STREAMS`].
-/// Dropping it frees the slot.
+/// One subscriber's receiver, with the permits that count it against [`MAX_EVENT_STREAMS`] and
+/// [`MAX_EVENT_STREAMS_PER_CALLER`]. Dropping it frees both.
 pub struct EventSubscription {
     pub receiver: broadcast::Receiver<DeviceEvent>,
     /// Turns true when [`DeviceService::close_event_streams`] runs.
     pub closed: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
+    _caller_slot: FeedSlot,
 }
 
 impl DeviceService {
-    /// Subscribes to the device events published from now on. Returns `None` when
-    /// [`MAX_EVENT_STREAMS`] subscriptions are open already.
-    pub fn subscribe(&self) -> Option<EventSubscription> {
-        let permit = self.events.streams.clone().try_acquire_owned().ok()?;
-        Some(EventSubscription {
+    /// Subscribes `caller` to the device events published from now on, unless the server or
+    /// the caller has its maximum of subscriptions open already.
+    pub fn subscribe(&self, caller: &Credential) -> Result<EventSubscription, SubscribeRejection> {
+        let caller_slot = self
+            .events
+            .per_caller
+            .try_take(caller)
+            .ok_or(SubscribeRejection::CallerFull)?;
+        let permit = self
+            .events
+            .streams
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| SubscribeRejection::ServerFull)?;
+        Ok(EventSubscription {
             receiver: self.events.sender.subscribe(),
             closed: self.events.closed.subscribe(),
             _permit: permit,
+            _caller_slot: caller_slot,
         })
     }
 

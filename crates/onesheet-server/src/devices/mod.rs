@@ -87,7 +87,10 @@ pub use commands::{CommandOutcome, CommandView, MAX_COMMAND_TARGETS, NO_ACK_REAS
 pub use credentials::{DEVICE_COOKIE, DEVICE_HEADER, DeviceCredential};
 pub use dealing::{Deal, Share};
 pub use error::DeviceError;
-pub use events::{DeviceEvent, EVENT_BUFFER, EventSubscription, MAX_EVENT_STREAMS};
+pub use events::{
+    DeviceEvent, EVENT_BUFFER, EventSubscription, MAX_EVENT_STREAMS, MAX_EVENT_STREAMS_PER_CALLER,
+    SubscribeRejection,
+};
 pub use pairing::ClaimRequest;
 pub use poll::{MAX_REPORT_MESSAGES, POLL_WAIT};
 pub use presence::{LiveState, Transport};

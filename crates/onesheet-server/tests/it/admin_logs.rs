@@ -6,8 +6,8 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use onesheet_server::auth::AdminToken;
-use onesheet_server::logs::LogLevel;
+use onesheet_server::auth::{AdminToken, Credential};
+use onesheet_server::logs::{LogLevel, MAX_LOG_STREAMS, MAX_LOG_STREAMS_PER_CALLER};
 use tower::ServiceExt;
 
 use crate::support::{TestApp, TestResponse};
@@ -302,4 +302,55 @@ async fn id_from_another_boot_gets_the_backlog() {
     let mut text = String::new();
     read_until(&mut body, &mut text, "line 3").await;
     assert!(text.contains("line 1"), "{text}");
+}
+
+/// Opens `GET /api/v1/admin/logs/stream` with the test token and returns the unread response.
+async fn open_stream(app: &TestApp) -> axum::response::Response {
+    app.router
+        .clone()
+        .oneshot(get("/api/v1/admin/logs/stream", Some(TOKEN)))
+        .await
+        .unwrap()
+}
+
+/// Asserts that `response` is a 503 busy response with `Retry-After`.
+async fn assert_busy(response: axum::response::Response) {
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let error: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error["error"]["code"], "busy", "{error}");
+}
+
+#[tokio::test]
+async fn one_caller_cannot_take_every_stream() {
+    let app = logs_app().await;
+    let mut streams = Vec::new();
+    for _ in 0..MAX_LOG_STREAMS_PER_CALLER {
+        let response = open_stream(&app).await;
+        assert_eq!(response.status(), 200);
+        streams.push(response);
+    }
+
+    assert_busy(open_stream(&app).await).await;
+    assert!(app.state.logs.open_stream(&Credential::Token(1)).is_ok());
+
+    // Closing a stream frees its slot.
+    streams.pop();
+    assert_eq!(open_stream(&app).await.status(), 200);
+}
+
+#[tokio::test]
+async fn open_streams_are_bounded() {
+    let app = logs_app().await;
+    let mut others = Vec::new();
+    for id in 0..MAX_LOG_STREAMS {
+        let caller = Credential::Token(i64::try_from(id / MAX_LOG_STREAMS_PER_CALLER).unwrap());
+        others.push(app.state.logs.open_stream(&caller).unwrap());
+    }
+
+    assert_busy(open_stream(&app).await).await;
+
+    others.pop();
+    assert_eq!(open_stream(&app).await.status(), 200);
 }

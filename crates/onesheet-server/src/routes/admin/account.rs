@@ -192,7 +192,7 @@ async fn disable_totp(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_tokens(State(state): State<AppState>, _: AdminAccess) -> Result<Response, ApiError> {
+async fn list_tokens(State(state): State<AppState>, _: AdminSession) -> Result<Response, ApiError> {
     let tokens: Vec<_> = accounts(&state)?
         .tokens()
         .await?

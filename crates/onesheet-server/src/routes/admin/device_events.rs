@@ -13,9 +13,10 @@
 //! With `?device=<id>` the stream carries only that device's events. Changes are gathered for
 //! [`COALESCE_WINDOW`], and each changed device is loaded once per window, so a screen that
 //! reports three times in a burst costs one store read per stream. The stream ends after
-//! [`MAX_STREAM_AGE`]. The browser's `EventSource` then reconnects and passes the access check
-//! again, so a signed-out or expired session stops receiving within that time. Every stream
-//! also ends at the server's shutdown, so none holds the drain of requests in flight.
+//! [`MAX_STREAM_AGE`], and the browser's `EventSource` then reconnects through the access
+//! check. The stream also checks its session or token every [`crate::auth::FEED_RECHECK_INTERVAL`] and ends
+//! when it was signed out, expired or revoked. Every stream also ends at the server's shutdown,
+//! so none delays the drain of requests in flight.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -34,10 +35,10 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 use tracing::{debug, warn};
 
-use crate::auth::DeviceAccess;
+use crate::auth::{DeviceAccess, FeedAccess};
 use crate::devices::{
     DeviceDetail, DeviceError, DeviceEvent, DeviceService, DeviceView, EventSubscription,
-    MAX_EVENT_STREAMS,
+    MAX_EVENT_STREAMS, MAX_EVENT_STREAMS_PER_CALLER, SubscribeRejection,
 };
 use crate::error::ApiError;
 use crate::routes::table::RouteTable;
@@ -118,7 +119,7 @@ fn current_title(state: &AppState, device: &DeviceView) -> Option<String> {
 }
 
 async fn events(
-    _: DeviceAccess,
+    DeviceAccess(access): DeviceAccess,
     State(state): State<AppState>,
     query: Result<Query<EventQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -134,21 +135,40 @@ async fn events(
     let service = state.devices.clone().ok_or(ApiError::Disabled {
         reason: "devices are not available on this server",
     })?;
-    let Some(subscription) = service.subscribe() else {
-        warn!(
-            max_streams = MAX_EVENT_STREAMS,
-            "device event stream rejected: too many open streams"
-        );
-        return Err(ApiError::Busy {
-            reason: format!(
-                "{MAX_EVENT_STREAMS} live screen feeds are open already: close other admin tabs \
-                 showing screens, or retry in a minute"
-            ),
-            retry_after_seconds: 60,
-        });
+    let credential = access.actor.credential();
+    let subscription = match service.subscribe(&credential) {
+        Ok(subscription) => subscription,
+        Err(SubscribeRejection::ServerFull) => {
+            warn!(
+                max_streams = MAX_EVENT_STREAMS,
+                "device event stream rejected: too many open streams"
+            );
+            return Err(ApiError::Busy {
+                reason: format!(
+                    "{MAX_EVENT_STREAMS} live screen feeds are open already: close other admin \
+                     tabs showing screens, or retry in a minute"
+                ),
+                retry_after_seconds: 60,
+            });
+        }
+        Err(SubscribeRejection::CallerFull) => {
+            warn!(
+                actor = %access.actor.audit_name(),
+                max_streams = MAX_EVENT_STREAMS_PER_CALLER,
+                "device event stream rejected: too many open streams for one caller"
+            );
+            return Err(ApiError::Busy {
+                reason: format!(
+                    "this session or token has {MAX_EVENT_STREAMS_PER_CALLER} live screen feeds \
+                     open already: close other admin tabs showing screens, or retry in a minute"
+                ),
+                retry_after_seconds: 60,
+            });
+        }
     };
 
     let feed = Feed {
+        access: FeedAccess::new(state.clone(), credential),
         state,
         service,
         subscription,
@@ -168,6 +188,7 @@ async fn events(
 
 /// The state of one stream between two events.
 struct Feed {
+    access: FeedAccess,
     state: AppState,
     service: Arc<DeviceService>,
     subscription: EventSubscription,
@@ -195,10 +216,15 @@ impl Feed {
             if self.ended {
                 return None;
             }
+            if !self.access.still_valid().await {
+                debug!("device event stream ends because its session or token is no longer valid");
+                return None;
+            }
 
             let mut window = Window::default();
             tokio::select! {
                 received = self.subscription.receiver.recv() => self.take(received, &mut window),
+                () = sleep_until(self.access.next_check()) => continue,
                 () = sleep_until(self.ends_at) => {
                     debug!("device event stream reached its maximum age and ends");
                     return None;

@@ -4,6 +4,10 @@
 //! Every route takes a `level` query parameter (`error`, `warn`, `info`, `debug` or `trace`,
 //! default `info`) and returns lines of that level or more severe. Which levels exist at all
 //! depends on the server's `log.level`: a line the logger drops is never kept.
+//!
+//! The log shows what the server does with every source and screen, so API tokens need the
+//! `admin` scope here, also to read. A live stream checks its session or token every
+//! [`crate::auth::FEED_RECHECK_INTERVAL`] and ends once it is no longer valid.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -21,10 +25,15 @@ use onesheet_domain::FieldError;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::{broadcast, watch};
+use tokio::time::sleep_until;
+use tracing::{debug, warn};
 
-use crate::auth::AdminAccess;
+use crate::auth::{FeedAccess, FullAdminAccess};
 use crate::error::ApiError;
-use crate::logs::{CAPACITY, LogBuffer, LogLevel, LogLine};
+use crate::logs::{
+    CAPACITY, LogBuffer, LogLevel, LogLine, MAX_LOG_STREAMS, MAX_LOG_STREAMS_PER_CALLER,
+    StreamRejection, StreamSlot,
+};
 use crate::routes::table::RouteTable;
 use crate::state::AppState;
 
@@ -94,7 +103,7 @@ fn parse_query(query: Result<Query<LogQuery>, QueryRejection>) -> Result<LogRequ
 
 /// Returns the newest lines, oldest first.
 async fn recent(
-    _: AdminAccess,
+    _: FullAdminAccess,
     State(state): State<AppState>,
     query: Result<Query<LogQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -110,7 +119,7 @@ async fn recent(
 
 /// Returns the kept lines as a text file to save.
 async fn download(
-    _: AdminAccess,
+    _: FullAdminAccess,
     State(state): State<AppState>,
     query: Result<Query<LogQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -153,7 +162,7 @@ async fn download(
 /// line after that one, so a short disconnection loses nothing. An id from before a server
 /// restart gets the usual backlog.
 async fn stream(
-    _: AdminAccess,
+    FullAdminAccess(access): FullAdminAccess,
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<Query<LogQuery>, QueryRejection>,
@@ -169,7 +178,39 @@ async fn stream(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| parse_event_id(value, state.logs.boot_id()));
 
-    let tail = LogTail::start(&state.logs, request.level, last_seen);
+    let credential = access.actor.credential();
+    let slot = match state.logs.open_stream(&credential) {
+        Ok(slot) => slot,
+        Err(StreamRejection::ServerFull) => {
+            warn!(
+                max_streams = MAX_LOG_STREAMS,
+                "log stream rejected: too many open streams"
+            );
+            return Err(ApiError::Busy {
+                reason: format!(
+                    "{MAX_LOG_STREAMS} live log streams are open already: close other log \
+                     pages, or retry in a minute"
+                ),
+                retry_after_seconds: 60,
+            });
+        }
+        Err(StreamRejection::CallerFull) => {
+            warn!(
+                actor = %access.actor.audit_name(),
+                max_streams = MAX_LOG_STREAMS_PER_CALLER,
+                "log stream rejected: too many open streams for one caller"
+            );
+            return Err(ApiError::Busy {
+                reason: format!(
+                    "this session or token has {MAX_LOG_STREAMS_PER_CALLER} live log streams \
+                     open already: close other log pages, or retry in a minute"
+                ),
+                retry_after_seconds: 60,
+            });
+        }
+    };
+    let access = FeedAccess::new(state.clone(), credential);
+    let tail = LogTail::start(&state.logs, request.level, last_seen, access, slot);
     let mut response = Sse::new(tail.into_stream())
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response();
@@ -190,10 +231,19 @@ struct LogTail {
     last_sent: u64,
     live: broadcast::Receiver<Arc<LogLine>>,
     closed: watch::Receiver<bool>,
+    access: FeedAccess,
+    /// Counts this stream against the limits until it ends.
+    _slot: StreamSlot,
 }
 
 impl LogTail {
-    fn start(logs: &LogBuffer, level: LogLevel, last_seen: Option<u64>) -> Self {
+    fn start(
+        logs: &LogBuffer,
+        level: LogLevel,
+        last_seen: Option<u64>,
+        access: FeedAccess,
+        slot: StreamSlot,
+    ) -> Self {
         // Subscribing before reading the backlog means no line falls between the two; the
         // ones in both are skipped by `seq`.
         let live = logs.subscribe();
@@ -208,6 +258,8 @@ impl LogTail {
             last_sent: last_seen.unwrap_or(0),
             live,
             closed: logs.closed(),
+            access,
+            _slot: slot,
         }
     }
 
@@ -218,8 +270,13 @@ impl LogTail {
         })
     }
 
-    /// Returns the next event, or None once the server shuts down.
+    /// Returns the next event, or None once the server shuts down or the stream's session or
+    /// token is no longer valid.
     async fn next_event(&mut self) -> Option<Event> {
+        if !self.access.still_valid().await {
+            debug!("log stream ends because its session or token is no longer valid");
+            return None;
+        }
         if let Some(line) = self.backlog.pop_front() {
             self.last_sent = self.last_sent.max(line.seq);
             return Some(line_event(self.boot_id, &line));
@@ -228,9 +285,14 @@ impl LogTail {
             if *self.closed.borrow() {
                 return None;
             }
+            if !self.access.still_valid().await {
+                debug!("log stream ends because its session or token is no longer valid");
+                return None;
+            }
             let received = tokio::select! {
                 received = self.live.recv() => received,
                 _ = self.closed.changed() => return None,
+                () = sleep_until(self.access.next_check()) => continue,
             };
             match received {
                 Ok(line) if line.seq <= self.last_sent || line.level < self.level => {}

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::support::{TestApp, TestResponse};
 
 mod cookies;
+mod feeds;
 mod overview;
 mod paths;
 mod scopes;

@@ -1,5 +1,6 @@
 //! API token scopes per kind of route: `read` reads, `devices` also manages the screen fleet,
-//! `admin` changes everything, and no token manages the account itself.
+//! `admin` changes everything and reads the server log, and no token manages the account
+//! itself or lists the tokens.
 
 use axum::body::Body;
 use axum::http::Request;
@@ -10,7 +11,7 @@ use serde_json::json;
 use super::*;
 
 /// Returns an accounts app with the device service on, and a session cookie.
-async fn fleet_app() -> (AccountsApp, String) {
+pub(super) async fn fleet_app() -> (AccountsApp, String) {
     let mut app = accounts_app().await;
     app.app = app.app.with_state(|state| {
         let service = DeviceService::new(
@@ -25,7 +26,7 @@ async fn fleet_app() -> (AccountsApp, String) {
     (app, cookie)
 }
 
-async fn token(app: &AccountsApp, cookie: &str, scope: &str) -> String {
+pub(super) async fn token(app: &AccountsApp, cookie: &str, scope: &str) -> String {
     let created = app
         .send(
             "POST",
@@ -157,4 +158,53 @@ async fn tokens_cannot_manage_the_account() {
         .to_owned();
     assert!(message.contains("API tokens"), "{message}");
     assert!(!message.contains("send an API token"), "{message}");
+}
+
+#[tokio::test]
+async fn read_scope_cannot_see_tokens_or_logs() {
+    let (app, cookie) = fleet_app().await;
+    let read = token(&app, &cookie, "read").await;
+    let admin = token(&app, &cookie, "admin").await;
+    let empty = json!({});
+
+    assert_eq!(
+        with_bearer(&app, &read, "GET", "/api/v1/admin/tokens", empty.clone()).await,
+        401
+    );
+    assert_eq!(
+        with_bearer(&app, &admin, "GET", "/api/v1/admin/tokens", empty.clone()).await,
+        401
+    );
+    assert_eq!(
+        app.send("GET", "/api/v1/admin/tokens", Some(&cookie), None)
+            .await
+            .status,
+        200
+    );
+    for uri in [
+        "/api/v1/admin/logs",
+        "/api/v1/admin/logs/download",
+        "/api/v1/admin/logs/stream",
+    ] {
+        assert_eq!(
+            with_bearer(&app, &read, "GET", uri, empty.clone()).await,
+            403,
+            "{uri} with a read token"
+        );
+    }
+    assert_eq!(
+        with_bearer(&app, &admin, "GET", "/api/v1/admin/logs", empty.clone()).await,
+        200
+    );
+    assert_eq!(
+        app.send("GET", "/api/v1/admin/logs", Some(&cookie), None)
+            .await
+            .status,
+        200
+    );
+    // Reading the rest of the admin API stays open to read tokens.
+    assert_eq!(
+        with_bearer(&app, &read, "GET", "/api/v1/admin/audit", empty).await,
+        200
+    );
 }

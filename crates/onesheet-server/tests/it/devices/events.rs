@@ -4,7 +4,8 @@
 use axum::http::StatusCode;
 use http_body_util::BodyExt;
 use onesheet_domain::{DeviceStatus, DisplayMode};
-use onesheet_server::devices::MAX_EVENT_STREAMS;
+use onesheet_server::auth::Credential;
+use onesheet_server::devices::{MAX_EVENT_STREAMS, MAX_EVENT_STREAMS_PER_CALLER};
 use tower::ServiceExt;
 
 use super::*;
@@ -233,22 +234,45 @@ async fn device_query_limits_the_stream() {
     }
 }
 
+/// Asserts that `response` is a 503 busy response with `Retry-After`.
+async fn assert_busy(response: axum::response::Response) {
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let error: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error["error"]["code"], "busy", "{error}");
+}
+
 #[tokio::test]
 async fn open_streams_are_bounded() {
     let app = DeviceApp::start().await;
+    // Other callers, each within its own limit, take every slot but one.
+    let mut others = Vec::new();
+    for id in 0..MAX_EVENT_STREAMS - 1 {
+        let caller = Credential::Token(i64::try_from(id).unwrap());
+        others.push(app.service.subscribe(&caller).unwrap());
+    }
+    let mut stream = Some(EventStream::open(&app, EVENTS).await);
+
+    assert_busy(send_raw(&app, EVENTS, true).await).await;
+
+    // Closing a stream frees its slot.
+    stream.take();
+    let reopened = send_raw(&app, EVENTS, true).await;
+    assert_eq!(reopened.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn one_caller_cannot_take_every_stream() {
+    let app = DeviceApp::start().await;
     let mut streams = Vec::new();
-    for _ in 0..MAX_EVENT_STREAMS {
+    for _ in 0..MAX_EVENT_STREAMS_PER_CALLER {
         streams.push(EventStream::open(&app, EVENTS).await);
     }
 
-    let rejected = send_raw(&app, EVENTS, true).await;
-    assert_eq!(rejected.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(rejected.headers().contains_key("retry-after"));
-    let body = rejected.into_body().collect().await.unwrap().to_bytes();
-    let error: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(error["error"]["code"], "busy", "{error}");
+    assert_busy(send_raw(&app, EVENTS, true).await).await;
+    assert!(app.service.subscribe(&Credential::Token(1)).is_ok());
 
-    // Closing a stream frees its slot.
     streams.pop();
     let reopened = send_raw(&app, EVENTS, true).await;
     assert_eq!(reopened.status(), StatusCode::OK);
