@@ -4,18 +4,26 @@
 //! Tablets stuck on old browsers cannot run the display pages' modules, but any browser
 //! follows `<meta http-equiv="refresh">`. The page needs no script and no inline style, so it
 //! passes the same CSP as the other pages.
+//!
+//! The page takes the display pages' `interval` and `preset` parameters and carries them to
+//! the next page. A preset's filter selects the posters, and its mode's interval times the
+//! refresh unless `interval` sets one. Its layout settings do not apply to this page.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
-use onesheet_domain::{FieldError, ImageKind, MediaItem};
+use onesheet_domain::presets::{Preset, find_preset};
+use onesheet_domain::settings::overrides::merge;
+use onesheet_domain::settings::screensaver::SCREENSAVER_INTERVAL_SECONDS_RANGE;
+use onesheet_domain::{DisplayMode, DisplaySettings, FieldError, ImageKind, MediaItem};
 use serde::Deserialize;
 use url::form_urlencoded;
 
 use super::display::filtered_order;
 use super::table::RouteTable;
+use crate::devices::ScreenFilter;
 use crate::error::ApiError;
 use crate::security::DisplayViewer;
 use crate::state::AppState;
@@ -41,6 +49,17 @@ struct LiteParams {
     i: Option<u64>,
     /// Poster width in pixels.
     w: Option<u32>,
+    /// Seconds each poster stays, within the screensaver's interval range.
+    interval: Option<u32>,
+    /// A preset id, as on the other display pages.
+    preset: Option<String>,
+}
+
+/// The query parameters that every page passes on to the next one.
+struct PageQuery<'a> {
+    width: u32,
+    interval: Option<u32>,
+    preset: Option<&'a str>,
 }
 
 async fn lite(
@@ -52,7 +71,7 @@ async fn lite(
         FieldError::new(
             "query",
             format!(
-                "invalid query string: {}. Use ?i=POSITION&w=WIDTH",
+                "invalid query string: {}. Use ?i=POSITION&w=WIDTH&interval=SECONDS&preset=ID",
                 rejection.body_text()
             ),
         )
@@ -70,11 +89,44 @@ async fn lite(
         .into());
     }
 
+    if let Some(interval) = params.interval
+        && !SCREENSAVER_INTERVAL_SECONDS_RANGE.contains(&interval)
+    {
+        return Err(FieldError::new(
+            "interval",
+            format!(
+                "invalid interval {interval}: use {} to {} seconds",
+                SCREENSAVER_INTERVAL_SECONDS_RANGE.start(),
+                SCREENSAVER_INTERVAL_SECONDS_RANGE.end()
+            ),
+        )
+        .into());
+    }
+    let preset = params.preset.as_deref().map(find_preset).transpose()?;
+    let query = PageQuery {
+        width,
+        interval: params.interval,
+        preset: preset.map(|preset| preset.id),
+    };
+
     let base = state.base_path.as_str();
-    let interval = state.settings.load().settings.screensaver.interval_seconds;
+    let global = state.settings.load();
+    let (interval, screen_filter) = match preset {
+        Some(preset) => {
+            let merged = merge_preset(&global.settings, preset)?;
+            let filter = ScreenFilter {
+                filter: merged.filter.clone(),
+                rules: merged.filter_rules.clone(),
+            };
+            (mode_interval(&merged, preset.mode), Some(filter))
+        }
+        None => (global.settings.screensaver.interval_seconds, None),
+    };
+    let interval = params.interval.unwrap_or(interval);
     let snapshot = state.catalog.snapshot();
-    // The global filter rules for the time of day apply here as on the other pages.
-    let filtered = filtered_order(&state, &snapshot, None);
+    // The global filter rules for the time of day apply here as on the other pages, or the
+    // preset's filter with them.
+    let filtered = filtered_order(&state, &snapshot, screen_filter.as_ref());
     let order = filtered
         .as_deref()
         .map_or(snapshot.order.as_slice(), |filtered| {
@@ -95,9 +147,9 @@ async fn lite(
     let markup = match current {
         Some((position, item)) => {
             let next = (position + 1) % length;
-            poster_page(base, item, width, interval, &page_url(base, next, width))
+            poster_page(base, item, width, interval, &page_url(base, next, &query))
         }
-        None => empty_page(base, &page_url(base, 0, width)),
+        None => empty_page(base, &page_url(base, 0, &query)),
     };
     let mut response = markup.into_string().into_response();
     let headers = response.headers_mut();
@@ -110,8 +162,39 @@ async fn lite(
     Ok(response)
 }
 
-fn page_url(base: &str, position: u64, width: u32) -> String {
-    format!("{base}/lite?i={position}&w={width}")
+/// Returns the global settings with `preset` laid over them, as `/api/v1/display-settings`
+/// does for the other pages.
+fn merge_preset(global: &DisplaySettings, preset: &Preset) -> Result<DisplaySettings, ApiError> {
+    merge(global, &[&preset.overrides()]).map_err(|errors| {
+        tracing::warn!(preset = preset.id, %errors, "a preset does not fit the global settings");
+        ApiError::Conflict {
+            message: format!(
+                "the preset {} does not fit the current settings: {errors}",
+                preset.id
+            ),
+        }
+    })
+}
+
+/// Returns the interval of `mode` in `settings`, in seconds.
+fn mode_interval(settings: &DisplaySettings, mode: DisplayMode) -> u32 {
+    match mode {
+        DisplayMode::Screensaver => settings.screensaver.interval_seconds,
+        DisplayMode::Wallart => settings.wallart.interval_seconds,
+        DisplayMode::Cinema => settings.cinema.interval_seconds,
+    }
+}
+
+fn page_url(base: &str, position: u64, query: &PageQuery<'_>) -> String {
+    let mut url = format!("{base}/lite?i={position}&w={}", query.width);
+    if let Some(interval) = query.interval {
+        url.push_str(&format!("&interval={interval}"));
+    }
+    if let Some(preset) = query.preset {
+        // Preset ids are lowercase words joined by hyphens, so they need no escaping.
+        url.push_str(&format!("&preset={preset}"));
+    }
+    url
 }
 
 fn poster_page(base: &str, item: &MediaItem, width: u32, interval: u32, next: &str) -> Markup {

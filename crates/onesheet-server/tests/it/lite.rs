@@ -93,3 +93,73 @@ async fn lite_page_follows_base_path() {
     assert!(html.contains("url=/posters/lite?i=0"), "{html}");
     assert!(html.contains(r#"<img src="/posters/img/"#), "{html}");
 }
+
+#[tokio::test]
+async fn lite_interval_sets_refresh_and_carries_on() {
+    let app = TestApp::with_posters(2).await;
+    let page = app.get("/lite?interval=45").await;
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    assert_eq!(
+        between(&html, r#"http-equiv="refresh" content=""#, "\""),
+        "45; url=/lite?i=1&amp;w=720&amp;interval=45"
+    );
+}
+
+#[tokio::test]
+async fn lite_rejects_interval_out_of_range() {
+    let app = TestApp::with_posters(1).await;
+    for interval in ["1", "3601"] {
+        let page = app.get(&format!("/lite?interval={interval}")).await;
+        assert_eq!(page.status, 400, "interval {interval}");
+        assert_eq!(page.json()["error"]["field"], "interval");
+        let message = page.json()["error"]["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(interval), "{message}");
+        assert!(message.contains("2 to 3600 seconds"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn lite_preset_sets_interval_and_carries_on() {
+    let app = TestApp::with_posters(2).await;
+    let page = app.get("/lite?preset=lobby").await;
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    // The lobby preset shows each cinema poster for 20 seconds.
+    assert_eq!(
+        between(&html, r#"http-equiv="refresh" content=""#, "\""),
+        "20; url=/lite?i=1&amp;w=720&amp;preset=lobby"
+    );
+
+    let both = app.get("/lite?preset=lobby&interval=7").await;
+    let html = String::from_utf8(both.body.clone()).unwrap();
+    assert_eq!(
+        between(&html, r#"http-equiv="refresh" content=""#, "\""),
+        "7; url=/lite?i=1&amp;w=720&amp;interval=7&amp;preset=lobby"
+    );
+}
+
+#[tokio::test]
+async fn lite_preset_filter_selects_posters() {
+    // The test catalog has no albums, so the music wall's filter leaves nothing to show.
+    let app = TestApp::with_posters(2).await;
+    let page = app.get("/lite?preset=music-wall").await;
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    assert!(!html.contains("<img"), "{html}");
+    assert!(
+        html.contains("url=/lite?i=0&amp;w=720&amp;preset=music-wall"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn lite_rejects_unknown_preset() {
+    let app = TestApp::with_posters(1).await;
+    let page = app.get("/lite?preset=lobbby").await;
+    assert_eq!(page.status, 400);
+    assert_eq!(page.json()["error"]["field"], "preset");
+    let message = page.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("lobbby"), "{message}");
+    assert!(message.contains("lobby, coming-soon"), "{message}");
+}

@@ -534,3 +534,156 @@ async fn cinema_obeys_device_commands() {
     assert_no_console_errors(&browser, "the cinema page was paired and driven").await;
     browser.close().await;
 }
+
+/// Returns an item id of the same form as `real` that no catalog item has: its last four hex
+/// digits replaced.
+pub(crate) fn unknown_item_id(real: &str) -> String {
+    let stem = &real[..real.len() - 4];
+    if real.ends_with("0000") {
+        format!("{stem}ffff")
+    } else {
+        format!("{stem}0000")
+    }
+}
+
+/// Returns the ids of the items in the playlist of `mode`, as a screen without filters gets it.
+async fn playlist_item_ids(server: &TestServer, mode: &str) -> Vec<String> {
+    let url = server.url(&format!("/api/v1/playlist?mode={mode}&limit=50"));
+    let body: Value = http_client()
+        .get(&url)
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("GET {url} failed: {error}"))
+        .json()
+        .await
+        .unwrap_or_else(|error| panic!("GET {url} returned no JSON: {error}"));
+    body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items in {body:#}"))
+        .iter()
+        .filter_map(|item| item["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Sends `command` and returns the final state of the command and the page's error.
+async fn command_outcome(server: &TestServer, device_id: &str, command: Value) -> (String, String) {
+    let id = send_command(server, device_id, command).await;
+    let result = wait_for_command(server, device_id, id).await;
+    (
+        result["state"].as_str().unwrap_or_default().to_owned(),
+        result["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// Pairs `page`, pins an item that is not on screen and checks that the page shows it (on the
+/// first tile of a wall) and keeps it for 2.5 intervals, that `next` fails while it is pinned,
+/// that an unknown item fails with the reason, and that `unpin` resumes the rotation.
+async fn assert_pin_holds_until_unpin(page: &Page, pinned_condition: &str) {
+    let server = start_server(page).await;
+    let Some(browser) = Browser::launch(&format!("{}_pin", page.name), 1280, 720).await else {
+        return;
+    };
+    let path = format!(
+        "/{}?interval={}&device_retry_ms=200",
+        page.name, page.interval_seconds
+    );
+    let device_id = pair(&browser, &server, page, &path, "Lobby").await;
+    page.wait(
+        &browser,
+        "the first posters are shown",
+        FIRST_POSTER_TIMEOUT,
+        page.ready,
+    )
+    .await;
+
+    let ids = playlist_item_ids(&server, page.name).await;
+    let shown = page.shown(&browser).await;
+    let target = ids
+        .iter()
+        .find(|id| !shown.contains(id.as_str()))
+        .unwrap_or_else(|| panic!("every item of {ids:?} is on screen: {shown}"))
+        .clone();
+
+    let unknown = unknown_item_id(&target);
+    let (state, error) = command_outcome(
+        &server,
+        &device_id,
+        json!({ "type": "pin", "item_id": unknown }),
+    )
+    .await;
+    assert_eq!(state, "failed", "{}: pin of an unknown item", page.name);
+    assert!(
+        error.contains(&unknown) && error.contains("not in the playlist"),
+        "{}: {error}",
+        page.name
+    );
+
+    run_command(
+        &server,
+        &device_id,
+        json!({ "type": "pin", "item_id": target }),
+    )
+    .await;
+    let condition = format!(
+        "const id = {}; return document.body.dataset.pinned === id && ({pinned_condition});",
+        serde_json::to_string(&target).unwrap()
+    );
+    page.wait(
+        &browser,
+        "the pinned item is shown",
+        page.interval() + COMMAND_TIMEOUT,
+        &condition,
+    )
+    .await;
+    let pinned = page.shown(&browser).await;
+    page.assert_held(&browser, &pinned, "pin").await;
+
+    let (state, error) = command_outcome(&server, &device_id, json!({ "type": "next" })).await;
+    assert_eq!(state, "failed", "{}: next while pinned", page.name);
+    assert!(error.contains("send unpin first"), "{}: {error}", page.name);
+    page.assert_held(&browser, &pinned, "next while pinned")
+        .await;
+
+    run_command(&server, &device_id, json!({ "type": "unpin" })).await;
+    page.wait_for_change(
+        &browser,
+        "the page rotates again after unpin",
+        page.interval() * 2 + COMMAND_TIMEOUT,
+        &pinned,
+    )
+    .await;
+    let still_pinned: bool = browser
+        .eval("return document.body.dataset.pinned !== undefined;")
+        .await;
+    assert!(!still_pinned, "{}: the page still marks a pin", page.name);
+
+    let (state, error) = command_outcome(&server, &device_id, json!({ "type": "unpin" })).await;
+    assert_eq!(state, "failed", "{}: unpin without a pin", page.name);
+    assert!(
+        error.contains("no item is pinned"),
+        "{}: {error}",
+        page.name
+    );
+    assert_no_console_errors(&browser, "an item was pinned and unpinned").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn screensaver_pin_holds_until_unpin() {
+    assert_pin_holds_until_unpin(&SCREENSAVER, "document.body.dataset.currentItem === id").await;
+}
+
+#[tokio::test]
+async fn cinema_pin_holds_until_unpin() {
+    assert_pin_holds_until_unpin(&CINEMA, "document.body.dataset.currentItem === id").await;
+}
+
+#[tokio::test]
+async fn wallart_pin_holds_first_tile() {
+    assert_pin_holds_until_unpin(
+        &WALLART,
+        "(function () { const first = document.querySelector('#grid .tile'); \
+         return !!first && first.dataset.itemId === id; })()",
+    )
+    .await;
+}

@@ -70,7 +70,9 @@ class Cinema {
     this.turns = new TurnTimer();
     this.history = [];
     this.backRequested = false;
-    /** The poster loaded before a `previous` request, shown after the previous item. */
+    /** The item a `pin` command requested, shown at the end of the current turn. */
+    this.pinRequest = null;
+    /** The poster loaded before a `previous` or `pin` request, shown after that item. */
     this.stashed = null;
     /** The item of the slide on screen, whose header a settings push redraws. */
     this.shownItem = null;
@@ -86,6 +88,7 @@ class Cinema {
       playlist: this.playlist,
       currentItemId: function currentItemId() { return self.slides.currentItemId(); },
       previous: function previous() { self.requestPrevious(); },
+      pin: function pin(item) { self.requestPin(item); },
       onSettings: function deviceSettings() { self.applyDeviceSettings(); },
     });
     this.burnIn = new BurnInShift(window.location.search);
@@ -129,7 +132,7 @@ class Cinema {
         await this.refreshSettings();
         pending = this.prepareNext();
         await turn;
-        pending = this.takePreviousRequest(pending);
+        pending = this.takeRequest(pending);
       } catch (error) {
         // Not expected: every step handles its own errors. Keep the screen alive regardless.
         console.error('Cinema turn failed:', error);
@@ -148,24 +151,36 @@ class Cinema {
     this.turns.skip();
   }
 
+  /** Shows `item` at the end of the current turn. */
+  requestPin(item) {
+    this.pinRequest = item;
+    this.turns.skip();
+  }
+
   /**
-   * Returns `pending` unchanged, or after a `previous` request the previous item's poster. The
-   * poster `pending` loads is kept and comes next.
+   * Returns `pending` unchanged, or after a `pin` or `previous` request the poster of the item
+   * it requested. The poster `pending` loads is kept and comes next.
    */
-  takePreviousRequest(pending) {
-    if (!this.backRequested) {
+  takeRequest(pending) {
+    const pinned = this.pinRequest;
+    if (!this.backRequested && pinned === null) {
       return pending;
     }
-    this.backRequested = false;
+    this.pinRequest = null;
     if (this.stashed === null) {
       this.stashed = pending;
     } else {
-      // Back twice in a row: the poster loaded in between is the one to drop.
+      // A second request in a row: the poster loaded in between is the one to drop.
       pending.then(function release(prepared) {
         if (prepared !== null) {
           releaseImage(prepared.image);
         }
       });
+    }
+    // A pin replaces a `previous` that came before it in the same turn.
+    this.backRequested = false;
+    if (pinned !== null) {
+      return this.loadPoster(pinned);
     }
     this.history.pop();
     const item = this.history[this.history.length - 1];
@@ -338,7 +353,9 @@ class Cinema {
   updateMessage() {
     let text = null;
     if (this.slides.currentItemId() === null && !this.takeover.isActive()) {
-      if (this.playlist.isEmpty()) {
+      if (this.playlist.rejection !== null) {
+        text = this.playlist.rejectionMessage();
+      } else if (this.playlist.isEmpty()) {
         text = MESSAGE_EMPTY;
       } else if (!this.connection.isOnline()) {
         text = MESSAGE_UNREACHABLE;

@@ -12,12 +12,17 @@
  * document's `filter` or `filter_rules` change, and once a new pairing has set the device
  * cookie, because the server selects a paired screen's items with that screen's filters.
  *
+ * `pin` looks the item up in the page's playlist and hands it to the page's `pin` function, which
+ * shows it at the end of the current turn. The turns then stay paused until `unpin`. While an item is
+ * pinned, `next` and `previous` fail, so the screen cannot drift off the pinned item.
+ *
  * The device session is an extra: `?device=off` leaves it out, and a failure to start it is
  * logged and leaves the keys working.
  *
  * Test hooks: `document.body.dataset.paused` is "true" while the page is paused,
  * `document.body.dataset.turn` is "waiting" while the page waits for its next turn, and
- * `document.body.dataset.turnCount` counts the waits begun since the page loaded.
+ * `document.body.dataset.turnCount` counts the waits begun since the page loaded, and
+ * `document.body.dataset.pinned` is the id of the pinned item while there is one.
  */
 
 import { DeviceSession, deviceSessionDisabled } from './device.js';
@@ -32,6 +37,8 @@ export class DeviceLink {
    * @param {import('./playlist.js').Playlist} options.playlist
    * @param {function(): (string|null)} options.currentItemId the item reported in `status`
    * @param {function(): void} options.previous goes back one step, or throws when it cannot
+   * @param {function(object): void} options.pin shows this playlist item at the end of the
+   *   current turn, and the paused turns keep it on screen
    * @param {function(object|null, object): void} [options.onSettings] receives the device's
    *   section for this mode (null when the document has none) and the whole merged document
    */
@@ -41,6 +48,7 @@ export class DeviceLink {
     this.playlist = options.playlist;
     this.currentItemId = options.currentItemId;
     this.previous = options.previous;
+    this.pin = options.pin;
     this.onSettings = options.onSettings || function ignoreSettings() {};
     this.device = null;
     /** The device's section for this mode, or null without device settings. */
@@ -48,6 +56,10 @@ export class DeviceLink {
     /** `filter` and `filter_rules` of the last document, as JSON, or null before the first. */
     this.filterKey = null;
     this.turnCount = 0;
+    /** Whether a `pause` command or key paused the turns, apart from a pin. */
+    this.paused = false;
+    /** The id of the pinned item, or null. */
+    this.pinnedId = null;
   }
 
   /**
@@ -56,7 +68,7 @@ export class DeviceLink {
    */
   start() {
     const self = this;
-    listenForKeys(this.handlers(), function isPaused() { return self.turns.paused; });
+    listenForKeys(this.handlers(), function isPaused() { return self.paused; });
     if (previewRequested(window.location.search)) {
       listenForPreview(function previewSettings(settings) { self.takeSettings(settings); });
       return;
@@ -72,7 +84,7 @@ export class DeviceLink {
       this.device = new DeviceSession({
         mode: this.mode,
         getStatus: function readStatus() {
-          return { current_item_id: self.currentItemId(), paused: self.turns.paused };
+          return { current_item_id: self.currentItemId(), paused: self.paused };
         },
         onSettings: function deviceSettings(merged) { self.takeSettings(merged); },
         onPaired: function devicePaired() { self.playlist.requestRefresh(); },
@@ -85,23 +97,66 @@ export class DeviceLink {
     }
   }
 
-  /** Handlers of `next`, `previous`, `pause` and `resume`, for device commands and keys. */
+  /** Handlers of `next`, `previous`, `pause`, `resume`, `pin` and `unpin`, for device commands and keys. */
   handlers() {
     const self = this;
     return {
-      next: function next() { self.turns.skip(); },
-      previous: function previous() { self.previous(); },
+      next: function next() {
+        self.checkNotPinned();
+        self.turns.skip();
+      },
+      previous: function previous() {
+        self.checkNotPinned();
+        self.previous();
+      },
       pause: function pause() {
+        self.paused = true;
         self.turns.pause();
         document.body.dataset.paused = 'true';
         self.reportStatus();
       },
       resume: function resume() {
-        self.turns.resume();
+        self.paused = false;
+        if (self.pinnedId === null) {
+          self.turns.resume();
+        }
         delete document.body.dataset.paused;
         self.reportStatus();
       },
+      pin: function pin(command) { return self.pinItem(command.item_id); },
+      unpin: function unpin() {
+        if (self.pinnedId === null) {
+          throw new Error('no item is pinned');
+        }
+        self.pinnedId = null;
+        delete document.body.dataset.pinned;
+        if (!self.paused) {
+          self.turns.resume();
+        }
+      },
     };
+  }
+
+  /** Finds `itemId` in the playlist and shows it at the end of the current turn until `unpin`. */
+  async pinItem(itemId) {
+    if (typeof itemId !== 'string' || itemId === '') {
+      throw new Error('missing item_id: pin needs the id of a catalog item');
+    }
+    const item = await this.playlist.findItem(itemId);
+    if (item === null) {
+      throw new Error('item ' + JSON.stringify(itemId) + ' is not in the playlist of this '
+        + this.mode + ' page: pin an item that this screen shows');
+    }
+    this.pinnedId = itemId;
+    document.body.dataset.pinned = itemId;
+    this.turns.pause();
+    this.pin(item);
+  }
+
+  checkNotPinned() {
+    if (this.pinnedId !== null) {
+      throw new Error('item ' + JSON.stringify(this.pinnedId) + ' is pinned: send unpin first');
+    }
   }
 
   /** Sends a `status` message now, for example after a new item is shown. */

@@ -59,6 +59,11 @@ export class Schedule {
   }
 }
 
+/** Items per request while `findItem` pages through the playlist: the server's maximum. */
+const FIND_PAGE_SIZE = 500;
+/** Items `findItem` examines at most, so a pin costs at most 20 requests on a huge catalog. */
+const FIND_MAX_ITEMS = 10000;
+
 export class Playlist {
   /**
    * @param {object} options
@@ -90,6 +95,26 @@ export class Playlist {
     this.firstPageIds = '';
     this.checkedAt = Date.now();
     this.pendingCheck = null;
+    /** The ApiError of the last rejected request, or null once a page arrives. */
+    this.rejection = null;
+  }
+
+  /**
+   * Returns the text that explains the last rejected request to someone at the screen, or
+   * null when the last request succeeded. A page shows it while it has nothing else to show.
+   */
+  rejectionMessage() {
+    const error = this.rejection;
+    if (error === null) {
+      return null;
+    }
+    const detail = error.message.charAt(0).toUpperCase() + error.message.slice(1);
+    if (error.field === 'preset') {
+      // The server's message names the unknown preset and lists the valid ids.
+      return 'Invalid preset in the page address. ' + detail
+        + '. Fix the preset parameter and reload the page.';
+    }
+    return 'The server rejected the playlist request. ' + detail + '.';
   }
 
   /** Number of items currently buffered. */
@@ -274,14 +299,9 @@ export class Playlist {
     }
   }
 
-  /**
-   * Fetches one page, conditionally when `etag` is given. Returns null when the server is
-   * unreachable or rejected the request, and `{notModified: true}` for a 304. After a
-   * rejection the playlist restarts from the first page, because the cursor may be one that
-   * the server no longer accepts.
-   */
-  async fetchPage(cursor, etag) {
-    let url = 'api/v1/playlist?mode=' + encodeURIComponent(this.mode) + '&limit=' + this.pageSize;
+  /** Returns the URL of the playlist page at `cursor`, or of the first page for null. */
+  pageUrl(cursor, limit) {
+    let url = 'api/v1/playlist?mode=' + encodeURIComponent(this.mode) + '&limit=' + limit;
     // A page opened with `?preset=ID` shows the preset's selection, as it uses its settings.
     const preset = new URLSearchParams(window.location.search).get('preset');
     if (preset) {
@@ -290,6 +310,47 @@ export class Playlist {
     if (cursor !== null) {
       url += '&cursor=' + encodeURIComponent(cursor);
     }
+    return url;
+  }
+
+  /**
+   * Returns the showable item with `itemId`: from the buffer, or else from the screen's
+   * playlist, paged through from the start without touching the buffer. Resolves with null
+   * when the playlist has no such item, or none in its first FIND_MAX_ITEMS items.
+   * @throws {import('./api.js').ServerUnreachableError|ApiError} when a page request fails
+   */
+  async findItem(itemId) {
+    const buffered = findById(this.items, itemId);
+    if (buffered !== null) {
+      return buffered;
+    }
+    let cursor = null;
+    for (let seen = 0; seen < FIND_MAX_ITEMS;) {
+      const response = await getJson(this.pageUrl(cursor, FIND_PAGE_SIZE));
+      const body = response.body;
+      const page = parsePage(body);
+      const found = findById(page.items, itemId);
+      if (found !== null) {
+        return found;
+      }
+      // A synchronised group's playlist wraps around without end, so the total ends the search.
+      seen += body.items.length;
+      if (page.nextCursor === null || body.items.length === 0 || seen >= page.total) {
+        return null;
+      }
+      cursor = page.nextCursor;
+    }
+    return null;
+  }
+
+  /**
+   * Fetches one page, conditionally when `etag` is given. Returns null when the server is
+   * unreachable or rejected the request, and `{notModified: true}` for a 304. After a
+   * rejection the playlist restarts from the first page, because the cursor may be one that
+   * the server no longer accepts.
+   */
+  async fetchPage(cursor, etag) {
+    const url = this.pageUrl(cursor, this.pageSize);
     try {
       const response = await this.connection.request(function sendPlaylistRequest() {
         return getJson(url, { etag: etag });
@@ -299,9 +360,11 @@ export class Playlist {
       }
       const page = parsePage(response.body);
       page.etag = response.etag || null;
+      this.rejection = null;
       return page;
     } catch (error) {
       if (error instanceof ApiError) {
+        this.rejection = error;
         console.error('Playlist request rejected (' + error.code + ', request id ' + error.requestId + '):', error.message);
         this.nextCursor = null;
         this.needsFirstPage = true;
@@ -311,6 +374,16 @@ export class Playlist {
       return null;
     }
   }
+}
+
+/** Returns the item of `items` with `itemId`, or null. */
+function findById(items, itemId) {
+  for (let i = 0; i < items.length; i += 1) {
+    if (items[i].id === itemId) {
+      return items[i];
+    }
+  }
+  return null;
 }
 
 /** Returns the ids of a page's items, as one string to compare pages by. */

@@ -11,9 +11,14 @@
  * worker (service-worker.js), which serves the page's HTML, styles and modules while the server
  * is down. Without it (no secure context, or an old browser), a reload during an outage shows
  * the browser's error page.
+ *
+ * The settings editor's preview (preview.js) runs in the admin's browser, not on a screen, so
+ * there the pool stays empty, stores nothing and registers no service worker. Otherwise its
+ * preview-sized posters would land in the cache that the screens on this origin share.
  */
 
 import { loadImage } from './preload.js';
+import { previewRequested } from './preview.js';
 import { registerServiceWorker } from './service-worker.js';
 
 const CACHE_NAME = 'onesheet-posters';
@@ -25,7 +30,8 @@ export class PosterPool {
   constructor(mode) {
     this.indexUrl = new URL('offline-pool/' + mode + '.json', document.baseURI).href;
     this.cachePromise = null;
-    if (window.isSecureContext && typeof caches !== 'undefined') {
+    const preview = previewRequested(window.location.search);
+    if (!preview && window.isSecureContext && typeof caches !== 'undefined') {
       this.cachePromise = caches.open(CACHE_NAME).catch(function unavailable(error) {
         console.info('Offline pool unavailable:', error.message);
         return null;
@@ -36,7 +42,9 @@ export class PosterPool {
     this.loaded = this.readIndex();
     /** Serialises writes, so two additions cannot overwrite each other's index. */
     this.writing = Promise.resolve();
-    registerServiceWorker();
+    if (!preview) {
+      registerServiceWorker();
+    }
   }
 
   async readIndex() {

@@ -81,7 +81,9 @@ class Screensaver {
     this.targetSlot = null;
     this.history = [];
     this.backRequested = false;
-    /** The slide prepared before a `previous` command, shown after the previous item. */
+    /** The item a `pin` command requested, shown at the end of the current turn. */
+    this.pinRequest = null;
+    /** The slide prepared before a `previous` or `pin` command, shown after that item. */
     this.stashed = null;
     this.connection = new Connection({
       probe: function probeServer() { return self.refreshSettings(); },
@@ -94,6 +96,7 @@ class Screensaver {
       playlist: this.playlist,
       currentItemId: function currentItemId() { return self.slideshow.currentItemId(); },
       previous: function previous() { self.requestPrevious(); },
+      pin: function pin(item) { self.requestPin(item); },
       onSettings: function deviceSettings() { self.setDeviceSettings(); },
     });
     this.pool = new PosterPool('screensaver');
@@ -125,7 +128,7 @@ class Screensaver {
         await this.checkSettings();
         pending = this.prepareNext();
         await turn;
-        pending = this.takePreviousRequest(pending);
+        pending = this.takeRequest(pending);
       } catch (error) {
         // Not expected: every step handles its own errors. Keep the screen alive regardless.
         console.error('Screensaver turn failed:', error);
@@ -174,26 +177,48 @@ class Screensaver {
     this.turns.skip();
   }
 
+  /** Shows `item` at the end of the current turn. */
+  requestPin(item) {
+    this.pinRequest = item;
+    this.turns.skip();
+  }
+
   /**
-   * Returns `pending` unchanged, or after a `previous` command the previous item's slide. The
-   * slide `pending` prepared is kept and comes next.
+   * Returns `pending` unchanged, or after a `pin` or `previous` command the slide of the item
+   * it requested. The slide `pending` prepared is kept and comes next.
    */
-  takePreviousRequest(pending) {
-    if (!this.backRequested) {
+  takeRequest(pending) {
+    const pinned = this.pinRequest;
+    if (!this.backRequested && pinned === null) {
       return pending;
     }
-    this.backRequested = false;
+    this.pinRequest = null;
     if (this.stashed === null) {
       this.stashed = pending;
     } else {
-      // Back twice in a row: the slide prepared in between is the one to drop.
+      // A second request in a row: the slide prepared in between is the one to drop.
       pending.then(function drop(prepared) {
         if (prepared !== null) {
           discardSlide(prepared);
         }
       });
     }
+    // A pin replaces a `previous` that came before it in the same turn.
+    this.backRequested = false;
+    if (pinned !== null) {
+      return this.preparePinned(pinned);
+    }
     return this.preparePrevious();
+  }
+
+  /** Prepares the slide of a pinned item. Returns null when it cannot load. */
+  async preparePinned(item) {
+    try {
+      return await prepareSlide(item, this.settings.screensaver);
+    } catch (error) {
+      console.warn('Cannot show the pinned item ' + item.id + ': ' + error.message);
+      return null;
+    }
   }
 
   /** Prepares the item shown before the current one. Returns null when it cannot load. */
@@ -391,7 +416,9 @@ class Screensaver {
   updateMessage() {
     let text = null;
     if (this.slideshow.currentItemId() === null) {
-      if (this.playlist.isEmpty()) {
+      if (this.playlist.rejection !== null) {
+        text = this.playlist.rejectionMessage();
+      } else if (this.playlist.isEmpty()) {
         text = MESSAGE_EMPTY;
       } else if (!this.connection.isOnline()) {
         text = MESSAGE_UNREACHABLE;

@@ -69,6 +69,10 @@ class Wallart {
     /** For each round `previous` can undo, the tiles it changed with the items they showed before. */
     this.rounds = [];
     this.backRequested = false;
+    /** The item a `pin` command requested, shown on the first tile in the next round. */
+    this.pinRequest = null;
+    /** The item pinned last, placed again when the grid is rebuilt while it is pinned. */
+    this.pinnedItem = null;
     /** The item of the tile that changed last, reported as the device's current item. */
     this.lastItemId = null;
     this.connection = new Connection({
@@ -83,6 +87,7 @@ class Wallart {
       playlist: this.playlist,
       currentItemId: function currentItemId() { return self.lastItemId; },
       previous: function previous() { self.requestPrevious(); },
+      pin: function pin(item) { self.requestPin(item); },
       onSettings: function deviceSettings() { self.applyDeviceSettings(); },
     });
     this.burnIn = new BurnInShift(window.location.search);
@@ -140,6 +145,10 @@ class Wallart {
     const before = this.gridKey;
     this.overlayDeviceSettings();
     if (before !== null && this.geometryKey() !== before) {
+      if (this.remote.pinnedId !== null && this.pinRequest === null) {
+        // The new grid starts empty, so the pinned item goes on its first tile again.
+        this.pinRequest = this.pinnedItem;
+      }
       this.turns.skip();
     }
   }
@@ -162,8 +171,19 @@ class Wallart {
   }
 
   /**
-   * Builds the grid when its geometry changed, then fills or changes tiles, or after a
-   * `previous` request brings back what the last round replaced.
+   * Shows `item` on the first tile, which is the hero tile of a `hero_grid`, in a round that
+   * starts at once. The paused turns then keep the wall as it is.
+   */
+  requestPin(item) {
+    this.pinRequest = item;
+    this.pinnedItem = item;
+    this.turns.skip();
+  }
+
+  /**
+   * Builds the grid when its geometry changed, then fills or changes tiles. After a `pin`
+   * request it shows the pinned item on the first tile and fills any empty tile instead, and
+   * after a `previous` request it brings back what the last round replaced.
    */
   async playRound() {
     const values = this.settings.values;
@@ -180,7 +200,14 @@ class Wallart {
     this.backRequested = false;
     let chosen;
     let prepared;
-    if (backRequested && this.rounds.length > 0) {
+    const pinned = this.pinRequest;
+    this.pinRequest = null;
+    if (pinned !== null && this.tiles.length > 0) {
+      const placed = await this.preparePinned(pinned, this.tiles[0]);
+      chosen = placed.tiles;
+      prepared = placed.prepared;
+      this.rememberRound(chosen);
+    } else if (backRequested && this.rounds.length > 0) {
       const restored = await this.prepareUndo(this.rounds.pop());
       chosen = restored.tiles;
       prepared = restored.prepared;
@@ -212,6 +239,31 @@ class Wallart {
       .filter(function isItem(item) { return item !== null; });
     this.ambient.update(itemsOnScreen, values.ambient);
     this.updateMessage();
+  }
+
+  /**
+   * Loads the pinned item's poster for `tile`, and posters for the other empty tiles. Returns
+   * the tiles that got a poster, in the order of `prepared`. Never rejects.
+   */
+  async preparePinned(item, tile) {
+    const tiles = [];
+    const prepared = [];
+    // An item without a poster still gets its pin, with its background image.
+    const source = item.images.poster || item.images.background;
+    const url = sizedBoxImageUrl(source, tile.cell.width, tile.cell.height);
+    try {
+      const image = await this.pool.loadFor(item, url, item.title || '', this.connection.isOnline());
+      tiles.push(tile);
+      prepared.push({ item: item, image: image });
+    } catch (error) {
+      console.warn('Cannot show the pinned item ' + item.id + ': ' + error.message);
+    }
+    const empty = this.tiles.filter(function isEmpty(other) { return other !== tile && other.face === null; });
+    const filled = await this.prepareItems(empty);
+    return {
+      tiles: tiles.concat(empty.slice(0, filled.length)),
+      prepared: prepared.concat(filled),
+    };
   }
 
   /** Records which items `tiles` show before they change, for `previous`. */
@@ -332,7 +384,9 @@ class Wallart {
     let text = null;
     const anyShown = this.tiles.some(function hasFace(tile) { return tile.face !== null; });
     if (!anyShown) {
-      if (this.playlist.isEmpty()) {
+      if (this.playlist.rejection !== null) {
+        text = this.playlist.rejectionMessage();
+      } else if (this.playlist.isEmpty()) {
         text = MESSAGE_EMPTY;
       } else if (!this.connection.isOnline()) {
         text = MESSAGE_UNREACHABLE;
