@@ -192,7 +192,7 @@ impl LogBuffer {
             ring.lines.pop_front();
         }
         ring.lines.push_back(line.clone());
-        // An error only means that nobody is reading live.
+        // Sending fails only when no live reader is connected, which is not an error.
         let _ = self.live.send(line);
     }
 

@@ -59,7 +59,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(sources::routes())
 }
 
-/// The signed-in admin of a page request. Without a session the extractor answers with a
+/// The signed-in admin of a page request. Without a session the extractor responds with a
 /// redirect to the sign-in page that returns to the requested page, query included.
 struct PageSession {
     username: String,
@@ -76,7 +76,7 @@ impl FromRequestParts<AppState> for PageSession {
                 csrf_token: session.signed_in.csrf_token,
             }),
             Err(ApiError::Unauthorized { .. }) => {
-                // Behind a base path the router sees the path without it, so the original URI
+                // Behind a base path the router receives the path without it, so the original URI
                 // is the one to come back to.
                 let uri = parts
                     .extensions

@@ -157,7 +157,7 @@ fn is_compressible(mime: &str) -> bool {
 }
 
 /// Returns the gzip copy of the embedded file `name`, made on its first request and kept: the
-/// embedded files are fixed at build time, so the cache holds at most one copy of each.
+/// embedded files are fixed at build time, so the cache contains at most one copy of each.
 fn compressed_asset(name: &str, data: &[u8]) -> Option<Bytes> {
     static COPIES: LazyLock<RwLock<HashMap<String, Bytes>>> = LazyLock::new(Default::default);
 

@@ -1,6 +1,6 @@
 //! Ordinary display traffic never meets a rate limit, even from several screens behind one
-//! address (a venue's NAT): an hour of three wallart screens' requests, sent as fast as the
-//! server answers them, which is harsher for any limit than the same requests spread over an
+//! address (a venue's NAT). The test sends an hour of three wallart screens' requests as fast
+//! as the server responds, which is harsher for any limit than the same requests spread over an
 //! hour.
 
 use serde_json::Value;
@@ -16,7 +16,7 @@ const IMAGES_PER_ROUND: usize = 30;
 /// Rounds between two reads of the settings and of now playing (once a minute).
 const ROUNDS_PER_SETTINGS_READ: usize = 6;
 
-/// Counts of one screen's answers.
+/// Counts of one screen's responses.
 #[derive(Default)]
 struct Answers {
     requests: usize,

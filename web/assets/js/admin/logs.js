@@ -131,9 +131,9 @@ function onOpen() {
 
 /**
  * Handles a broken stream. While the EventSource reconnects by itself, the page shows that it
- * is reconnecting. Once the EventSource has given up because the server answered with an
- * error, the page checks the session, which opens the sign-in page when it ended, and opens a
- * new stream a little later.
+ * is reconnecting. Once the EventSource has given up after an error response, the page checks
+ * the session, which opens the sign-in page when it ended, and opens a new stream a little
+ * later.
  */
 function onError() {
   if (source && source.readyState === EventSource.CONNECTING) {

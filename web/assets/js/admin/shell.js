@@ -1,5 +1,5 @@
 /**
- * What every signed-in admin page shares: the session's CSRF token, the sign-out button, and
+ * Shared code of the signed-in admin pages: the session's CSRF token, the sign-out button, and
  * requests that send a person whose session ended back to the sign-in page.
  *
  * A page's module imports `request` instead of calling `sendJson` itself, and calls `start`
@@ -11,7 +11,7 @@ import { showError } from './form.js';
 
 /**
  * Error codes of a 401 that mean the session itself is gone. Other 401s, such as a rejected
- * two-factor code, are answers to the request and stay with the caller.
+ * two-factor code, are results of the request itself, so the caller handles them.
  */
 const SESSION_ENDED = ['unauthorized', 'not-signed-in'];
 

@@ -56,7 +56,7 @@ impl Section {
     }
 }
 
-/// What the frame of a signed-in page needs besides its content.
+/// Inputs of a signed-in page's frame, besides its content.
 pub(super) struct Frame<'a> {
     pub base: &'a str,
     pub username: &'a str,

@@ -139,7 +139,7 @@ pub fn negotiate_format(headers: &HeaderMap, kind: ImageKind) -> OutputFormat {
     }
 }
 
-/// True for a user agent whose engine cannot show WebP whatever its `Accept` says: WebKit on
+/// True for a user agent whose engine cannot show WebP whatever its `Accept` lists: WebKit on
 /// iOS and iPadOS before 14 (every browser there uses it) and Safari before 14 elsewhere. A
 /// proxy or an extension can add `image/webp` to such a browser's `Accept`, and the screen then
 /// shows nothing.

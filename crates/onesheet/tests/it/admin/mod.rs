@@ -1,5 +1,5 @@
-//! Browser tests of the admin UI. Each section has its own module; this one holds what they
-//! share: a server with a signed-in admin, and the checks every admin page must pass (no
+//! Browser tests of the admin UI. Each section has its own module, and this one contains what
+//! they share: a server with a signed-in admin, and the checks every admin page must pass (no
 //! console errors, no CSP violations, no accessibility violations found by axe-core).
 
 mod dashboard;
@@ -192,9 +192,9 @@ pub fn click(selector: &str) -> String {
     )
 }
 
-/// The checks every admin page passes once it is ready: no console errors or CSP violations
-/// since the last read of the console, and no accessibility violation that axe-core finds.
-/// Also saves a screenshot named `admin-<name>` among the test artifacts.
+/// Checks a ready admin page: no console errors or CSP violations since the last read of the
+/// console, and no accessibility violation that axe-core finds. Also saves a screenshot named
+/// `admin-<name>` among the test artifacts.
 pub async fn check_page(browser: &Browser, name: &str) {
     browser.screenshot(&format!("admin-{name}")).await;
 
